@@ -1,0 +1,80 @@
+// Reading JSON as admins export it: any of UTF-8 / UTF-8+BOM / UTF-16LE/BE+BOM,
+// OData annotations, PascalCase or camelCase names, {"value": [...]} envelopes,
+// PowerShell's unwrapped one-element arrays, nulls.
+#pragma once
+
+#include <string>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tenantscan {
+
+// Converts raw file bytes to UTF-8: strips a UTF-8 BOM, transcodes UTF-16LE/BE with a BOM
+// (and BOM-less UTF-16 recognised by NUL bytes in the first characters).
+// Throws InputError(file, "", ...) on invalid encodings (e.g. unpaired surrogates, odd length).
+std::string decode_text(const std::string& bytes, const std::string& file);
+
+// Reads a file and parses it as JSON (after decode_text). Throws InputError naming the file
+// (and line/column for syntax errors) when the file cannot be read or parsed.
+nlohmann::json read_json_file(const std::string& path);
+nlohmann::json parse_json_text(const std::string& bytes, const std::string& file);
+
+// True for OData annotation keys: "@odata.context", "x@odata.type", "@microsoft.graph.tips".
+bool is_annotation_key(std::string_view key);
+
+// A position in a parsed document: the value, its file and its JSON pointer. All accessors are
+// tolerant of casing and annotations and throw InputError with the pointer on type mismatches.
+class JsonView {
+public:
+    JsonView(const nlohmann::json& value, std::string file, std::string pointer);
+
+    const nlohmann::json& value() const { return *value_; }
+    const std::string& file() const { return file_; }
+    const std::string& pointer() const { return pointer_; }
+
+    // null or absent counts as "not configured".
+    bool is_null() const { return value_->is_null(); }
+    bool is_object() const { return value_->is_object(); }
+
+    // Member lookup, case-insensitive, annotation keys skipped. Returns a view of null when absent.
+    JsonView get(std::string_view key) const;
+    bool has(std::string_view key) const;  // present and not null
+
+    // Scalars. Absent/null → fallback. Wrong types → InputError.
+    std::string string(std::string_view key, const std::string& fallback = {}) const;
+    bool boolean(std::string_view key, bool fallback) const;          // accepts true/false and "True"/"False"
+    std::optional<bool> optional_boolean(std::string_view key) const;
+    long long integer(std::string_view key, long long fallback) const;
+
+    // A list of strings: null/absent/[] → empty; a bare string → one element; comma-separated
+    // strings are NOT split (use split_flags for flags enums).
+    std::vector<std::string> strings(std::string_view key) const;
+
+    // The elements of an array-valued member: accepts an array, a {"value": [...]} envelope,
+    // null/absent (→ empty), or a bare object (PowerShell's unwrapped one-element array).
+    std::vector<JsonView> elements(std::string_view key) const;
+    // The same for this value itself.
+    std::vector<JsonView> as_elements() const;
+
+    [[noreturn]] void fail(const std::string& message) const;
+
+private:
+    const nlohmann::json* value_;
+    std::string file_;
+    std::string pointer_;
+};
+
+// Name of a JSON type for messages: "a string", "an array", "an object", "a number", ...
+std::string describe_json_type(const nlohmann::json& value);
+
+// Splits a flags enum string ("internalGuest,b2bCollaborationGuest") into its parts.
+std::vector<std::string> split_flags(const std::string& flags);
+
+// ASCII case-insensitive comparison and lower-casing.
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+
+}  // namespace tenantscan

@@ -1,0 +1,115 @@
+// The rule framework: metadata, findings, the rule interface and the registry.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tenantscan {
+
+struct Snapshot;
+class Directory;
+class Engine;
+
+enum class Status { Pass, Fail, Review, NotApplicable, Error };
+enum class Severity { Critical, High, Medium, Low, Info };  // ordered worst first
+
+const char* to_string(Status s);          // "pass" "fail" "review" "not-applicable" "error"
+const char* to_string(Severity s);        // "critical" ... "info"
+std::optional<Status> parse_status(std::string_view text);
+std::optional<Severity> parse_severity(std::string_view text);
+// True when a is at least as severe as b.
+inline bool at_least(Severity a, Severity b) { return static_cast<int>(a) <= static_cast<int>(b); }
+
+struct Subject {
+    std::string kind;  // "hveAccount" | "user" | "tenant" | "smtpClient"
+    std::string id;    // Entra object id (tenant id for the tenant)
+    std::string name;  // primary SMTP address, UPN, or tenant id
+};
+
+struct Finding {
+    std::string rule;
+    Status status = Status::Error;
+    Severity severity = Severity::Info;
+    Subject subject;
+    std::string message;
+    nlohmann::json evidence = nlohmann::json::object();
+    std::string remediation;
+};
+
+struct RuleParameter {
+    std::string name;
+    std::string description;
+    nlohmann::json defaultValue;
+};
+
+struct RuleMetadata {
+    std::string id;            // kebab-case, module-prefixed; part of the contract
+    std::string title;
+    Severity defaultSeverity = Severity::Medium;
+    std::string rationale;
+    std::string remediation;
+    std::vector<std::string> references;
+    std::vector<std::string> requiredSections;  // snapshot JSON pointers, e.g. "/graph/users"
+    std::vector<RuleParameter> parameters;
+};
+
+// Everything a rule may read. Built once per scan.
+struct ScanOptions {
+    std::string asOf;                                   // YYYY-MM-DD
+    std::map<std::string, nlohmann::json> parameters;   // "<rule-id>.<name>" → value
+    Severity failOn = Severity::Low;
+};
+
+class RuleContext {
+public:
+    RuleContext(const Snapshot& snapshot, const Directory& directory, const Engine& engine, const ScanOptions& options)
+        : snapshot_(&snapshot), directory_(&directory), engine_(&engine), options_(&options) {}
+    const Snapshot& snapshot() const { return *snapshot_; }
+    const Directory& directory() const { return *directory_; }
+    const Engine& engine() const { return *engine_; }
+    const ScanOptions& options() const { return *options_; }
+    // A parameter of the rule being evaluated: the option "<rule>.<name>" or the declared default.
+    nlohmann::json parameter(const std::string& ruleId, const RuleMetadata& metadata, const std::string& name) const;
+
+private:
+    const Snapshot* snapshot_;
+    const Directory* directory_;
+    const Engine* engine_;
+    const ScanOptions* options_;
+};
+
+class Rule {
+public:
+    virtual ~Rule() = default;
+    virtual const RuleMetadata& metadata() const = 0;
+    // Called only when every required section is present. May throw: the scan turns an
+    // exception into one `error` finding for this rule alone.
+    virtual std::vector<Finding> evaluate(const RuleContext& context) const = 0;
+
+protected:
+    // A finding of this rule with its default severity.
+    Finding finding(Status status, Subject subject, std::string message) const;
+};
+
+class Registry {
+public:
+    // Throws std::invalid_argument on a duplicate or malformed id.
+    void add(std::unique_ptr<Rule> rule);
+    const Rule* find(std::string_view id) const;
+    std::vector<const Rule*> rules() const;  // sorted by id
+
+private:
+    std::map<std::string, std::unique_ptr<Rule>, std::less<>> rules_;
+};
+
+// Registers every rule that ships with tenantscan (one call per module).
+void register_builtin_rules(Registry& registry);
+
+}  // namespace tenantscan

@@ -1,0 +1,30 @@
+// Loading a snapshot v1 document (see README, "Snapshot format") and the Graph objects inside it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tenantscan/json_input.hpp>
+#include <tenantscan/model.hpp>
+
+namespace tenantscan {
+
+// Reads and decodes a snapshot file. Throws InputError naming the file and JSON pointer for
+// anything structurally wrong; never returns a partially decoded snapshot.
+Snapshot load_snapshot(const std::string& path);
+Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file);
+
+// Decoders for single Graph objects, shared with policy overlays and the corpus tests.
+// They accept a conditionalAccessPolicy, and a conditionalAccessTemplate's "details" object
+// (decode_policy is given the details view and uses the template's name/id passed in view).
+ConditionalAccessPolicy decode_policy(const JsonView& view);
+NamedLocation decode_named_location(const JsonView& view);
+Group decode_group(const JsonView& view);
+User decode_user(const JsonView& view);
+
+// A list of policies or named locations in any accepted shape (array, envelope, single object).
+std::vector<ConditionalAccessPolicy> decode_policies(const JsonView& view);
+std::vector<NamedLocation> decode_named_locations(const JsonView& view);
+
+}  // namespace tenantscan

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs, from Debian 12's own packages, whatever tenantscan needs to build and test that is
+# not installed yet. Runs apt only when something is missing; uses sudo when not root.
+set -eu
+packages="make cmake g++ pkg-config git ca-certificates
+  nlohmann-json3-dev libfmt-dev doctest-dev libcli11-dev
+  libcpprest-dev libssl-dev libboost-system-dev libcurl4-openssl-dev
+  python3 python3-aiosmtpd python3-jsonschema"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

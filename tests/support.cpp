@@ -1,0 +1,98 @@
+#include "support.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <tenantscan/snapshot_loader.hpp>
+
+namespace testsupport {
+
+std::string source_dir() { return TENANTSCAN_SOURCE_DIR; }
+std::string corpus_dir() { return TENANTSCAN_CORPUS_DIR; }
+std::string cli_path() { return TENANTSCAN_CLI; }
+
+tenantscan::Snapshot snapshot_from(const nlohmann::json& document) {
+    return tenantscan::decode_snapshot(document, "inline.json");
+}
+
+TempFile::TempFile(const std::string& contents, const std::string& suffix) {
+    std::string pattern = "/tmp/tenantscan-test-XXXXXX" + suffix;
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    int fd = mkstemps(buffer.data(), static_cast<int>(suffix.size()));
+    if (fd < 0) throw std::runtime_error("mkstemps failed");
+    path_ = buffer.data();
+    std::size_t written = 0;
+    while (written < contents.size()) {
+        auto n = ::write(fd, contents.data() + written, contents.size() - written);
+        if (n <= 0) break;
+        written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+}
+
+TempFile::~TempFile() { std::remove(path_.c_str()); }
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+namespace {
+std::string drain(int fd) {
+    std::string data;
+    char buffer[65536];
+    for (;;) {
+        auto n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        data.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return data;
+}
+}  // namespace
+
+CommandResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+    int outPipe[2], errPipe[2];
+    if (pipe(outPipe) != 0 || pipe(errPipe) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        dup2(outPipe[1], 1);
+        dup2(errPipe[1], 2);
+        close(outPipe[0]);
+        close(errPipe[0]);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+        std::vector<char*> argv;
+        std::string program = cli_path();
+        argv.push_back(program.data());
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(program.c_str(), argv.data());
+        _exit(127);
+    }
+    close(outPipe[1]);
+    close(errPipe[1]);
+    CommandResult result;
+    std::thread errReader([&] { result.err = drain(errPipe[0]); });
+    result.out = drain(outPipe[0]);
+    errReader.join();
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+}  // namespace testsupport

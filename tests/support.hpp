@@ -1,0 +1,45 @@
+// Shared test helpers: inline tenant fragments, temporary files, running the CLI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tenantscan/model.hpp>
+
+namespace testsupport {
+
+// Paths fixed at build time.
+std::string source_dir();
+std::string corpus_dir();   // ../shared/corpus beside the checkout
+std::string cli_path();     // the built tenantscan executable
+
+// Decodes an inline snapshot document (the same code as load_snapshot, without a file).
+tenantscan::Snapshot snapshot_from(const nlohmann::json& document);
+
+// A temporary file that is removed when the object goes away.
+class TempFile {
+public:
+    explicit TempFile(const std::string& contents, const std::string& suffix = ".json");
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+struct CommandResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs the CLI with the arguments (no shell involved), capturing stdout and stderr.
+// `env` entries ("NAME=value") are added to the environment.
+CommandResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+std::string read_file(const std::string& path);
+
+}  // namespace testsupport
