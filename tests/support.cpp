@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 namespace testsupport {
 
 std::string source_dir() { return TENANTSCAN_SOURCE_DIR; }
+std::string binary_dir() { return TENANTSCAN_BINARY_DIR; }
 std::string corpus_dir() { return TENANTSCAN_CORPUS_DIR; }
 std::string cli_path() { return TENANTSCAN_CLI; }
 
@@ -41,6 +43,25 @@ TempFile::TempFile(const std::string& contents, const std::string& suffix) {
 
 TempFile::~TempFile() { std::remove(path_.c_str()); }
 
+TempDir::TempDir() {
+    char pattern[] = "/tmp/tenantscan-test-dir-XXXXXX";
+    if (!mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::string example_snapshot(const std::string& name) { return source_dir() + "/examples/" + name + "/snapshot.json"; }
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream s;
@@ -63,6 +84,11 @@ std::string drain(int fd) {
 }  // namespace
 
 CommandResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+    return run_program(cli_path(), args, env);
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env) {
     int outPipe[2], errPipe[2];
     if (pipe(outPipe) != 0 || pipe(errPipe) != 0) throw std::runtime_error("pipe failed");
     pid_t pid = fork();
@@ -76,8 +102,7 @@ CommandResult run_cli(const std::vector<std::string>& args, const std::vector<st
         if (devnull >= 0) dup2(devnull, 0);
         for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
         std::vector<char*> argv;
-        std::string program = cli_path();
-        argv.push_back(program.data());
+        argv.push_back(const_cast<char*>(program.c_str()));
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
         execv(program.c_str(), argv.data());

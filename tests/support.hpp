@@ -11,6 +11,7 @@ namespace testsupport {
 
 // Paths fixed at build time.
 std::string source_dir();
+std::string binary_dir();   // the build tree (test artifacts go to binary_dir()/test-artifacts)
 std::string corpus_dir();   // ../shared/corpus beside the checkout
 std::string cli_path();     // the built tenantscan executable
 
@@ -30,14 +31,38 @@ private:
     std::string path_;
 };
 
+// A temporary directory, removed with its contents when the object goes away.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+// examples/<name>/snapshot.json in the source tree.
+std::string example_snapshot(const std::string& name);
+
+// Writes text to a file (replacing it).
+void write_file(const std::string& path, const std::string& text);
+
 struct CommandResult {
     int exitCode = -1;
     std::string out;
     std::string err;
 };
 
-// Runs the CLI with the arguments (no shell involved), capturing stdout and stderr.
-// `env` entries ("NAME=value") are added to the environment.
+// Runs a program (no shell involved), capturing stdout and stderr. `env` entries ("NAME=value")
+// are added to the environment.
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env = {});
+
+// Runs the CLI with the arguments, as run_program does.
 CommandResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 std::string read_file(const std::string& path);

@@ -39,9 +39,10 @@ public:
     bool is_null() const { return value_->is_null(); }
     bool is_object() const { return value_->is_object(); }
 
-    // Member lookup, case-insensitive, annotation keys skipped. Returns a view of null when absent.
+    // Member lookup, case-insensitive, annotation keys skipped. Returns a view of null when absent,
+    // or when this value is null or [] (not configured); throws when this value is another non-object.
     JsonView get(std::string_view key) const;
-    bool has(std::string_view key) const;  // present and not null
+    bool has(std::string_view key) const;  // present, not null and not []
 
     // Scalars. Absent/null → fallback. Wrong types → InputError.
     std::string string(std::string_view key, const std::string& fallback = {}) const;

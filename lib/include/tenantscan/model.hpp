@@ -35,7 +35,10 @@ struct IpAddress {
     std::string text;
 };
 
-// Parses "a.b.c.d", an IPv6 literal, or either with "/prefix". Returns nullopt on malformed input.
+// Parses "a.b.c.d" or an IPv6 literal ("::" compression and a trailing dotted quad allowed);
+// parse_cidr also takes "/prefix" (a bare address is a single host). Returns nullopt on malformed
+// input, including IPv4 parts with leading zeros (ambiguous: some software reads them as octal).
+// An IPv4 range contains IPv4 addresses only, an IPv6 range (outside ::ffff:0:0/96) IPv6 only.
 std::optional<IpAddress> parse_ip_address(const std::string& text);
 std::optional<IpRange> parse_cidr(const std::string& text);
 bool range_contains(const IpRange& range, const IpAddress& ip);
@@ -111,7 +114,7 @@ struct ConditionalAccessPolicy {
     std::string sourcePointer;// JSON pointer of the policy inside that file
 
     UserConditions users;
-    bool hasUsersCondition = false;  // false: the export had no users condition at all
+    bool hasUsersCondition = false;  // false: no users condition at all (absent, null, or every list empty)
 
     std::vector<std::string> includeApplications, excludeApplications;
     std::vector<std::string> includeUserActions;
@@ -119,9 +122,9 @@ struct ConditionalAccessPolicy {
 
     std::vector<std::string> clientAppTypes;            // empty = all
     std::vector<std::string> includePlatforms, excludePlatforms;
-    bool hasPlatformsCondition = false;
+    bool hasPlatformsCondition = false;  // include or exclude list non-empty
     std::vector<std::string> includeLocations, excludeLocations;
-    bool hasLocationsCondition = false;
+    bool hasLocationsCondition = false;  // include or exclude list non-empty
     std::optional<DeviceFilter> deviceFilter;
     std::vector<std::string> signInRiskLevels, userRiskLevels, servicePrincipalRiskLevels, insiderRiskLevels;
     std::vector<std::string> authenticationFlowTransferMethods;
@@ -129,7 +132,7 @@ struct ConditionalAccessPolicy {
 
     // grantControls
     std::string grantOperator;                       // "AND" | "OR" | ""
-    std::vector<std::string> builtInControls;        // as exported (case preserved)
+    std::vector<std::string> builtInControls;        // Graph's spelling ("mfa"); unknown values as exported
     bool requiresAuthenticationStrength = false;
     std::string authenticationStrengthName;
     std::vector<std::string> termsOfUse;
@@ -254,6 +257,7 @@ struct Snapshot {
     std::optional<std::vector<AcceptedDomain>> acceptedDomains;
 
     std::optional<nlohmann::json> smtpClients;  // defined by a later issue; kept raw
+    std::optional<nlohmann::json> crossCheck;   // Microsoft's what-if answers (collect --cross-check); kept raw
 
     // Why a section is missing, when the collector recorded it: pointer → reason
     // (from the optional top-level "notCollected" object).

@@ -16,8 +16,9 @@ Snapshot load_snapshot(const std::string& path);
 Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file);
 
 // Decoders for single Graph objects, shared with policy overlays and the corpus tests.
-// They accept a conditionalAccessPolicy, and a conditionalAccessTemplate's "details" object
-// (decode_policy is given the details view and uses the template's name/id passed in view).
+// decode_policy accepts a conditionalAccessPolicy, or a conditionalAccessTemplate
+// ({"id", "name", "details": {...}}: decoded from "details", displayName from "name", state disabled).
+// A policy without "state" decodes as disabled; decode_snapshot requires the state.
 ConditionalAccessPolicy decode_policy(const JsonView& view);
 NamedLocation decode_named_location(const JsonView& view);
 Group decode_group(const JsonView& view);

@@ -1,0 +1,581 @@
+// Snapshot v1 (docs/snapshot-format.md): from the JSON document to the typed model. Every decoder
+// reads through JsonView, so casing, annotations, envelopes and nulls are handled in one place and
+// every structural error names the file and the JSON pointer.
+#include <tenantscan/snapshot_loader.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include <tenantscan/errors.hpp>
+
+namespace tenantscan {
+
+namespace {
+
+using Spellings = std::vector<std::string_view>;
+
+// Graph's own spelling of the enum values and special ids we compare against. Values are matched
+// case-insensitively and stored in this spelling; values we do not know are kept as written.
+const Spellings kUserSpecials = {"All", "None", "GuestsOrExternalUsers"};
+const Spellings kApplicationSpecials = {"All", "None", "Office365", "MicrosoftAdminPortals"};
+const Spellings kLocationSpecials = {"All", "AllTrusted"};
+const Spellings kClientAppTypes = {"all", "browser", "mobileAppsAndDesktopClients",
+                                   "other", "easSupported", "exchangeActiveSync"};
+const Spellings kPlatforms = {"all", "android", "iOS", "windows", "windowsPhone", "macOS", "linux"};
+const Spellings kGrantControls = {"block", "mfa", "compliantDevice", "domainJoinedDevice",
+                                  "approvedApplication", "compliantApplication", "passwordChange", "riskRemediation"};
+const Spellings kGrantOperators = {"AND", "OR"};
+const Spellings kRiskLevels = {"low", "medium", "high", "hidden", "none", "unknownFutureValue"};
+const Spellings kInsiderRiskLevels = {"minor", "moderate", "elevated", "unknownFutureValue"};
+const Spellings kTransferMethods = {"none", "deviceCodeFlow", "authenticationTransfer", "unknownFutureValue"};
+const Spellings kGuestTypes = {"none", "internalGuest", "b2bCollaborationGuest", "b2bCollaborationMember",
+                               "b2bDirectConnectUser", "otherExternalUser", "serviceProvider", "unknownFutureValue"};
+const Spellings kMembershipKinds = {"all", "enumerated", "unknownFutureValue"};
+const Spellings kFilterModes = {"include", "exclude"};
+const Spellings kCountryLookupMethods = {"clientIpAddress", "authenticatorAppGps"};
+const Spellings kUserTypes = {"Member", "Guest"};
+
+std::string canonical(const std::string& value, const Spellings& known) {
+    for (std::string_view spelling : known) {
+        if (iequals(value, spelling)) return std::string(spelling);
+    }
+    return value;
+}
+
+std::vector<std::string> canonical(std::vector<std::string> values, const Spellings& known) {
+    for (auto& value : values) value = canonical(value, known);
+    return values;
+}
+
+std::string to_upper(std::string text) {
+    for (char& c : text) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return text;
+}
+
+// Flags enums (guestOrExternalUserTypes, transferMethods) are one comma-separated string in Graph;
+// an array of the parts is accepted too.
+std::vector<std::string> flags(const JsonView& parent, std::string_view key, const Spellings& known) {
+    JsonView member = parent.get(key);
+    if (member.value().is_string()) return canonical(split_flags(member.value().get<std::string>()), known);
+    return canonical(parent.strings(key), known);
+}
+
+// Whether a value carries any setting: null, [], "" and objects whose members carry none do not.
+// ScubaGear writes unset conditions as objects of nulls, Graph as null.
+bool is_configured(const nlohmann::json& value) {
+    switch (value.type()) {
+        case nlohmann::json::value_t::null: return false;
+        case nlohmann::json::value_t::array: return !value.empty();
+        case nlohmann::json::value_t::string: return !value.get_ref<const std::string&>().empty();
+        case nlohmann::json::value_t::object:
+            for (const auto& member : value.items()) {
+                if (!is_annotation_key(member.key()) && is_configured(member.value())) return true;
+            }
+            return false;
+        default: return true;
+    }
+}
+
+void require_object(const JsonView& view, const char* what) {
+    if (!view.is_object()) view.fail(std::string("expected ") + what + ", got " + describe_json_type(view.value()));
+}
+
+// "@odata.type" is an annotation everywhere else, but it is what tells named-location and
+// member types apart. The Graph PowerShell SDK moves it (with every property of a derived type)
+// into "AdditionalProperties".
+std::string odata_type(const JsonView& view) {
+    for (const JsonView& source : {view, view.get("AdditionalProperties")}) {
+        if (!source.is_object()) continue;
+        for (const auto& member : source.value().items()) {
+            if (iequals(member.key(), "@odata.type") && member.value().is_string()) return member.value().get<std::string>();
+        }
+    }
+    return {};
+}
+
+bool ends_with_ignoring_case(const std::string& text, std::string_view suffix) {
+    return text.size() >= suffix.size() && iequals(std::string_view(text).substr(text.size() - suffix.size()), suffix);
+}
+
+// The object holding `key`: the view itself, or its SDK-style "AdditionalProperties".
+JsonView holder_of(const JsonView& view, std::string_view key) {
+    if (!view.get(key).is_null()) return view;
+    JsonView extra = view.get("AdditionalProperties");
+    return extra.is_object() ? extra : view;
+}
+
+PolicyState decode_state(const JsonView& policy) {
+    JsonView member = policy.get("state");
+    if (member.is_null()) return PolicyState::Disabled;  // templates and fragments: not in force
+    std::string state = policy.string("state");
+    if (iequals(state, "enabled")) return PolicyState::Enabled;
+    if (iequals(state, "disabled")) return PolicyState::Disabled;
+    if (iequals(state, "enabledForReportingButNotEnforced")) return PolicyState::ReportOnly;
+    member.fail("unknown policy state \"" + state +
+                "\" (expected enabled, disabled or enabledForReportingButNotEnforced)");
+}
+
+std::optional<GuestsOrExternalUsers> decode_guests(const JsonView& view) {
+    if (!is_configured(view.value())) return std::nullopt;
+    GuestsOrExternalUsers guests;
+    guests.guestOrExternalUserTypes = flags(view, "guestOrExternalUserTypes", kGuestTypes);
+    // Without guest types the condition selects nobody, exactly as if it were absent.
+    if (guests.guestOrExternalUserTypes.empty()) return std::nullopt;
+    JsonView tenants = view.get("externalTenants");
+    guests.allExternalTenants = canonical(tenants.string("membershipKind"), kMembershipKinds) != "enumerated";
+    guests.externalTenantIds = tenants.strings("members");
+    return guests;
+}
+
+void decode_users_condition(const JsonView& users, ConditionalAccessPolicy& policy) {
+    UserConditions& u = policy.users;
+    u.includeUsers = canonical(users.strings("includeUsers"), kUserSpecials);
+    u.excludeUsers = canonical(users.strings("excludeUsers"), kUserSpecials);
+    u.includeGroups = users.strings("includeGroups");
+    u.excludeGroups = users.strings("excludeGroups");
+    u.includeRoles = users.strings("includeRoles");
+    u.excludeRoles = users.strings("excludeRoles");
+    u.includeGuestsOrExternalUsers = decode_guests(users.get("includeGuestsOrExternalUsers"));
+    u.excludeGuestsOrExternalUsers = decode_guests(users.get("excludeGuestsOrExternalUsers"));
+    policy.hasUsersCondition = !u.includeUsers.empty() || !u.excludeUsers.empty() || !u.includeGroups.empty() ||
+                               !u.excludeGroups.empty() || !u.includeRoles.empty() || !u.excludeRoles.empty() ||
+                               u.includeGuestsOrExternalUsers || u.excludeGuestsOrExternalUsers;
+}
+
+void decode_conditions(const JsonView& conditions, ConditionalAccessPolicy& policy) {
+    decode_users_condition(conditions.get("users"), policy);
+
+    JsonView applications = conditions.get("applications");
+    policy.includeApplications = canonical(applications.strings("includeApplications"), kApplicationSpecials);
+    policy.excludeApplications = canonical(applications.strings("excludeApplications"), kApplicationSpecials);
+    policy.includeUserActions = applications.strings("includeUserActions");
+    policy.includeAuthenticationContextClassReferences =
+        applications.strings("includeAuthenticationContextClassReferences");
+
+    policy.clientAppTypes = canonical(conditions.strings("clientAppTypes"), kClientAppTypes);
+
+    JsonView platforms = conditions.get("platforms");
+    policy.includePlatforms = canonical(platforms.strings("includePlatforms"), kPlatforms);
+    policy.excludePlatforms = canonical(platforms.strings("excludePlatforms"), kPlatforms);
+    policy.hasPlatformsCondition = !policy.includePlatforms.empty() || !policy.excludePlatforms.empty();
+
+    JsonView locations = conditions.get("locations");
+    policy.includeLocations = canonical(locations.strings("includeLocations"), kLocationSpecials);
+    policy.excludeLocations = canonical(locations.strings("excludeLocations"), kLocationSpecials);
+    policy.hasLocationsCondition = !policy.includeLocations.empty() || !policy.excludeLocations.empty();
+
+    JsonView filter = conditions.get("devices").get("deviceFilter");
+    if (is_configured(filter.value())) {
+        policy.deviceFilter = DeviceFilter{canonical(filter.string("mode"), kFilterModes), filter.string("rule")};
+    }
+
+    policy.signInRiskLevels = canonical(conditions.strings("signInRiskLevels"), kRiskLevels);
+    policy.userRiskLevels = canonical(conditions.strings("userRiskLevels"), kRiskLevels);
+    policy.servicePrincipalRiskLevels = canonical(conditions.strings("servicePrincipalRiskLevels"), kRiskLevels);
+    policy.insiderRiskLevels = canonical(conditions.strings("insiderRiskLevels"), kInsiderRiskLevels);
+    policy.authenticationFlowTransferMethods =
+        flags(conditions.get("authenticationFlows"), "transferMethods", kTransferMethods);
+    policy.targetsWorkloadIdentities =
+        !conditions.get("clientApplications").strings("includeServicePrincipals").empty();
+}
+
+void decode_grant_controls(const JsonView& grant, ConditionalAccessPolicy& policy) {
+    policy.grantOperator = canonical(grant.string("operator"), kGrantOperators);
+    policy.builtInControls = canonical(grant.strings("builtInControls"), kGrantControls);
+    JsonView strength = grant.get("authenticationStrength");
+    if (grant.has("authenticationStrength")) {
+        require_object(strength, "an authentication strength object");
+        policy.requiresAuthenticationStrength = true;
+        policy.authenticationStrengthName = strength.string("displayName", strength.string("id"));
+    }
+    policy.termsOfUse = grant.strings("termsOfUse");
+    policy.customAuthenticationFactors = grant.strings("customAuthenticationFactors");
+}
+
+// Exchange identity properties are strings in current exports; older remote-PowerShell objects
+// serialise them as ADObjectId objects, whose "Name" is what the cmdlets accept.
+std::string exchange_identity(const JsonView& object, std::string_view key) {
+    JsonView member = object.get(key);
+    if (member.is_object()) {
+        if (!member.get("Name").value().is_string()) member.fail("expected a string or an object with a \"Name\"");
+        return member.string("Name");
+    }
+    return object.string(key);
+}
+
+// A section that is absent or null was not collected (nullopt); [] was collected and is empty.
+template <class T, class Decode>
+std::optional<std::vector<T>> list_section(const JsonView& parent, std::string_view key, Decode decode) {
+    JsonView section = parent.get(key);
+    if (section.is_null()) return std::nullopt;
+    std::vector<JsonView> elements = section.as_elements();
+    std::vector<T> decoded;
+    decoded.reserve(elements.size());
+    for (const JsonView& element : elements) {
+        require_object(element, "an object");
+        decoded.push_back(decode(element));
+    }
+    return decoded;
+}
+
+// Single-object sections also accept the one-element array some exports write (ScubaGear's org_config).
+template <class T, class Decode>
+std::optional<T> object_section(const JsonView& parent, std::string_view key, Decode decode) {
+    JsonView section = parent.get(key);
+    if (section.is_null()) return std::nullopt;
+    if (section.value().is_array() && section.value().size() == 1) section = section.as_elements().front();
+    require_object(section, "an object");
+    return decode(section);
+}
+
+RoleAssignment decode_role_assignment(const JsonView& view) {
+    return RoleAssignment{view.string("id"), view.string("principalId"), view.string("roleDefinitionId"),
+                          view.string("directoryScopeId")};
+}
+
+SubscribedSku decode_subscribed_sku(const JsonView& view) {
+    SubscribedSku sku{view.string("skuId"), view.string("skuPartNumber"), view.string("capabilityStatus"), {}};
+    for (const JsonView& plan : view.elements("servicePlans")) {
+        require_object(plan, "a service plan object");
+        sku.servicePlans.push_back(ServicePlan{plan.string("servicePlanId"), plan.string("servicePlanName"),
+                                               plan.string("provisioningStatus")});
+    }
+    return sku;
+}
+
+SignIn decode_sign_in(const JsonView& view) {
+    SignIn signIn;
+    signIn.id = view.string("id");
+    signIn.createdDateTime = view.string("createdDateTime");
+    signIn.userId = view.string("userId");
+    signIn.userPrincipalName = view.string("userPrincipalName");
+    signIn.appId = view.string("appId");
+    signIn.clientAppUsed = view.string("clientAppUsed");
+    signIn.ipAddress = view.string("ipAddress");
+    signIn.countryOrRegion = to_upper(view.get("location").string("countryOrRegion"));
+    JsonView status = view.get("status");
+    long long errorCode = status.integer("errorCode", 0);
+    if (errorCode < INT_MIN || errorCode > INT_MAX) status.get("errorCode").fail("error code out of range");
+    signIn.errorCode = static_cast<int>(errorCode);
+    signIn.failureReason = status.string("failureReason");
+    return signIn;
+}
+
+AuthenticationPolicy decode_authentication_policy(const JsonView& view) {
+    AuthenticationPolicy policy;
+    policy.name = view.string("Name");
+    policy.identity = exchange_identity(view, "Identity");
+    policy.distinguishedName = view.string("DistinguishedName");
+    policy.guid = view.string("Guid");
+    policy.allowBasicAuthSmtp = view.boolean("AllowBasicAuthSmtp", false);
+    return policy;
+}
+
+ExchangeUser decode_exchange_user(const JsonView& view) {
+    return ExchangeUser{exchange_identity(view, "Identity"), view.string("UserPrincipalName"),
+                        view.string("ExternalDirectoryObjectId"), exchange_identity(view, "AuthenticationPolicy")};
+}
+
+HveAccount decode_hve_account(const JsonView& view) {
+    HveAccount account;
+    account.identity = exchange_identity(view, "Identity");
+    account.name = view.string("Name");
+    account.displayName = view.string("DisplayName");
+    account.primarySmtpAddress = view.string("PrimarySmtpAddress");
+    account.externalDirectoryObjectId = view.string("ExternalDirectoryObjectId");
+    account.emailAddresses = view.strings("EmailAddresses");
+    return account;
+}
+
+HveBillingPolicy decode_hve_billing_policy(const JsonView& view) {
+    return HveBillingPolicy{exchange_identity(view, "Identity"), view.string("BillingPolicyStatus")};
+}
+
+Recipient decode_recipient(const JsonView& view) {
+    Recipient recipient;
+    recipient.identity = exchange_identity(view, "Identity");
+    recipient.name = view.string("Name");
+    recipient.primarySmtpAddress = view.string("PrimarySmtpAddress");
+    recipient.externalDirectoryObjectId = view.string("ExternalDirectoryObjectId");
+    recipient.recipientTypeDetails = view.string("RecipientTypeDetails");
+    recipient.emailAddresses = view.strings("EmailAddresses");
+    return recipient;
+}
+
+CasMailbox decode_cas_mailbox(const JsonView& view) {
+    return CasMailbox{exchange_identity(view, "Identity"), view.string("PrimarySmtpAddress"),
+                      view.string("ExternalDirectoryObjectId"), view.optional_boolean("SmtpClientAuthenticationDisabled")};
+}
+
+AcceptedDomain decode_accepted_domain(const JsonView& view) {
+    return AcceptedDomain{view.string("DomainName"), view.boolean("Default", false)};
+}
+
+// Members given without a usable "@odata.type" were recorded as users; those whose id names a
+// group of the same section are groups.
+void resolve_untyped_group_members(std::vector<Group>& groups) {
+    std::unordered_set<std::string> groupIds;
+    for (const Group& group : groups) groupIds.insert(to_lower(group.id));
+    for (Group& group : groups) {
+        auto isGroup = [&](const std::string& id) { return groupIds.count(to_lower(id)) != 0; };
+        for (const std::string& id : group.memberUserIds) {
+            if (isGroup(id)) group.memberGroupIds.push_back(id);
+        }
+        group.memberUserIds.erase(std::remove_if(group.memberUserIds.begin(), group.memberUserIds.end(), isGroup),
+                                  group.memberUserIds.end());
+    }
+}
+
+struct SectionInfo {
+    const char* pointer;
+    bool (*collected)(const Snapshot&);
+};
+
+// Every section of snapshot v1, by JSON pointer (the names rules use to declare what they need).
+constexpr SectionInfo kSections[] = {
+    {"/graph/conditionalAccessPolicies", [](const Snapshot& s) { return s.conditionalAccessPolicies.has_value(); }},
+    {"/graph/namedLocations", [](const Snapshot& s) { return s.namedLocations.has_value(); }},
+    {"/graph/securityDefaults", [](const Snapshot& s) { return s.securityDefaults.has_value(); }},
+    {"/graph/users", [](const Snapshot& s) { return s.users.has_value(); }},
+    {"/graph/groups", [](const Snapshot& s) { return s.groups.has_value(); }},
+    {"/graph/roleAssignments", [](const Snapshot& s) { return s.roleAssignments.has_value(); }},
+    {"/graph/subscribedSkus", [](const Snapshot& s) { return s.subscribedSkus.has_value(); }},
+    {"/graph/signIns", [](const Snapshot& s) { return s.signIns.has_value(); }},
+    {"/exchange/organizationConfig", [](const Snapshot& s) { return s.organizationConfig.has_value(); }},
+    {"/exchange/transportConfig", [](const Snapshot& s) { return s.transportConfig.has_value(); }},
+    {"/exchange/authenticationPolicies", [](const Snapshot& s) { return s.authenticationPolicies.has_value(); }},
+    {"/exchange/users", [](const Snapshot& s) { return s.exchangeUsers.has_value(); }},
+    {"/exchange/hveAccounts", [](const Snapshot& s) { return s.hveAccounts.has_value(); }},
+    {"/exchange/hveBillingPolicies", [](const Snapshot& s) { return s.hveBillingPolicies.has_value(); }},
+    {"/exchange/recipients", [](const Snapshot& s) { return s.recipients.has_value(); }},
+    {"/exchange/casMailboxes", [](const Snapshot& s) { return s.casMailboxes.has_value(); }},
+    {"/exchange/acceptedDomains", [](const Snapshot& s) { return s.acceptedDomains.has_value(); }},
+    {"/smtpClients", [](const Snapshot& s) { return s.smtpClients.has_value(); }},
+    {"/crossCheck", [](const Snapshot& s) { return s.crossCheck.has_value(); }},
+};
+
+const SectionInfo* find_section(std::string_view pointer) {
+    for (const SectionInfo& section : kSections) {
+        if (iequals(section.pointer, pointer)) return &section;
+    }
+    return nullptr;
+}
+
+void decode_snapshot_version(const JsonView& root) {
+    JsonView version = root.get("snapshotVersion");
+    if (version.is_null()) version.fail("missing snapshot version (this tenantscan reads version 1)");
+    if (!version.value().is_number_integer()) {
+        version.fail("expected the snapshot version as a number, got " + describe_json_type(version.value()));
+    }
+    if (version.value() != 1) {
+        version.fail("unsupported snapshot version " + version.value().dump() + " (this tenantscan reads version 1)");
+    }
+}
+
+void decode_graph(const JsonView& graph, Snapshot& snapshot) {
+    snapshot.conditionalAccessPolicies =
+        list_section<ConditionalAccessPolicy>(graph, "conditionalAccessPolicies", [](const JsonView& view) {
+            // In a tenant every policy has a state; guessing one could hide a blocking policy.
+            if (!view.has("state")) {
+                view.get("state").fail("missing policy state (enabled, disabled or enabledForReportingButNotEnforced)");
+            }
+            return decode_policy(view);
+        });
+    snapshot.namedLocations = list_section<NamedLocation>(graph, "namedLocations", decode_named_location);
+    snapshot.securityDefaults = object_section<SecurityDefaults>(graph, "securityDefaults", [](const JsonView& view) {
+        // Absent isEnabled is unknown, not "off": guessing would decide rules either way.
+        if (!view.has("isEnabled")) view.get("isEnabled").fail("missing isEnabled");
+        return SecurityDefaults{view.boolean("isEnabled", false)};
+    });
+    snapshot.users = list_section<User>(graph, "users", decode_user);
+    snapshot.groups = list_section<Group>(graph, "groups", decode_group);
+    if (snapshot.groups) resolve_untyped_group_members(*snapshot.groups);
+    snapshot.roleAssignments = list_section<RoleAssignment>(graph, "roleAssignments", decode_role_assignment);
+    snapshot.subscribedSkus = list_section<SubscribedSku>(graph, "subscribedSkus", decode_subscribed_sku);
+    snapshot.signIns = list_section<SignIn>(graph, "signIns", decode_sign_in);
+}
+
+void decode_exchange(const JsonView& exchange, Snapshot& snapshot) {
+    snapshot.organizationConfig =
+        object_section<OrganizationConfig>(exchange, "organizationConfig", [](const JsonView& view) {
+            return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy")};
+        });
+    snapshot.transportConfig = object_section<TransportConfig>(exchange, "transportConfig", [](const JsonView& view) {
+        return TransportConfig{view.optional_boolean("SmtpClientAuthenticationDisabled")};
+    });
+    snapshot.authenticationPolicies =
+        list_section<AuthenticationPolicy>(exchange, "authenticationPolicies", decode_authentication_policy);
+    snapshot.exchangeUsers = list_section<ExchangeUser>(exchange, "users", decode_exchange_user);
+    snapshot.hveAccounts = list_section<HveAccount>(exchange, "hveAccounts", decode_hve_account);
+    snapshot.hveBillingPolicies =
+        list_section<HveBillingPolicy>(exchange, "hveBillingPolicies", decode_hve_billing_policy);
+    snapshot.recipients = list_section<Recipient>(exchange, "recipients", decode_recipient);
+    snapshot.casMailboxes = list_section<CasMailbox>(exchange, "casMailboxes", decode_cas_mailbox);
+    snapshot.acceptedDomains = list_section<AcceptedDomain>(exchange, "acceptedDomains", decode_accepted_domain);
+}
+
+// "notCollected": {"/graph/signIns": "reason", ...}, written by a collector for the sections it
+// could not read. A section cannot be both present and not collected.
+void decode_not_collected(const JsonView& root, Snapshot& snapshot) {
+    JsonView notCollected = root.get("notCollected");
+    if (notCollected.is_null()) return;
+    require_object(notCollected, "an object of section pointers and reasons");
+    for (const auto& member : notCollected.value().items()) {
+        if (is_annotation_key(member.key())) continue;
+        JsonView entry = notCollected.get(member.key());
+        const SectionInfo* section = find_section(member.key());
+        if (!section) entry.fail("unknown section \"" + member.key() + "\" (expected a section pointer such as /graph/signIns)");
+        if (!entry.value().is_string()) entry.fail("expected the reason as a string, got " + describe_json_type(entry.value()));
+        if (section->collected(snapshot)) entry.fail("the section is present in the snapshot but listed as not collected");
+        snapshot.notCollected[section->pointer] = entry.value().get<std::string>();
+    }
+}
+
+}  // namespace
+
+ConditionalAccessPolicy decode_policy(const JsonView& view) {
+    require_object(view, "a policy object");
+    ConditionalAccessPolicy policy;
+    policy.sourceFile = view.file();
+    policy.sourcePointer = view.pointer();
+    policy.id = view.string("id");
+    JsonView body = view;
+    if (view.has("details") && !view.has("conditions")) {
+        // A conditionalAccessTemplate: the policy is in "details", its name in "name".
+        policy.displayName = view.string("name");
+        body = view.get("details");
+        require_object(body, "the template's policy details as an object");
+    } else {
+        policy.displayName = view.string("displayName");
+        policy.state = decode_state(view);
+        policy.templateId = view.string("templateId");
+    }
+    decode_conditions(body.get("conditions"), policy);
+    decode_grant_controls(body.get("grantControls"), policy);
+    policy.hasSessionControls = is_configured(body.get("sessionControls").value());
+    return policy;
+}
+
+NamedLocation decode_named_location(const JsonView& view) {
+    require_object(view, "a named location object");
+    NamedLocation location;
+    location.id = view.string("id");
+    location.displayName = view.string("displayName");
+    std::string type = odata_type(view);
+    if (ends_with_ignoring_case(type, "ipNamedLocation")) {
+        location.kind = NamedLocation::Kind::Ip;
+    } else if (ends_with_ignoring_case(type, "countryNamedLocation")) {
+        location.kind = NamedLocation::Kind::Country;
+    } else if (type.empty() && holder_of(view, "ipRanges").has("ipRanges")) {
+        location.kind = NamedLocation::Kind::Ip;
+    } else if (type.empty() && holder_of(view, "countriesAndRegions").has("countriesAndRegions")) {
+        location.kind = NamedLocation::Kind::Country;
+    }
+    location.isTrusted = holder_of(view, "isTrusted").boolean("isTrusted", false);
+    if (location.kind == NamedLocation::Kind::Ip) {
+        for (const JsonView& range : holder_of(view, "ipRanges").elements("ipRanges")) {
+            require_object(range, "an IP range object with a cidrAddress");
+            JsonView cidr = range.get("cidrAddress");
+            std::string text = range.string("cidrAddress");
+            if (text.empty()) cidr.fail("missing cidrAddress");
+            auto parsed = parse_cidr(text);
+            if (!parsed) cidr.fail("malformed CIDR range \"" + text + "\"");
+            location.ipRanges.push_back(std::move(*parsed));
+        }
+    } else if (location.kind == NamedLocation::Kind::Country) {
+        for (std::string& country : holder_of(view, "countriesAndRegions").strings("countriesAndRegions")) {
+            location.countriesAndRegions.push_back(to_upper(std::move(country)));
+        }
+        location.includeUnknownCountriesAndRegions = holder_of(view, "includeUnknownCountriesAndRegions")
+                                                         .boolean("includeUnknownCountriesAndRegions", false);
+        location.countryLookupMethod =
+            canonical(holder_of(view, "countryLookupMethod").string("countryLookupMethod"), kCountryLookupMethods);
+    }
+    return location;
+}
+
+Group decode_group(const JsonView& view) {
+    require_object(view, "a group object");
+    Group group;
+    group.id = view.string("id");
+    group.displayName = view.string("displayName");
+    group.isAssignableToRole = view.boolean("isAssignableToRole", false);
+    for (const JsonView& member : view.elements("members")) {
+        require_object(member, "a member object with an id");
+        std::string id = member.string("id");
+        if (id.empty()) member.get("id").fail("missing member id");
+        if (ends_with_ignoring_case(odata_type(member), ".group")) {
+            group.memberGroupIds.push_back(std::move(id));
+        } else {
+            group.memberUserIds.push_back(std::move(id));
+        }
+    }
+    return group;
+}
+
+User decode_user(const JsonView& view) {
+    require_object(view, "a user object");
+    User user;
+    user.id = view.string("id");
+    user.userPrincipalName = view.string("userPrincipalName");
+    user.displayName = view.string("displayName");
+    user.mail = view.string("mail");
+    user.userType = canonical(view.string("userType"), kUserTypes);
+    user.accountEnabled = view.boolean("accountEnabled", true);
+    user.onPremisesSyncEnabled = view.optional_boolean("onPremisesSyncEnabled");
+    user.proxyAddresses = view.strings("proxyAddresses");
+    return user;
+}
+
+std::vector<ConditionalAccessPolicy> decode_policies(const JsonView& view) {
+    std::vector<ConditionalAccessPolicy> policies;
+    for (const JsonView& element : view.as_elements()) policies.push_back(decode_policy(element));
+    return policies;
+}
+
+std::vector<NamedLocation> decode_named_locations(const JsonView& view) {
+    std::vector<NamedLocation> locations;
+    for (const JsonView& element : view.as_elements()) locations.push_back(decode_named_location(element));
+    return locations;
+}
+
+Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file) {
+    JsonView root(document, file, "");
+    require_object(root, "the document root to be an object");
+    Snapshot snapshot;
+    snapshot.sourcePath = file;
+    decode_snapshot_version(root);
+    snapshot.snapshotVersion = 1;
+    snapshot.tenantId = root.string("tenantId");
+    snapshot.collectedAt = root.string("collectedAt");
+    decode_graph(root.get("graph"), snapshot);
+    decode_exchange(root.get("exchange"), snapshot);
+    JsonView smtpClients = root.get("smtpClients");
+    if (!smtpClients.is_null()) {
+        smtpClients.as_elements();  // validates the shape: an array, an envelope or a single object
+        snapshot.smtpClients = smtpClients.value();
+    }
+    JsonView crossCheck = root.get("crossCheck");  // written by `collect --cross-check`
+    if (!crossCheck.is_null()) {
+        crossCheck.as_elements();
+        snapshot.crossCheck = crossCheck.value();
+    }
+    decode_not_collected(root, snapshot);
+    return snapshot;
+}
+
+Snapshot load_snapshot(const std::string& path) { return decode_snapshot(read_json_file(path), path); }
+
+bool Snapshot::has_section(const std::string& pointer) const {
+    for (const SectionInfo& section : kSections) {
+        if (section.pointer == pointer) return section.collected(*this);
+    }
+    return false;
+}
+
+}  // namespace tenantscan
