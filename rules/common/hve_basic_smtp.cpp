@@ -1,0 +1,166 @@
+#include "common/hve_basic_smtp.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+#include <tenantscan/json_input.hpp>
+
+#include "common/policy_evidence.hpp"
+#include "common/subjects.hpp"
+
+namespace tenantscan::rules {
+
+namespace {
+
+// Sign-in indices by lower-case userId and by lower-case userPrincipalName.
+using SignInIndex = std::unordered_map<std::string, std::vector<std::size_t>>;
+
+SignInIndex index_sign_ins(const std::vector<SignIn>& signIns) {
+    SignInIndex index;
+    for (std::size_t i = 0; i < signIns.size(); ++i) {
+        if (!signIns[i].userId.empty()) index[to_lower(signIns[i].userId)].push_back(i);
+        if (!signIns[i].userPrincipalName.empty()) index[to_lower(signIns[i].userPrincipalName)].push_back(i);
+    }
+    return index;
+}
+
+std::vector<std::size_t> sign_ins_of(const SignInIndex& index, const std::vector<std::string>& keys) {
+    std::vector<std::size_t> found;
+    for (const auto& key : keys) {
+        if (key.empty()) continue;
+        auto it = index.find(to_lower(key));
+        if (it != index.end()) found.insert(found.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
+}
+
+// The account's identifiers that sign-in logs may carry.
+std::vector<std::string> sign_in_keys(const HveAccount& account, const Directory& directory,
+                                      std::optional<UserIndex> user) {
+    std::vector<std::string> keys = {account.externalDirectoryObjectId,
+                                     Directory::normalise_address(account.primarySmtpAddress)};
+    if (user) {
+        keys.push_back(directory.user(*user).id);
+        keys.push_back(directory.user(*user).userPrincipalName);
+    }
+    return keys;
+}
+
+using Location = std::pair<std::string, std::string>;  // (IP, country); empty = unknown
+
+// The engine states its assumptions from what the sign-in leaves unknown, the same for every
+// user: whether the IP is known (and valid) and whether the country is. One detailed evaluation
+// per kind of location is enough to state them for every account.
+std::pair<int, bool> assumption_kind(const Location& location) {
+    const int ip = location.first.empty() ? 0 : parse_ip_address(location.first) ? 1 : 2;
+    return {ip, !location.second.empty()};
+}
+
+}  // namespace
+
+SignInContext basic_smtp_sign_in(const std::string& userId) {
+    SignInContext context;
+    context.userId = userId;
+    context.resourceApp = kExchangeOnlineAppId;
+    context.clientAppType = "other";
+    context.platform = "unknown";
+    return context;
+}
+
+std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& context) {
+    const Snapshot& snapshot = context.snapshot();
+    const Directory& directory = context.directory();
+    const Engine& engine = context.engine();
+    const SignInIndex signInIndex = snapshot.signIns ? index_sign_ins(*snapshot.signIns) : SignInIndex{};
+    std::map<Location, PreparedSignIn> prepared;  // the user-independent part, per distinct location
+    std::map<std::pair<int, bool>, std::vector<std::string>> assumptionsByKind;
+
+    std::vector<HveBasicSmtpSimulation> simulations;
+    for (const HveAccount& account : *snapshot.hveAccounts) {
+        HveBasicSmtpSimulation simulation;
+        simulation.account = &account;
+        simulation.subject = hve_account_subject(account);
+        simulation.user = directory.user_of_hve(account);
+        const std::string engineUserId = simulation.user ? directory.user(*simulation.user).id
+                                         : account.externalDirectoryObjectId.empty()
+                                             ? Directory::normalise_address(account.primarySmtpAddress)
+                                             : account.externalDirectoryObjectId;
+
+        std::set<Location> locations;  // sorted
+        std::vector<std::size_t> matched;
+        if (snapshot.signIns) {
+            matched = sign_ins_of(signInIndex, sign_in_keys(account, directory, simulation.user));
+            for (std::size_t i : matched) {
+                const SignIn& s = (*snapshot.signIns)[i];
+                locations.emplace(s.ipAddress, s.countryOrRegion);
+            }
+        }
+        if (locations.empty()) locations.emplace();  // one sign-in from an unknown location
+
+        std::vector<std::string> evaluated, assumptions;
+        for (const Location& location : locations) {
+            SignInContext signIn = basic_smtp_sign_in(engineUserId);
+            if (!location.first.empty()) signIn.ipAddress = location.first;
+            if (!location.second.empty()) signIn.country = location.second;
+            evaluated.push_back(location_label(signIn));
+
+            const auto kind = assumption_kind(location);
+            bool detailed = !simulation.user || !assumptionsByKind.count(kind);
+            if (!detailed) {
+                auto it = prepared.find(location);
+                if (it == prepared.end()) it = prepared.emplace(location, engine.prepare(signIn)).first;
+                const UserDecision decision = engine.decide(it->second, *simulation.user);
+                // Explain when a policy blocks or may block (security defaults alone need no policy details).
+                detailed = decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed;
+            }
+            if (detailed) {
+                simulation.results.push_back(engine.evaluate(signIn));
+                assumptionsByKind.emplace(kind, simulation.results.back().assumptions);
+            }
+            for (const auto& a : assumptionsByKind.at(kind))
+                if (std::find(assumptions.begin(), assumptions.end(), a) == assumptions.end()) assumptions.push_back(a);
+            simulation.signIns.push_back(std::move(signIn));
+        }
+
+        nlohmann::json locationEvidence = {{"signInsCollected", snapshot.signIns.has_value()},
+                                           {"signInsMatched", matched.size()},
+                                           {"evaluated", evaluated}};
+        if (!snapshot.signIns)
+            locationEvidence["note"] = "/graph/signIns was not collected, so the sign-in location is unknown";
+        else if (matched.empty())
+            locationEvidence["note"] = "no sign-in of this account in /graph/signIns, so the sign-in location is unknown";
+
+        simulation.evidence = {{"account",
+                                {{"primarySmtpAddress", account.primarySmtpAddress},
+                                 {"exchangeIdentity", account.identity},
+                                 {"externalDirectoryObjectId", account.externalDirectoryObjectId}}},
+                               {"entraUser", entra_user_evidence(directory, simulation.user)},
+                               {"signInLocations", std::move(locationEvidence)},
+                               {"assumptions", assumptions}};
+        simulations.push_back(std::move(simulation));
+    }
+    return simulations;
+}
+
+std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation) {
+    std::vector<std::string> labels;
+    for (const auto& signIn : simulation.signIns) labels.push_back(location_label(signIn));
+    if (labels.size() == 1 && labels.front() == location_label(SignInContext{})) return "(sign-in location unknown)";
+    if (labels.size() <= 3) return fmt::format("(from {})", join_words(labels));
+    return fmt::format("(from {} sign-in locations)", labels.size());
+}
+
+std::string missing_entra_user_note(const HveBasicSmtpSimulation& simulation) {
+    if (simulation.user) return {};
+    return fmt::format(" Its Entra user (object id {}) is not in /graph/users: its group, role and guest conditions "
+                       "were treated as unknown.",
+                       simulation.subject.id.empty() ? "unknown" : simulation.subject.id);
+}
+
+}  // namespace tenantscan::rules

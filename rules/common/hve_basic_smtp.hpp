@@ -1,0 +1,46 @@
+// Simulating the sign-in an HVE account makes when a device submits mail with Basic SMTP AUTH,
+// shared by hve-conditional-access and hve-report-only-policies.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tenantscan/conditional_access.hpp>
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan::rules {
+
+// Basic SMTP AUTH as Entra sees it: client app "other", resource Exchange Online, platform
+// unknown, no registered device, risk none, location unknown.
+SignInContext basic_smtp_sign_in(const std::string& userId);
+
+struct HveBasicSmtpSimulation {
+    const HveAccount* account = nullptr;
+    Subject subject;
+    std::optional<UserIndex> user;         // the account's Entra user in /graph/users (Directory::user_of_hve)
+    std::vector<SignInContext> signIns;    // one per distinct (IP, country) of the account's sign-ins, else one
+                                           // with the location unknown
+    // The engine's detailed answer for the sign-ins where an enforced or report-only policy blocks or
+    // may block (and any the engine could not screen); a sign-in absent here is allowed by both.
+    std::vector<WhatIfResult> results;
+    // {account, entraUser, signInLocations: {signInsCollected, signInsMatched, evaluated, note?}, assumptions}
+    nlohmann::json evidence;
+};
+
+// One simulation per HVE account, in snapshot order. Sign-ins belong to an account when their
+// userId is its Entra object id or their userPrincipalName is its UPN or primary address.
+// /graph/signIns is optional: without it every location is unknown, and the evidence says so.
+// Thousands of accounts are screened cheaply (Engine::prepare once per distinct location,
+// Engine::decide per account); only what needs explaining gets the engine's detailed evaluation.
+std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& context);
+
+// "(sign-in location unknown)", "(from 203.0.113.7 (DE) and 198.51.100.2)", "(from 12 sign-in locations)".
+std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation);
+
+// " Its Entra user (object id …) is not in /graph/users: its group, role and guest conditions were
+// treated as unknown." when the account's Entra user is missing, else "".
+std::string missing_entra_user_note(const HveBasicSmtpSimulation& simulation);
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,30 @@
+// The HVE exemption group: the Entra group whose members Conditional Access policies exclude so
+// that HVE accounts can sign in with Basic SMTP AUTH. Configured once, as the parameter "group"
+// of hve-exclusion-group, and named by every rule whose fix is "exclude the group".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <tenantscan/directory.hpp>
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan::rules {
+
+inline constexpr const char* kHveExclusionGroupRuleId = "hve-exclusion-group";
+inline constexpr const char* kHveExemptionGroupParameter = "group";
+inline constexpr const char* kDefaultHveExemptionGroup = "Exchange-HVEUserAccounts";
+
+// The configured group (display name or object id): option "hve-exclusion-group.group", else
+// the default. A non-string option is left to hve-exclusion-group to report; here it falls
+// back to the default, since it only names the group in remediation text.
+std::string configured_hve_exemption_group(const ScanOptions& options);
+
+// The groups in /graph/groups the configured value designates: the group with that object id,
+// else every group with that display name (case-insensitive; several = ambiguous).
+std::vector<GroupIndex> resolve_hve_exemption_group(const Directory& directory, const std::string& group);
+
+// "'Exchange-HVEUserAccounts' (id 5b1e…)" when exactly one group matches, else "'<configured>'".
+std::string describe_hve_exemption_group(const RuleContext& context);
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,53 @@
+// The device inventory as the rules see it: subjects, endpoints, recipient domains, and the
+// migration target a device should move to. Shared by the smtp and hve rules that read smtpClients.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tenantscan/model.hpp>
+#include <tenantscan/rule.hpp>
+#include <tenantscan/smtp_clients.hpp>
+
+namespace tenantscan::rules {
+
+// Host names (domain.md §1, §2).
+inline constexpr const char* kExchangeSubmissionHost = "smtp.office365.com";
+inline constexpr const char* kExchangeLegacySubmissionHost = "smtp-legacy.office365.com";
+inline constexpr const char* kHveHost = "smtp.hve.mx.microsoft";
+inline constexpr const char* kHveDeprecatedHost = "smtp-hve.office365.com";
+inline constexpr const char* kAcsHost = "smtp.azurecomm.net";
+
+enum class SmtpEndpoint { ExchangeSubmission, ExchangeLegacySubmission, Hve, HveDeprecated, Acs, Other };
+
+// Case-insensitive, a trailing dot ignored.
+SmtpEndpoint classify_endpoint(std::string_view host);
+bool is_exchange_submission(SmtpEndpoint endpoint);  // smtp.office365.com or smtp-legacy.office365.com
+
+// {kind "smtpClient", id = name, name = name}; a row without a name is named by its location.
+Subject smtp_client_subject(const SmtpClient& client);
+
+// "No device inventory: the snapshot has no smtpClients section and no --clients file was given."
+std::string no_inventory_message();
+// "The inventory entry at clients.csv:7 cannot be checked: port 'abc' is not …; auth is missing."
+std::string invalid_client_message(const SmtpClient& client);
+std::string invalid_client_remediation(const SmtpClient& client);
+
+// The domain of a recipient entry: "a@Contoso.com", "contoso.com" and "@contoso.com" → "contoso.com".
+std::string recipient_domain(std::string_view recipient);
+// Lower-case accepted domain names from /exchange/acceptedDomains (empty when not collected).
+std::vector<std::string> accepted_domain_names(const Snapshot& snapshot);
+bool is_accepted_domain(const std::vector<std::string>& accepted, std::string_view domain);
+// Recipient entries whose domain is not accepted (sorted, unique).
+std::vector<std::string> external_recipients(const SmtpClient& client, const std::vector<std::string>& accepted);
+
+// Where a sender that loses Basic SMTP AUTH should go (domain.md §1): OAuth when it already uses
+// it, HVE when its recipients are all internal, Azure Communication Services when some are
+// external, else the three choices. `accepted` may be empty (domains unknown).
+std::string migration_target(const SmtpClient& client, const std::vector<std::string>& accepted);
+// The three choices, for a sender known only from the sign-in logs.
+std::string generic_migration_target();
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,30 @@
+// Finding subjects as the report contract defines them (issue 2, "Output contract").
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <tenantscan/directory.hpp>
+#include <tenantscan/model.hpp>
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan::rules {
+
+// {kind "hveAccount", id = Entra object id (the Exchange identity when the export has none),
+//  name = primary SMTP address (the Exchange identity when absent)}.
+Subject hve_account_subject(const HveAccount& account);
+
+// {kind "user", id, name = UPN}.
+Subject user_subject(const User& user);
+
+// {kind "tenant", id = name = tenant id}.
+Subject tenant_subject(const Snapshot& snapshot);
+
+// The address to give Exchange cmdlets for an HVE account.
+std::string hve_account_address(const HveAccount& account);
+
+// The Entra user of an HVE account (Directory::user_of_hve), as evidence: {id, userPrincipalName}
+// or null when the account's user is not in /graph/users.
+nlohmann::json entra_user_evidence(const Directory& directory, std::optional<UserIndex> user);
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,93 @@
+// hve-account-cloud-only: every HVE account is a cloud-only Entra user, not a directory-synced one.
+#include <fmt/format.h>
+#include <tenantscan/model.hpp>
+
+#include "common/subjects.hpp"
+#include "hve/hve_rules.hpp"
+
+namespace tenantscan::rules {
+
+namespace {
+
+RuleMetadata make_metadata() {
+    RuleMetadata m;
+    m.id = "hve-account-cloud-only";
+    m.title = "Every HVE account is cloud-only, not synchronised from Active Directory";
+    m.defaultSeverity = Severity::High;
+    m.rationale =
+        "An HVE account is created only in the cloud (New-MailUser -HVEAccount); it cannot be an AD-synced account. "
+        "An HVE account whose Entra user is synchronised from on-premises Active Directory is owned by the sync "
+        "engine: its attributes and password follow the on-premises object, and a sync change can overwrite or "
+        "delete it, cutting off the devices that send through it.";
+    m.remediation =
+        "Create a new cloud-only HVE account (New-MailUser -HVEAccount) for the devices, move them to it, and stop "
+        "synchronising the on-premises object (or remove it from the sync scope).";
+    m.references = {
+        "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/high-volume-mails-m365",
+    };
+    m.requiredSections = {"/exchange/hveAccounts", "/graph/users"};
+    return m;
+}
+
+class HveAccountCloudOnlyRule final : public Rule {
+public:
+    const RuleMetadata& metadata() const override { return metadata_; }
+    std::vector<Finding> evaluate(const RuleContext& context) const override;
+
+private:
+    RuleMetadata metadata_ = make_metadata();
+};
+
+std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& context) const {
+    const Snapshot& snapshot = context.snapshot();
+    if (snapshot.hveAccounts->empty())
+        return {finding(Status::NotApplicable, tenant_subject(snapshot),
+                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+
+    std::vector<Finding> findings;
+    for (const HveAccount& account : *snapshot.hveAccounts) {
+        const auto user = context.directory().user_of_hve(account);
+        const std::string address = hve_account_address(account);
+        nlohmann::json evidence = {{"entraUser", entra_user_evidence(context.directory(), user)}};
+        Finding f = [&] {
+            if (!user) {
+                Finding r = finding(Status::Review, hve_account_subject(account),
+                                    fmt::format("The Entra user of {} (object id {}) is not in /graph/users, so whether "
+                                                "it is synchronised from Active Directory is unknown.",
+                                                address, account.externalDirectoryObjectId.empty()
+                                                             ? "not in the export"
+                                                             : account.externalDirectoryObjectId));
+                r.remediation = "Add the account's Entra user (with onPremisesSyncEnabled) to /graph/users and scan again.";
+                return r;
+            }
+            const auto& synced = context.directory().user(*user).onPremisesSyncEnabled;
+            evidence["onPremisesSyncEnabled"] = synced ? nlohmann::json(*synced) : nlohmann::json(nullptr);
+            if (synced && *synced) {
+                Finding r = finding(Status::Fail, hve_account_subject(account),
+                                    fmt::format("The Entra user of HVE account {} ({}) is synchronised from on-premises "
+                                                "Active Directory (onPremisesSyncEnabled true); an HVE account must be "
+                                                "cloud-only.",
+                                                address, context.directory().user(*user).userPrincipalName));
+                r.remediation = fmt::format(
+                    "Create a cloud-only HVE account (New-MailUser -HVEAccount -Name <name> -PrimarySmtpAddress <new "
+                    "address> -Password <secure>), move the devices that send as {} to it, then take the on-premises "
+                    "object out of the sync scope.",
+                    address);
+                return r;
+            }
+            return finding(Status::Pass, hve_account_subject(account),
+                           fmt::format("The Entra user of HVE account {} is cloud-only.", address));
+        }();
+        f.evidence = std::move(evidence);
+        findings.push_back(std::move(f));
+    }
+    return findings;
+}
+
+}  // namespace
+
+std::unique_ptr<tenantscan::Rule> make_hve_account_cloud_only_rule() {
+    return std::make_unique<HveAccountCloudOnlyRule>();
+}
+
+}  // namespace tenantscan::rules

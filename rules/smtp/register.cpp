@@ -1,0 +1,12 @@
+#include "smtp/smtp_rules.hpp"
+
+namespace tenantscan::rules {
+
+void register_smtp_rules(tenantscan::Registry& registry) {
+    registry.add(make_smtp_auth_switches_rule());        // smtp-auth-switches
+    registry.add(make_smtp_basic_auth_sign_ins_rule());  // smtp-basic-auth-sign-ins
+    registry.add(make_smtp_client_endpoint_rule());      // smtp-client-endpoint
+    registry.add(make_smtp_client_recipients_rule());    // smtp-client-recipients
+}
+
+}  // namespace tenantscan::rules

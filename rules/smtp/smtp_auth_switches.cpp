@@ -1,0 +1,161 @@
+// smtp-auth-switches: the effective SmtpClientAuthenticationDisabled of every account seen
+// submitting mail with SMTP AUTH (mailbox value when set, else the organization's).
+#include <map>
+
+#include <fmt/format.h>
+#include <tenantscan/json_input.hpp>
+#include <tenantscan/smtp_clients.hpp>
+
+#include "common/smtp_inventory.hpp"
+#include "common/smtp_senders.hpp"
+#include "common/subjects.hpp"
+#include "smtp/smtp_rules.hpp"
+
+namespace tenantscan::rules {
+
+namespace {
+
+RuleMetadata make_metadata() {
+    RuleMetadata m;
+    m.id = "smtp-auth-switches";
+    m.title = "SMTP AUTH is enabled for every account that submits mail with it";
+    m.defaultSeverity = Severity::Low;
+    m.rationale =
+        "Exchange Online refuses SMTP AUTH submissions of a mailbox whose effective SmtpClientAuthenticationDisabled "
+        "is true: the mailbox's own value (Get-CASMailbox) when it is set, else the organization's (Get-TransportConfig). "
+        "An account seen sending with SMTP AUTH while the switch is off is failing today; if it is to keep sending "
+        "through OAuth SMTP AUTH after the Basic retirement, the switch must be on for it. The switches do not "
+        "affect HVE accounts, so they are left out.";
+    m.remediation =
+        "Enable SMTP AUTH for the mailbox only (Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled "
+        "$false) if it must keep sending with OAuth SMTP AUTH; otherwise move the sender to HVE or Azure "
+        "Communication Services and leave the switch off.";
+    m.references = {
+        "https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission",
+    };
+    m.requiredSections = {"/graph/signIns", "/exchange/hveAccounts", "/exchange/transportConfig", "/exchange/casMailboxes"};
+    return m;
+}
+
+class SmtpAuthSwitchesRule final : public Rule {
+public:
+    const RuleMetadata& metadata() const override { return metadata_; }
+    std::vector<Finding> evaluate(const RuleContext& context) const override;
+
+private:
+    RuleMetadata metadata_ = make_metadata();
+};
+
+// An account seen submitting with SMTP AUTH, and where it was seen.
+struct SeenAccount {
+    Subject subject;
+    std::vector<std::string> seenIn;  // "12 'Authenticated SMTP' sign-ins", "inventory: 'Scanner 3F' (oauth)"
+};
+
+// Accounts from the sign-in logs and from inventory entries that submit to Exchange Online with
+// SMTP AUTH, HVE accounts left out; keyed by lower-case UPN / user name.
+std::map<std::string, SeenAccount> seen_accounts(const RuleContext& context, const HveAccountIndex& hve) {
+    std::map<std::string, SeenAccount> accounts;
+    for (const SmtpSender& sender : non_hve_smtp_senders(context, hve)) {
+        auto& account = accounts[to_lower(sender.subject.name.empty() ? sender.subject.id : sender.subject.name)];
+        account.subject = sender.subject;
+        account.seenIn.push_back(fmt::format("{} 'Authenticated SMTP' sign-in{}", sender.signIns.size(),
+                                             sender.signIns.size() == 1 ? "" : "s"));
+    }
+    if (auto inventory = scan_inventory(context.snapshot(), context.options()))
+        for (const SmtpClient& client : inventory->clients) {
+            if (!client.valid() || *client.auth == SmtpAuth::None || !is_exchange_submission(classify_endpoint(client.host)) ||
+                hve.find(client.username))
+                continue;
+            auto [it, inserted] = accounts.try_emplace(to_lower(client.username));
+            if (inserted) {
+                const auto user = context.directory().find_user(client.username);
+                it->second.subject = user ? Subject{"user", context.directory().user(*user).id,
+                                                    context.directory().user(*user).userPrincipalName}
+                                          : Subject{"user", client.username, client.username};
+            }
+            it->second.seenIn.push_back(fmt::format("inventory: '{}' ({})", client.name, to_string(*client.auth)));
+        }
+    return accounts;
+}
+
+const CasMailbox* find_cas_mailbox(const Snapshot& snapshot, const Subject& subject) {
+    for (const CasMailbox& mailbox : *snapshot.casMailboxes) {
+        if (!mailbox.externalDirectoryObjectId.empty() && iequals(mailbox.externalDirectoryObjectId, subject.id)) return &mailbox;
+        if (!mailbox.primarySmtpAddress.empty() &&
+            Directory::normalise_address(mailbox.primarySmtpAddress) == Directory::normalise_address(subject.name))
+            return &mailbox;
+    }
+    return nullptr;
+}
+
+nlohmann::json optional_bool(const std::optional<bool>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) const {
+    const Snapshot& snapshot = context.snapshot();
+    const HveAccountIndex hve(context.directory());
+    const auto accounts = seen_accounts(context, hve);
+    if (accounts.empty())
+        return {finding(Status::NotApplicable, tenant_subject(snapshot),
+                        "No account other than an HVE account was seen submitting mail with SMTP AUTH (sign-ins and "
+                        "device inventory).")};
+
+    const std::optional<bool> org = snapshot.transportConfig->smtpClientAuthenticationDisabled;
+    std::vector<Finding> findings;
+    for (const auto& [key, account] : accounts) {
+        const CasMailbox* mailbox = find_cas_mailbox(snapshot, account.subject);
+        const std::optional<bool> own = mailbox ? mailbox->smtpClientAuthenticationDisabled : std::nullopt;
+        nlohmann::json evidence = {{"seenIn", account.seenIn},
+                                   {"organizationSmtpClientAuthenticationDisabled", optional_bool(org)},
+                                   {"mailboxFound", mailbox != nullptr},
+                                   {"mailboxSmtpClientAuthenticationDisabled", optional_bool(own)}};
+        const std::string& name = account.subject.name;
+        Finding f = [&] {
+            if (!mailbox)
+                return finding(Status::Review, account.subject,
+                               fmt::format("/exchange/casMailboxes has no entry for {}, so whether its own "
+                                           "SmtpClientAuthenticationDisabled overrides the organization's ({}) is "
+                                           "unknown.",
+                                           name, org ? (*org ? "true" : "false") : "not set"));
+            const bool inherited = !own.has_value();
+            const std::optional<bool> effective = inherited ? org : own;
+            if (!effective)
+                return finding(Status::Review, account.subject,
+                               fmt::format("{} inherits SmtpClientAuthenticationDisabled from the organization, but "
+                                           "/exchange/transportConfig does not give the organization's value.",
+                                           name));
+            evidence["effective"] = *effective;
+            evidence["effectiveFrom"] = inherited ? "organization" : "mailbox";
+            const std::string origin = inherited ? "inherited from the organization (Get-TransportConfig)"
+                                                 : "set on the mailbox (Get-CASMailbox)";
+            if (*effective)
+                return finding(Status::Fail, account.subject,
+                               fmt::format("SMTP AUTH is disabled for {} (SmtpClientAuthenticationDisabled true, {}), "
+                                           "yet it was seen submitting with it: its submissions are refused today.",
+                                           name, origin));
+            return finding(Status::Pass, account.subject,
+                           fmt::format("SMTP AUTH is enabled for {} (SmtpClientAuthenticationDisabled false, {}).",
+                                       name, origin));
+        }();
+        if (f.status == Status::Fail)
+            f.remediation = fmt::format(
+                "If {0} must keep sending through OAuth SMTP AUTH, enable the switch for this mailbox only: "
+                "Set-CASMailbox -Identity {0} -SmtpClientAuthenticationDisabled $false. If it is moving to HVE or "
+                "Azure Communication Services, leave it off and reconfigure the sender.",
+                name);
+        else if (f.status == Status::Review)
+            f.remediation = "Collect Get-CASMailbox for this account and Get-TransportConfig (see the snapshot format) "
+                            "and scan again.";
+        f.evidence = std::move(evidence);
+        findings.push_back(std::move(f));
+    }
+    return findings;
+}
+
+}  // namespace
+
+std::unique_ptr<tenantscan::Rule> make_smtp_auth_switches_rule() { return std::make_unique<SmtpAuthSwitchesRule>(); }
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,18 @@
+// The smtp module: who submits mail with SMTP AUTH, and how each device or application is set up
+// (sign-in logs, the SMTP AUTH switches, the device inventory).
+#pragma once
+
+#include <memory>
+
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan::rules {
+
+std::unique_ptr<tenantscan::Rule> make_smtp_auth_switches_rule();
+std::unique_ptr<tenantscan::Rule> make_smtp_basic_auth_sign_ins_rule();
+std::unique_ptr<tenantscan::Rule> make_smtp_client_endpoint_rule();
+std::unique_ptr<tenantscan::Rule> make_smtp_client_recipients_rule();
+
+void register_smtp_rules(tenantscan::Registry& registry);
+
+}  // namespace tenantscan::rules

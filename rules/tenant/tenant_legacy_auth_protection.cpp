@@ -1,0 +1,379 @@
+// tenant-legacy-auth-protection: security defaults or Conditional Access block legacy
+// authentication for every enabled user (HVE accounts aside, which must be exempt).
+//
+// Every user is evaluated, so the rule uses the engine's fast path: Engine::prepare() decides
+// once what does not depend on the user, Engine::decide() finishes per user without string work.
+// Only the users that need explaining (excluded, undetermined) get a detailed evaluation.
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <tenantscan/conditional_access.hpp>
+#include <tenantscan/directory.hpp>
+#include <tenantscan/json_input.hpp>
+#include <tenantscan/model.hpp>
+
+#include "common/hve_basic_smtp.hpp"
+#include "common/hve_exemption_group.hpp"
+#include "common/policy_evidence.hpp"
+#include "common/subjects.hpp"
+#include "tenant/tenant_rules.hpp"
+
+namespace tenantscan::rules {
+
+namespace {
+
+// Users listed per category in the evidence; counts are always complete.
+constexpr std::size_t kSampleSize = 20;
+
+RuleMetadata make_metadata() {
+    RuleMetadata m;
+    m.id = "tenant-legacy-auth-protection";
+    m.title = "Legacy authentication is blocked for every user (security defaults or Conditional Access)";
+    m.defaultSeverity = Severity::Critical;
+    m.rationale =
+        "Legacy protocols (Basic SMTP AUTH, IMAP, POP, Exchange ActiveSync with Basic) cannot do MFA and are what "
+        "password-spray attacks use. Microsoft's guidance is security defaults or Conditional Access; a tenant with "
+        "neither, or with Conditional Access that leaves users out, has a serious security gap. Exempting HVE "
+        "accounts must not open that gap for anyone else.";
+    m.remediation =
+        "Block legacy authentication for all users with a Conditional Access policy (Microsoft's 'Block legacy "
+        "authentication' template) that excludes only break-glass accounts and the HVE exemption group, or turn "
+        "on security defaults in a tenant without Entra ID P1.";
+    m.references = {
+        "https://learn.microsoft.com/en-us/entra/identity/conditional-access/block-legacy-authentication",
+        "https://learn.microsoft.com/en-us/entra/fundamentals/security-defaults",
+        "https://learn.microsoft.com/en-us/entra/identity/conditional-access/what-if-tool",
+    };
+    m.requiredSections = {"/graph/securityDefaults", "/graph/conditionalAccessPolicies", "/graph/users",
+                          "/graph/groups"};
+    return m;
+}
+
+class TenantLegacyAuthProtectionRule final : public Rule {
+public:
+    const RuleMetadata& metadata() const override { return metadata_; }
+    std::vector<Finding> evaluate(const RuleContext& context) const override;
+
+private:
+    RuleMetadata metadata_ = make_metadata();
+};
+
+// Client app types that a legacy client signs in with ("easSupported" is the older spelling of
+// exchangeActiveSync); an empty list means all client apps.
+bool covers_legacy_clients(const ConditionalAccessPolicy& policy) {
+    if (policy.clientAppTypes.empty()) return true;
+    return std::any_of(policy.clientAppTypes.begin(), policy.clientAppTypes.end(), [](const std::string& t) {
+        return iequals(t, "all") || iequals(t, "other") || iequals(t, "exchangeActiveSync") || iequals(t, "easSupported");
+    });
+}
+
+// An enabled policy that can block a legacy sign-in for someone: it covers legacy client apps and
+// has a grant control a legacy client cannot satisfy.
+bool is_legacy_block_candidate(const ConditionalAccessPolicy& policy) {
+    return policy.state == PolicyState::Enabled && covers_legacy_clients(policy) &&
+           !Engine::legacy_blocking_controls(policy).empty();
+}
+
+bool contains_id(const std::vector<std::string>& ids, const std::string& id) {
+    return std::any_of(ids.begin(), ids.end(), [&](const std::string& x) { return iequals(x, id); });
+}
+
+bool is_external(const User& user) {
+    return iequals(user.userType, "Guest") || user.userPrincipalName.find("#EXT#") != std::string::npos;
+}
+
+// Which exclusion of the policy removes the user, in words, for the evidence ("group 'Break
+// glass' (id …)"). The engine decided that one does; this only names it.
+std::string excluded_by(const Directory& directory, const ConditionalAccessPolicy& policy, UserIndex index) {
+    const User& user = directory.user(index);
+    const UserConditions& u = policy.users;
+    if (contains_id(u.excludeUsers, user.id)) return "the user, by id";
+    for (const auto& id : u.excludeGroups)
+        if (directory.is_transitive_member(index, id)) {
+            const Group& g = directory.group(*directory.find_group(id));
+            return fmt::format("group '{}' ({})", g.displayName, g.id);
+        }
+    for (const auto& role : u.excludeRoles)
+        if (directory.has_active_role(index, role)) return fmt::format("directory role {}", to_lower(role));
+    if (is_external(user) && (contains_id(u.excludeUsers, "GuestsOrExternalUsers") || u.excludeGuestsOrExternalUsers))
+        return "guest or external users";
+    return "an exclusion of the policy";
+}
+
+// A user that needs explaining: the policy that decided (may block, or excludes the user) and why.
+struct Explained {
+    UserIndex user;
+    const ConditionalAccessPolicy* policy;
+    std::string excludedBy;             // Excluded
+    std::vector<std::string> unknowns;  // Undetermined
+};
+
+struct PolicyTally {
+    std::size_t blocked = 0, undetermined = 0, excluded = 0;  // users whose verdict this policy decided
+};
+
+struct Tally {
+    std::size_t inDirectory = 0, disabled = 0, hveAccounts = 0, evaluated = 0, blocked = 0;
+    std::vector<UserIndex> notTargeted;
+    std::vector<Explained> excluded, undetermined;
+    std::map<std::size_t, PolicyTally> perPolicy;                           // by snapshot index
+    std::map<std::pair<std::size_t, std::string>, std::size_t> perExclusion; // (policy index, excluded by)
+    std::map<std::string, std::size_t> perUnknown;
+};
+
+bool by_upn(const Directory& directory, UserIndex a, UserIndex b) {
+    return directory.user(a).userPrincipalName < directory.user(b).userPrincipalName;
+}
+
+// The first kSampleSize items by UPN.
+template <class T, class UserOf>
+std::vector<T> sample(const Directory& directory, std::vector<T> items, UserOf userOf) {
+    const auto n = std::min(kSampleSize, items.size());
+    std::partial_sort(items.begin(), items.begin() + static_cast<long>(n), items.end(),
+                      [&](const T& a, const T& b) { return by_upn(directory, userOf(a), userOf(b)); });
+    items.resize(n);
+    return items;
+}
+
+nlohmann::json user_json(const Directory& directory, UserIndex index) {
+    const User& user = directory.user(index);
+    return {{"id", user.id}, {"userPrincipalName", user.userPrincipalName}};
+}
+
+std::string legacy_block_remediation(const RuleContext& context) {
+    return fmt::format(
+        "Create a Conditional Access policy that blocks legacy authentication (Microsoft's template 'Block legacy "
+        "authentication', templateId {}): Users: All users, excluding your break-glass accounts and the HVE "
+        "exemption group {}; Target resources: All resources; Conditions > Client apps: Exchange ActiveSync clients "
+        "and Other clients; Grant: Block access. Start it in report-only, check the sign-in logs, then turn it on. "
+        "A tenant without Entra ID P1 can turn on security defaults instead (they also block HVE accounts' Basic "
+        "SMTP AUTH).",
+        kLegacyAuthTemplateId, describe_hve_exemption_group(context));
+}
+
+Tally evaluate_users(const RuleContext& context) {
+    const Directory& directory = context.directory();
+    const Engine& engine = context.engine();
+    const auto& policies = *context.snapshot().conditionalAccessPolicies;
+    auto index_of = [&](const ConditionalAccessPolicy* p) { return static_cast<std::size_t>(p - policies.data()); };
+
+    Tally tally;
+    tally.inDirectory = directory.user_count();
+    const PreparedSignIn prepared = engine.prepare(basic_smtp_sign_in({}));
+    for (UserIndex u = 0; u < directory.user_count(); ++u) {
+        if (!directory.user(u).accountEnabled) {
+            ++tally.disabled;
+            continue;
+        }
+        if (directory.is_hve_user(u)) {
+            ++tally.hveAccounts;
+            continue;
+        }
+        ++tally.evaluated;
+        const UserDecision decision = engine.decide(prepared, u);
+        switch (decision.outcome) {
+            case Outcome::Blocked:
+                ++tally.blocked;
+                if (decision.decidedBy) ++tally.perPolicy[index_of(decision.decidedBy)].blocked;
+                break;
+            case Outcome::Undetermined: {
+                if (!decision.decidedBy)
+                    throw std::logic_error("the engine left a legacy sign-in undetermined without naming a policy");
+                // Which unknown input decides: one detailed evaluation of the deciding policy.
+                auto unknowns = engine.evaluate_policy(*decision.decidedBy, basic_smtp_sign_in(directory.user(u).id), u)
+                                    .unknowns;
+                std::sort(unknowns.begin(), unknowns.end());
+                for (const auto& unknown : unknowns) ++tally.perUnknown[unknown];
+                ++tally.perPolicy[index_of(decision.decidedBy)].undetermined;
+                tally.undetermined.push_back({u, decision.decidedBy, {}, std::move(unknowns)});
+                break;
+            }
+            case Outcome::Allowed:
+                if (!decision.excludedBy) {
+                    tally.notTargeted.push_back(u);
+                    break;
+                }
+                std::string by = excluded_by(directory, *decision.excludedBy, u);
+                ++tally.perPolicy[index_of(decision.excludedBy)].excluded;
+                ++tally.perExclusion[{index_of(decision.excludedBy), by}];
+                tally.excluded.push_back({u, decision.excludedBy, std::move(by), {}});
+                break;
+        }
+    }
+    return tally;
+}
+
+nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
+                              const std::vector<const ConditionalAccessPolicy*>& candidates) {
+    const Directory& directory = context.directory();
+    const auto& policies = *context.snapshot().conditionalAccessPolicies;
+
+    // Every legacy-blocking policy, plus any other the engine found deciding, in snapshot order.
+    nlohmann::json policiesJson = nlohmann::json::array();
+    for (std::size_t i = 0; i < policies.size(); ++i) {
+        auto tallied = tally.perPolicy.find(i);
+        if (tallied == tally.perPolicy.end() &&
+            std::find(candidates.begin(), candidates.end(), &policies[i]) == candidates.end())
+            continue;
+        const PolicyTally counts = tallied == tally.perPolicy.end() ? PolicyTally{} : tallied->second;
+        policiesJson.push_back({{"id", policies[i].id},
+                                {"displayName", policies[i].displayName},
+                                {"clientAppTypes", policies[i].clientAppTypes},
+                                {"controls", Engine::legacy_blocking_controls(policies[i])},
+                                {"usersBlocked", counts.blocked},
+                                {"usersUndetermined", counts.undetermined},
+                                {"usersExcluded", counts.excluded}});
+    }
+
+    nlohmann::json notTargeted = nlohmann::json::array();
+    for (UserIndex u : sample(directory, tally.notTargeted, [](UserIndex x) { return x; }))
+        notTargeted.push_back(user_json(directory, u));
+
+    auto userOf = [](const Explained& e) { return e.user; };
+    nlohmann::json excluded = nlohmann::json::array();
+    for (const auto& e : sample(directory, tally.excluded, userOf)) {
+        nlohmann::json item = user_json(directory, e.user);
+        item["policyId"] = e.policy->id;
+        item["policyName"] = e.policy->displayName;
+        item["excludedBy"] = e.excludedBy;
+        excluded.push_back(std::move(item));
+    }
+    nlohmann::json byExclusion = nlohmann::json::array();
+    for (const auto& [key, count] : tally.perExclusion)
+        byExclusion.push_back({{"policyId", policies[key.first].id},
+                               {"policyName", policies[key.first].displayName},
+                               {"excludedBy", key.second},
+                               {"users", count}});
+
+    nlohmann::json undetermined = nlohmann::json::array();
+    for (const auto& e : sample(directory, tally.undetermined, userOf)) {
+        nlohmann::json item = user_json(directory, e.user);
+        item["policyId"] = e.policy->id;
+        item["policyName"] = e.policy->displayName;
+        item["unknowns"] = e.unknowns;
+        undetermined.push_back(std::move(item));
+    }
+
+    nlohmann::json evidence = {
+        {"securityDefaultsEnabled", false},
+        {"simulatedSignIn",
+         {{"clientAppType", "other"}, {"resource", kExchangeOnlineAppId}, {"platform", "unknown"}, {"location", "unknown"}}},
+        {"legacyBlockingPolicies", policiesJson},
+        {"users",
+         {{"inDirectory", tally.inDirectory},
+          {"disabled", tally.disabled},
+          {"hveAccounts", tally.hveAccounts},
+          {"evaluated", tally.evaluated},
+          {"blocked", tally.blocked},
+          {"excluded", tally.excluded.size()},
+          {"undetermined", tally.undetermined.size()},
+          {"notTargeted", tally.notTargeted.size()}}},
+        {"notTargeted", {{"count", tally.notTargeted.size()}, {"sample", notTargeted}}},
+        {"excluded", {{"count", tally.excluded.size()}, {"byExclusion", byExclusion}, {"sample", excluded}}},
+        {"undetermined",
+         {{"count", tally.undetermined.size()}, {"byUnknown", tally.perUnknown}, {"sample", undetermined}}},
+        {"sampleSize", kSampleSize},
+        {"assumptions", nlohmann::json::array()},
+    };
+    if (!context.snapshot().hveAccounts)
+        evidence["assumptions"].push_back(
+            "/exchange/hveAccounts was not collected, so HVE accounts are evaluated like every other user");
+    return evidence;
+}
+
+std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext& context) const {
+    const Snapshot& snapshot = context.snapshot();
+    const Subject tenant = tenant_subject(snapshot);
+
+    if (snapshot.securityDefaults->isEnabled) {
+        Finding f = finding(Status::Pass, tenant,
+                            "Security defaults are enabled and block legacy authentication for every user.");
+        f.evidence = {{"securityDefaultsEnabled", true}};
+        return {f};
+    }
+
+    std::vector<const ConditionalAccessPolicy*> candidates;
+    for (const auto& policy : *snapshot.conditionalAccessPolicies)
+        if (is_legacy_block_candidate(policy)) candidates.push_back(&policy);
+    if (candidates.empty()) {
+        Finding f = finding(Status::Fail, tenant,
+                            "Neither security defaults nor Conditional Access block legacy authentication: a serious "
+                            "security gap.");
+        f.severity = Severity::Critical;
+        f.evidence = {{"securityDefaultsEnabled", false},
+                      {"conditionalAccessPolicies", snapshot.conditionalAccessPolicies->size()},
+                      {"legacyBlockingPolicies", nlohmann::json::array()}};
+        f.remediation = legacy_block_remediation(context);
+        return {f};
+    }
+
+    const Tally tally = evaluate_users(context);
+    nlohmann::json evidence = tally_evidence(context, tally, candidates);
+    const std::size_t excluded = tally.excluded.size(), undetermined = tally.undetermined.size(),
+                      notTargeted = tally.notTargeted.size();
+    std::vector<std::string> unknownNames;
+    for (const auto& [unknown, count] : tally.perUnknown) unknownNames.push_back(unknown);
+
+    auto make = [&](Status status, std::string message, std::string remediation = {}) {
+        Finding f = finding(status, tenant, std::move(message));
+        f.evidence = evidence;
+        f.remediation = std::move(remediation);
+        return std::vector<Finding>{f};
+    };
+    if (tally.evaluated == 0)
+        return make(Status::NotApplicable,
+                    "The snapshot has no enabled users besides HVE accounts, so there is nobody to protect.");
+
+    std::vector<std::string> alsoClauses;
+    if (excluded > 0) alsoClauses.push_back(fmt::format("{} more are excluded from a block", excluded));
+    if (undetermined > 0)
+        alsoClauses.push_back(fmt::format("{} depend on input the snapshot does not give ({})", undetermined,
+                                          join_words(unknownNames)));
+
+    if (notTargeted > 0) {
+        std::vector<std::string> names;
+        for (const auto* p : candidates) names.push_back(fmt::format("{} (id {})", quoted_name(*p), p->id));
+        return make(Status::Fail,
+                    fmt::format("{} of {} enabled users are not targeted by any Conditional Access policy that blocks "
+                                "legacy authentication{}.",
+                                notTargeted, tally.evaluated, alsoClauses.empty() ? "" : "; " + join_words(alsoClauses)),
+                    fmt::format("Extend the legacy-authentication block to these users (evidence: notTargeted): "
+                                "include All users in {}, excluding only break-glass accounts and the HVE exemption "
+                                "group {}.",
+                                join_words(names), describe_hve_exemption_group(context)));
+    }
+    if (excluded > 0 || undetermined > 0) {
+        std::vector<std::string> steps;
+        if (excluded > 0)
+            steps.push_back(
+                "Check that every exclusion in excluded.byExclusion is intended (break-glass accounts, the HVE "
+                "exemption group) and remove anyone else from the excluding groups or lists");
+        if (undetermined > 0)
+            steps.push_back(
+                "For the undetermined users, make the block independent of the unknown input (e.g. of the sign-in "
+                "location) or confirm that what it exempts is trusted");
+        return make(Status::Review,
+                    excluded > 0
+                        ? fmt::format("{} of {} enabled users are not blocked from legacy authentication only because "
+                                      "a policy excludes them{}.",
+                                      excluded, tally.evaluated,
+                                      undetermined > 0 ? "; " + alsoClauses.back() : std::string())
+                        : fmt::format("Whether legacy authentication is blocked for {} of {} enabled users depends on "
+                                      "input the snapshot does not give ({}).",
+                                      undetermined, tally.evaluated, join_words(unknownNames)),
+                    fmt::format("{}.", fmt::join(steps, ". ")));
+    }
+    return make(Status::Pass, fmt::format("Conditional Access blocks legacy authentication for all {} enabled users "
+                                          "(HVE accounts aside).",
+                                          tally.blocked));
+}
+
+}  // namespace
+
+std::unique_ptr<tenantscan::Rule> make_tenant_legacy_auth_protection_rule() {
+    return std::make_unique<TenantLegacyAuthProtectionRule>();
+}
+
+}  // namespace tenantscan::rules

@@ -1,0 +1,55 @@
+#include "hve/hve_rules.hpp"
+#include "rules/rule_test_support.hpp"
+
+using namespace rulestest;
+
+namespace {
+
+json document(json clients) {
+    json doc = tenant(json::object(), {{"hveAccounts", {hve_account("c8000000-0000-4000-8000-000000000001", "hve@contoso.com")}}});
+    if (!clients.is_null()) doc["smtpClients"] = std::move(clients);
+    return doc;
+}
+
+json device(const std::string& name, const std::string& auth, const std::string& username) {
+    return {{"name", name}, {"host", "smtp.hve.mx.microsoft"}, {"port", 587}, {"security", "starttls"},
+            {"auth", auth}, {"username", username}};
+}
+
+std::vector<Finding> scan(const json& doc, const std::string& asOf = "2026-11-27") {
+    tenantscan::ScanOptions options;
+    options.asOf = asOf;
+    return run_rule(tenantscan::rules::make_hve_basic_auth_sunset_rule(), doc, options);
+}
+
+}  // namespace
+
+TEST_CASE("hve-basic-auth-sunset: registered, and its doc page matches its metadata") {
+    check_registered_and_documented("hve-basic-auth-sunset", "rules/hve/hve_basic_auth_sunset.md");
+}
+
+TEST_CASE("hve-basic-auth-sunset: Basic on HVE is an info finding, OAuth passes, other devices are left out") {
+    const auto findings = scan(document({device("scanner", "basic", "hve@contoso.com"),
+                                         device("app", "oauth", "hve@contoso.com"),
+                                         device("other", "basic", "someone@contoso.com")}));
+    REQUIRE(findings.size() == 2);
+    Finding basic = finding_for(findings, "scanner");
+    CHECK(basic.status == Status::Fail);
+    CHECK(basic.severity == Severity::Info);
+    CHECK(contains(basic.message, "September 2028"));
+    CHECK(contains(basic.remediation, "Add-HVEAppAccess -Identity hve@contoso.com"));
+    CHECK(finding_for(findings, "app").status == Status::Pass);
+}
+
+TEST_CASE("hve-basic-auth-sunset: after September 2028 the same device is critical") {
+    Finding f = single(scan(document({device("scanner", "basic", "hve@contoso.com")}), "2028-10-01"));
+    CHECK(f.severity == Severity::Critical);
+    CHECK(contains(f.message, "ended"));
+    CHECK(single(scan(document({device("scanner", "basic", "hve@contoso.com")}), "2028-09-30")).severity == Severity::Info);
+}
+
+TEST_CASE("hve-basic-auth-sunset: no inventory or no HVE device → not-applicable; a bad row → error") {
+    CHECK(single(scan(document(nullptr))).status == Status::NotApplicable);
+    CHECK(single(scan(document({device("other", "basic", "someone@contoso.com")}))).status == Status::NotApplicable);
+    CHECK(single(scan(document({device("bad", "password", "hve@contoso.com")}))).status == Status::Error);
+}

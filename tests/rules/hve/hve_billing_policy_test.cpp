@@ -1,0 +1,52 @@
+#include "hve/hve_rules.hpp"
+#include "rules/rule_test_support.hpp"
+
+using namespace rulestest;
+
+namespace {
+
+json document(json billing) {
+    return tenant(json::object(),
+                  {{"hveAccounts", {hve_account("c7000000-0000-4000-8000-000000000001", "valid@contoso.com"),
+                                    hve_account("c7000000-0000-4000-8000-000000000002", "broken@contoso.com"),
+                                    hve_account("c7000000-0000-4000-8000-000000000003", "unlisted@contoso.com")}},
+                   {"hveBillingPolicies", std::move(billing)}});
+}
+
+const json kBilling = {{{"Identity", "VALID@contoso.com"}, {"BillingPolicyStatus", "BillingPolicyValid"}},
+                       {{"Identity", "broken"}, {"BillingPolicyStatus", "NoProperBillingPolicyStored"}}};
+
+std::vector<Finding> scan(const json& doc, const std::string& asOf) {
+    tenantscan::ScanOptions options;
+    options.asOf = asOf;
+    return run_rule(tenantscan::rules::make_hve_billing_policy_rule(), doc, options);
+}
+
+}  // namespace
+
+TEST_CASE("hve-billing-policy: registered, and its doc page matches its metadata") {
+    check_registered_and_documented("hve-billing-policy", "rules/hve/hve_billing_policy.md");
+}
+
+TEST_CASE("hve-billing-policy: from 2026-06-01 only BillingPolicyValid passes") {
+    const auto findings = scan(document(kBilling), "2026-06-01");
+    REQUIRE(findings.size() == 3);
+    CHECK(finding_for(findings, "valid@contoso.com").status == Status::Pass);
+    Finding broken = finding_for(findings, "broken@contoso.com");  // matched by its identity
+    CHECK(broken.status == Status::Fail);
+    CHECK(broken.severity == Severity::Critical);
+    CHECK(contains(broken.message, "NoProperBillingPolicyStored"));
+    CHECK(broken.evidence["billingPolicyStatus"] == "NoProperBillingPolicyStored");
+    CHECK(contains(broken.remediation, "BillingPolicyValid"));
+    Finding unlisted = finding_for(findings, "unlisted@contoso.com");
+    CHECK(unlisted.status == Status::Review);
+}
+
+TEST_CASE("hve-billing-policy: before 2026-06-01 → not-applicable; sections missing → error") {
+    const auto before = scan(document(kBilling), "2026-05-31");
+    REQUIRE(before.size() == 3);
+    for (const auto& f : before) CHECK(f.status == Status::NotApplicable);
+    json doc = document(kBilling);
+    doc["exchange"].erase("hveBillingPolicies");
+    CHECK(single(scan(doc, "2026-11-27")).status == Status::Error);
+}
