@@ -13,5 +13,6 @@ constexpr int kExitUsage = 2;
 void add_scan_command(CLI::App& app, int& exitCode);
 void add_rules_command(CLI::App& app, int& exitCode);
 void add_whatif_command(CLI::App& app, int& exitCode);
+void add_diff_command(CLI::App& app, int& exitCode);
 
 }  // namespace tenantscan::cli

@@ -1,36 +1,130 @@
+#include <tenantscan/config.hpp>
+#include <tenantscan/policy_overlay.hpp>
+#include <tenantscan/report_formats.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/smtp_clients.hpp>
 #include <tenantscan/snapshot_loader.hpp>
 
+#include <algorithm>
+#include <memory>
+#include <set>
 #include <stdexcept>
 
+#include "collect_command.hpp"
 #include "commands.hpp"
 #include "output.hpp"
+#include "schedule_option.hpp"
 
 namespace tenantscan::cli {
 
 namespace {
 
+const std::vector<std::string> kFormats = {"text", "json", "sarif", "junit", "markdown", "html"};
+
 struct ScanArguments {
     std::string snapshot;
     std::string format = "text";
-    std::string output;
+    std::vector<std::string> outputs;
     std::string asOf;
     std::string failOn = "low";
+    bool failOnGiven = false;
+    bool failOnReview = false;
+    std::string config;
+    bool noConfig = false;
+    std::vector<std::string> policies;
+    std::vector<std::string> removePolicies;
+    std::string schedule;
+    std::string clients;
+    bool live = false;                  // collect the tenant now instead of reading SNAPSHOT
+    std::string saveSnapshot;           // with --live: also write what was collected
+    LiveCollectionArguments liveArgs;   // --tenant, --client-id, credentials, endpoints (collect_command.hpp)
 };
 
-int run_scan_command(const ScanArguments& args) {
-    ScanOptions options;
-    options.asOf = args.asOf.empty() ? today_utc() : args.asOf;
-    options.failOn = *parse_severity(args.failOn);
+struct OutputTarget {
+    std::string format;
+    std::string path;  // "" = standard output
+};
 
-    Snapshot snapshot = load_snapshot(args.snapshot);
+bool is_format(const std::string& name) { return std::find(kFormats.begin(), kFormats.end(), name) != kFormats.end(); }
+
+// --output FILE writes the --format report to FILE; --output FORMAT=FILE writes that format.
+// Standard output gets the --format report unless a plain --output FILE takes it.
+std::vector<OutputTarget> output_targets(const ScanArguments& args) {
+    std::vector<OutputTarget> targets;
+    bool plainFile = false;
+    std::set<std::string> paths;
+    for (const auto& value : args.outputs) {
+        OutputTarget target{args.format, value};
+        auto equals = value.find('=');
+        if (equals != std::string::npos && is_format(value.substr(0, equals))) {
+            target = {value.substr(0, equals), value.substr(equals + 1)};
+            if (target.path.empty()) throw std::invalid_argument("--output " + value + ": missing the file after '='");
+        } else {
+            plainFile = true;
+        }
+        if (!paths.insert(target.path).second)
+            throw std::invalid_argument("--output: " + target.path + " is named more than once");
+        targets.push_back(target);
+    }
+    if (!plainFile) targets.push_back({args.format, ""});
+    return targets;
+}
+
+std::string render(const std::string& format, const Report& report, bool colour) {
+    if (format == "json") return report_to_json(report).dump(2) + "\n";
+    if (format == "sarif") return report_to_sarif(report).dump(2) + "\n";
+    if (format == "junit") return report_to_junit(report);
+    if (format == "markdown") return report_to_markdown(report);
+    if (format == "html") return report_to_html(report);
+    return report_to_text(report, colour);
+}
+
+// The configuration: --config FILE, else tenantscan.json beside the snapshot (unless --no-config).
+std::optional<Config> read_config(const ScanArguments& args, const Registry& registry) {
+    std::optional<std::string> path;
+    if (!args.config.empty()) path = args.config;
+    else if (!args.noConfig && !args.snapshot.empty()) path = default_config_path(args.snapshot);
+    if (!path) return std::nullopt;
+    return load_config(*path, registry);
+}
+
+// --live: the tenant as collected now from Graph and Exchange Online (kept with --save-snapshot).
+Snapshot live_snapshot(const ScanArguments& args) {
+    collect::CollectResult result = collect_live(args.liveArgs);
+    if (!args.saveSnapshot.empty()) collect::write_snapshot_file(result.snapshot, args.saveSnapshot);
+    return decode_snapshot(result.snapshot, args.saveSnapshot.empty() ? "(live collection)" : args.saveSnapshot);
+}
+
+int run_scan_command(const ScanArguments& args) {
+    if (args.live == !args.snapshot.empty()) throw std::invalid_argument("give either a SNAPSHOT file or --live");
+    const auto targets = output_targets(args);
     Registry registry;
     register_builtin_rules(registry);
-    Report report = run_scan(snapshot, registry, options);
+    const auto config = read_config(args, registry);
 
-    std::string text = args.format == "json" ? report_to_json(report).dump(2) + "\n"
-                                             : report_to_text(report, use_colour(!args.output.empty()));
-    write_output(text, args.output);
+    ScanOptions options;
+    options.asOf = args.asOf.empty() ? today_utc() : args.asOf;
+    if (config) {
+        config->apply_rule_settings(options);
+        options.failOn = config->failOn.value_or(options.failOn);
+        options.failOnReview = config->failOnReview.value_or(false);
+    }
+    // Flags win over the configuration file.
+    if (args.failOnGiven) options.failOn = *parse_severity(args.failOn);
+    if (args.failOnReview) options.failOnReview = true;
+    if (!args.schedule.empty()) options.schedule = args.schedule;
+    if (!args.clients.empty()) options.smtpClients = std::make_shared<SmtpClientInventory>(load_smtp_clients(args.clients));
+
+    Snapshot snapshot = args.live ? live_snapshot(args) : load_snapshot(args.snapshot);
+    auto changes = apply_policy_overlay(snapshot, PolicyOverlay{args.policies, args.removePolicies});
+    Report report = run_scan(snapshot, registry, options);
+    report.configPath = config ? config->path : "";
+    report.policyChanges = std::move(changes);
+    if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
+        locate_lines(report.policySources);
+
+    for (const auto& target : targets)
+        write_output(render(target.format, report, use_colour(!target.path.empty())), target.path);
     return report.summary.gatePassed ? kExitOk : kExitGateFailed;
 }
 
@@ -39,18 +133,48 @@ int run_scan_command(const ScanArguments& args) {
 void add_scan_command(CLI::App& app, int& exitCode) {
     auto args = std::make_shared<ScanArguments>();
     auto* cmd = app.add_subcommand("scan", "Scan a tenant snapshot and report per account what will break");
-    cmd->add_option("SNAPSHOT", args->snapshot, "Snapshot file (JSON, snapshot v1; UTF-8 or UTF-16)")->required();
-    cmd->add_option("--format", args->format, "Report format")
-        ->check(CLI::IsMember({"text", "json"}))
+    cmd->add_option("SNAPSHOT", args->snapshot, "Snapshot file (JSON, snapshot v1; UTF-8 or UTF-16); or --live");
+    auto* live = cmd->add_flag("--live", args->live,
+                               "Collect the tenant from Microsoft Graph and Exchange Online now and scan that "
+                               "(needs --tenant, --client-id and a credential; docs/collect.md)");
+    cmd->add_option("--save-snapshot", args->saveSnapshot, "With --live: also write the collected snapshot to FILE")
+        ->needs(live);
+    add_live_collection_options(*cmd, args->liveArgs);
+    cmd->add_option("--format", args->format, "Report format on standard output (or in --output FILE)")
+        ->check(CLI::IsMember(kFormats))
         ->capture_default_str();
-    cmd->add_option("--output", args->output, "Write the report to FILE instead of standard output");
+    cmd->add_option("--output", args->outputs,
+                    "Write the report to FILE instead of standard output; FORMAT=FILE (e.g. sarif=tenantscan.sarif) "
+                    "writes another format as well. Repeatable")
+        ->type_name("[FORMAT=]FILE")
+        ->allow_extra_args(false);
     cmd->add_option("--as-of", args->asOf, "Evaluate as of DATE (YYYY-MM-DD; default: today, UTC)")
         ->check(CLI::Validator([](std::string& v) { return is_valid_date(v) ? "" : "expected a date YYYY-MM-DD"; },
                                "DATE"));
     cmd->add_option("--fail-on", args->failOn,
-                    "Fail the gate on a failing finding of this severity or worse (any error always fails it)")
+                    "Fail the gate on a failing finding of this severity or worse (any error always fails it; "
+                    "default: the configuration's gate.failOn, else low)")
         ->check(CLI::IsMember({"critical", "high", "medium", "low", "info"}))
-        ->capture_default_str();
+        ->each([args](const std::string&) { args->failOnGiven = true; });
+    cmd->add_flag("--fail-on-review", args->failOnReview,
+                  "Fail the gate on review findings too (at or above the --fail-on severity)");
+    cmd->add_option("--config", args->config,
+                    "Configuration file (rules, parameters, gate, waivers; docs/config.md). Default: tenantscan.json "
+                    "beside the snapshot, if present");
+    cmd->add_flag("--no-config", args->noConfig, "Ignore tenantscan.json beside the snapshot");
+    cmd->add_option("--policies", args->policies,
+                    "Proposed Conditional Access policies (a Graph JSON file, or a directory of them) laid over the "
+                    "snapshot's policies: same id replaces, same display name (without id) replaces, else added. "
+                    "Repeatable")
+        ->type_name("DIR_OR_FILE")
+        ->allow_extra_args(false);
+    cmd->add_option("--remove-policy", args->removePolicies, "Model deleting the policy with this id. Repeatable")
+        ->type_name("ID")
+        ->allow_extra_args(false);
+    cmd->add_option("--schedule", args->schedule,
+                    "Retirement schedule: a name (e.g. 2026-01, 2025-06) or custom dates YYYY-MM-DD[,YYYY-MM-DD]")
+        ->check(schedule_validator());
+    cmd->add_option("--clients", args->clients, "Device and application inventory (JSON or CSV) instead of the snapshot's smtpClients");
     cmd->callback([args, &exitCode] { exitCode = run_guarded([&] { return run_scan_command(*args); }); });
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <tenantscan/migration_plan.hpp>
 
 namespace tenantscan {
 
@@ -26,6 +27,7 @@ const char* status_colour(Status s) {
         case Status::Review: return "1;33";
         case Status::Pass: return "32";
         case Status::NotApplicable: return "2";
+        case Status::Waived: return "36";
     }
     return "0";
 }
@@ -37,6 +39,7 @@ const char* status_heading(Status s) {
         case Status::Review: return "REVIEW: depends on something the snapshot cannot tell";
         case Status::Pass: return "PASSED";
         case Status::NotApplicable: return "NOT APPLICABLE";
+        case Status::Waived: return "WAIVED: accepted by a waiver until it expires";
     }
     return "";
 }
@@ -105,17 +108,64 @@ std::string indent_lines(const std::string& text, const std::string& indent) {
     return out;
 }
 
+std::string waiver_line(const Waiver& w) {
+    return fmt::format("'{}' (expires {}{}; {})", w.reason, w.expires,
+                       w.approvedBy.empty() ? "" : ", approved by " + w.approvedBy, w.origin);
+}
+
+void render_header(std::string& out, const Report& report) {
+    out += fmt::format("tenant:   {}\n", report.tenantId.empty() ? "(not in snapshot)" : report.tenantId);
+    out += fmt::format("snapshot: {}\n", report.snapshotPath);
+    out += fmt::format("as of:    {}\n", report.asOf);
+    if (!report.schedule.empty()) out += fmt::format("schedule: {}\n", report.schedule);
+    if (!report.configPath.empty()) out += fmt::format("config:   {}\n", report.configPath);
+    if (!report.disabledRules.empty())
+        out += fmt::format("disabled: {}\n", fmt::join(report.disabledRules, ", "));
+    for (const auto& [rule, severity] : report.severityOverrides)
+        out += fmt::format("severity: {} set to {}\n", rule, to_string(severity));
+    if (report.policyChanges.empty()) return;
+    out += fmt::format("proposed Conditional Access change ({} polic{}):\n", report.policyChanges.size(),
+                       report.policyChanges.size() == 1 ? "y" : "ies");
+    for (const auto& c : report.policyChanges) {
+        std::string how = c.kind == PolicyChange::Kind::Removed ? "--remove-policy"
+                          : c.source.pointer.empty()          ? c.source.file
+                                                              : c.source.file + " " + c.source.pointer;
+        out += fmt::format("  {} '{}' ({}, state {}) from {}\n", to_string(c.kind), c.displayName, c.id,
+                           graph_state_name(c.state), how);
+        if (!c.note.empty()) out += fmt::format("    note: {}\n", c.note);
+    }
+}
+
+void render_waivers(std::string& out, const Report& report, const Palette& p) {
+    std::vector<const WaiverOutcome*> notable;
+    for (const auto& w : report.waivers)
+        if (w.state != WaiverState::Applied) notable.push_back(&w);
+    if (notable.empty()) return;
+    out += "\n" + p.paint("WAIVERS THAT NEED ATTENTION", "1;33") + "\n";
+    for (const auto* w : notable) {
+        if (w->state == WaiverState::Expired)
+            out += fmt::format("  expired: {} / {}: expired on {}, no longer applies ({} matching finding{})\n",
+                               w->waiver.rule, w->waiver.subject, w->waiver.expires, w->matchedFindings,
+                               w->matchedFindings == 1 ? "" : "s");
+        else
+            out += fmt::format("  stale:   {} / {}: matches no fail, review or error finding; remove it\n",
+                               w->waiver.rule, w->waiver.subject);
+        out += fmt::format("           {}\n", waiver_line(w->waiver));
+    }
+}
+
 }  // namespace
 
 std::string report_to_text(const Report& report, bool colour) {
     Palette p{colour};
     std::string out;
     out += p.paint(fmt::format("tenantscan {} — SMTP AUTH / HVE readiness", report.toolVersion), "1") + "\n";
-    out += fmt::format("tenant:   {}\n", report.tenantId.empty() ? "(not in snapshot)" : report.tenantId);
-    out += fmt::format("snapshot: {}\n", report.snapshotPath);
-    out += fmt::format("as of:    {}\n", report.asOf);
+    render_header(out, report);
+    // For each sender: what it is, what breaks, where it should go (migration_plan.hpp).
+    out += migration_plan_to_text(build_migration_plan(report.findings), colour);
 
-    const Status order[] = {Status::Error, Status::Fail, Status::Review, Status::Pass, Status::NotApplicable};
+    const Status order[] = {Status::Error, Status::Fail, Status::Review, Status::Waived, Status::Pass,
+                            Status::NotApplicable};
     for (Status status : order) {
         std::vector<const Finding*> group;
         for (const auto& f : report.findings)
@@ -131,6 +181,9 @@ std::string report_to_text(const Report& report, bool colour) {
             if (!detailed) {
                 out += fmt::format("  {} {}  {}: {}\n", p.paint(tag, status_colour(status)), f->rule, f->subject.name,
                                    f->message);
+                if (f->waiver)
+                    out += fmt::format("    was {}; waived: {}\n", to_string(f->waiver->originalStatus),
+                                       waiver_line(f->waiver->waiver));
                 continue;
             }
             out += fmt::format("\n  {} {}  {} ({})\n", p.paint(tag, status_colour(status)), p.paint(f->rule, "1"),
@@ -138,12 +191,16 @@ std::string report_to_text(const Report& report, bool colour) {
             out += fmt::format("    {}\n", f->message);
             render_evidence(out, f->evidence, "    ");
             if (!f->remediation.empty()) out += fmt::format("    {} {}\n", p.paint("Fix:", "1"), indent_lines(f->remediation, "         "));
+            if (f->waiver && f->waiver->expired)
+                out += fmt::format("    Waiver expired on {}, so it no longer applies: {}\n", f->waiver->waiver.expires,
+                                   waiver_line(f->waiver->waiver));
         }
     }
+    render_waivers(out, report, p);
 
     const auto& s = report.summary;
-    out += fmt::format("\n{} pass, {} fail, {} review, {} not applicable, {} error\n", s.pass, s.fail, s.review,
-                       s.notApplicable, s.error);
+    out += fmt::format("\n{} pass, {} fail, {} review, {} not applicable, {} error, {} waived\n", s.pass, s.fail,
+                       s.review, s.notApplicable, s.error, s.waived);
     if (s.gatePassed) {
         out += p.paint("Gate: PASSED", "1;32") + "\n";
     } else {

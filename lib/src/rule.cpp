@@ -1,5 +1,6 @@
 #include <tenantscan/rule.hpp>
 
+#include <iterator>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -7,7 +8,7 @@
 namespace tenantscan {
 
 namespace {
-constexpr const char* kStatusNames[] = {"pass", "fail", "review", "not-applicable", "error"};
+constexpr const char* kStatusNames[] = {"pass", "fail", "review", "not-applicable", "error", "waived"};
 constexpr const char* kSeverityNames[] = {"critical", "high", "medium", "low", "info"};
 
 // Rule ids are kebab-case with a module prefix: "hve-conditional-access".
@@ -27,13 +28,13 @@ const char* to_string(Status s) { return kStatusNames[static_cast<int>(s)]; }
 const char* to_string(Severity s) { return kSeverityNames[static_cast<int>(s)]; }
 
 std::optional<Status> parse_status(std::string_view text) {
-    for (int i = 0; i < 5; ++i)
+    for (int i = 0; i < static_cast<int>(std::size(kStatusNames)); ++i)
         if (text == kStatusNames[i]) return static_cast<Status>(i);
     return std::nullopt;
 }
 
 std::optional<Severity> parse_severity(std::string_view text) {
-    for (int i = 0; i < 5; ++i)
+    for (int i = 0; i < static_cast<int>(std::size(kSeverityNames)); ++i)
         if (text == kSeverityNames[i]) return static_cast<Severity>(i);
     return std::nullopt;
 }

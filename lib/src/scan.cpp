@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <ctime>
 #include <exception>
+#include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/directory.hpp>
+#include <tenantscan/schedule.hpp>
 
 #ifndef TENANTSCAN_VERSION
 #define TENANTSCAN_VERSION "0.0.0"
@@ -69,34 +72,116 @@ std::vector<Finding> evaluate_rule(const Rule& rule, const RuleContext& context)
     }
 }
 
+// Marks the fail/review/error findings a waiver covers as waived, records a waiver that matched
+// but has expired on the finding, and says what became of each waiver.
+std::vector<WaiverOutcome> apply_waivers(std::vector<Finding>& findings, const std::vector<Waiver>& waivers,
+                                         const std::string& asOf) {
+    std::vector<WaiverOutcome> outcomes;
+    for (const auto& w : waivers) outcomes.push_back({w, WaiverState::Stale, 0});
+    // Dates are YYYY-MM-DD, so text order is date order; a waiver applies through its expiry day.
+    auto expired = [&](const Waiver& w) { return asOf > w.expires; };
+    for (auto& f : findings) {
+        if (f.status != Status::Fail && f.status != Status::Review && f.status != Status::Error) continue;
+        const WaiverOutcome* active = nullptr;
+        const WaiverOutcome* lapsed = nullptr;
+        for (auto& outcome : outcomes) {
+            if (outcome.waiver.rule != f.rule || !subject_matches(outcome.waiver.subject, f.subject)) continue;
+            ++outcome.matchedFindings;
+            if (expired(outcome.waiver)) {
+                if (!lapsed) lapsed = &outcome;
+            } else if (!active) {
+                active = &outcome;
+            }
+        }
+        if (active) {
+            f.waiver = FindingWaiver{active->waiver, f.status, false};
+            f.status = Status::Waived;
+        } else if (lapsed) {
+            f.waiver = FindingWaiver{lapsed->waiver, f.status, true};
+        }
+    }
+    for (auto& outcome : outcomes) {
+        if (expired(outcome.waiver)) outcome.state = WaiverState::Expired;
+        else if (outcome.matchedFindings > 0) outcome.state = WaiverState::Applied;
+    }
+    return outcomes;
+}
+
+void require_known_rule(const Registry& registry, const std::string& id, const char* option) {
+    if (!registry.find(id)) throw std::invalid_argument(fmt::format("ScanOptions::{}: unknown rule id '{}'", option, id));
+}
+
+std::string plural(int n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
+// A glob with * (any run) and ? (any one character), ASCII case-insensitive.
+bool glob_matches(std::string_view pattern, std::string_view text) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    std::size_t p = 0, t = 0, starP = std::string_view::npos, starT = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            starP = p++;
+            starT = t;
+        } else if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
+            ++p;
+            ++t;
+        } else if (starP != std::string_view::npos) {
+            p = starP + 1;
+            t = ++starT;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
 }  // namespace
 
-Summary summarise(const std::vector<Finding>& findings, Severity failOn) {
+bool subject_matches(const std::string& pattern, const Subject& subject) {
+    return glob_matches(pattern, subject.name) || (!subject.id.empty() && glob_matches(pattern, subject.id));
+}
+
+Summary summarise(const std::vector<Finding>& findings, Severity failOn, bool failOnReview) {
     Summary s;
-    int gatingFails = 0;
+    int gatingFails = 0, gatingReviews = 0, lapsedWaivers = 0;
     for (const auto& f : findings) {
         switch (f.status) {
             case Status::Pass: ++s.pass; break;
             case Status::Fail:
                 ++s.fail;
-                if (at_least(f.severity, failOn)) ++gatingFails;
+                if (at_least(f.severity, failOn)) {
+                    ++gatingFails;
+                    if (f.waiver && f.waiver->expired) ++lapsedWaivers;
+                }
                 break;
-            case Status::Review: ++s.review; break;
+            case Status::Review:
+                ++s.review;
+                if (failOnReview && at_least(f.severity, failOn)) ++gatingReviews;
+                break;
             case Status::NotApplicable: ++s.notApplicable; break;
             case Status::Error: ++s.error; break;
+            case Status::Waived: ++s.waived; break;
         }
     }
     if (gatingFails > 0)
-        s.gateReasons.push_back(fmt::format("{} failing finding{} at severity {} or above", gatingFails,
-                                            gatingFails == 1 ? "" : "s", to_string(failOn)));
+        s.gateReasons.push_back(fmt::format("{} at severity {} or above{}", plural(gatingFails, "failing finding"),
+                                            to_string(failOn),
+                                            lapsedWaivers ? fmt::format(" ({} with an expired waiver)", lapsedWaivers)
+                                                          : std::string()));
+    if (gatingReviews > 0)
+        s.gateReasons.push_back(fmt::format("{} to review at severity {} or above (fail-on-review is set)",
+                                            plural(gatingReviews, "finding"), to_string(failOn)));
     if (s.error > 0)
-        s.gateReasons.push_back(fmt::format("{} rule result{} could not be evaluated (error)", s.error,
-                                            s.error == 1 ? "" : "s"));
+        s.gateReasons.push_back(fmt::format("{} could not be evaluated (error)", plural(s.error, "rule result")));
     s.gatePassed = s.gateReasons.empty();
     return s;
 }
 
 Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options) {
+    for (const auto& id : options.disabledRules) require_known_rule(registry, id, "disabledRules");
+    for (const auto& [id, severity] : options.severityOverrides) require_known_rule(registry, id, "severityOverrides");
+    for (const auto& w : options.waivers) require_known_rule(registry, w.rule, "waivers");
+
     Directory directory(snapshot);
     Engine engine(snapshot, directory);
     RuleContext context(snapshot, directory, engine, options);
@@ -105,16 +190,40 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
     report.toolVersion = version();
     report.tenantId = snapshot.tenantId;
     report.asOf = options.asOf;
+    // An invalid schedule is reported by the rules that use it (error findings); the header says so too.
+    try {
+        report.schedule = schedule_status(options).header_line();
+    } catch (const std::invalid_argument& e) {
+        report.schedule = e.what();
+    }
     report.snapshotPath = snapshot.sourcePath;
+    report.failOn = options.failOn;
+    report.failOnReview = options.failOnReview;
+    report.disabledRules.assign(options.disabledRules.begin(), options.disabledRules.end());
+    report.severityOverrides = options.severityOverrides;
+    report.parameters = options.parameters;
     for (const Rule* rule : registry.rules()) {
+        if (options.disabledRules.count(rule->metadata().id)) continue;
+        RuleMetadata metadata = rule->metadata();
         auto findings = evaluate_rule(*rule, context);
+        auto override = options.severityOverrides.find(metadata.id);
+        if (override != options.severityOverrides.end()) {
+            metadata.defaultSeverity = override->second;
+            for (auto& f : findings) f.severity = override->second;
+        }
+        report.rules.push_back(std::move(metadata));
         report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                                std::make_move_iterator(findings.end()));
     }
     std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
         return std::tie(a.rule, a.subject.name, a.subject.id) < std::tie(b.rule, b.subject.name, b.subject.id);
     });
-    report.summary = summarise(report.findings, options.failOn);
+    report.waivers = apply_waivers(report.findings, options.waivers, options.asOf);
+    report.summary = summarise(report.findings, options.failOn, options.failOnReview);
+    if (snapshot.conditionalAccessPolicies)
+        for (const auto& policy : *snapshot.conditionalAccessPolicies)
+            report.policySources[policy.id] = {policy.sourceFile.empty() ? snapshot.sourcePath : policy.sourceFile,
+                                               policy.sourcePointer, 0};
     return report;
 }
 
@@ -140,5 +249,14 @@ bool is_valid_date(const std::string& text) {
 }
 
 const char* version() { return TENANTSCAN_VERSION; }
+
+const char* to_string(WaiverState state) {
+    switch (state) {
+        case WaiverState::Applied: return "applied";
+        case WaiverState::Expired: return "expired";
+        case WaiverState::Stale: break;
+    }
+    return "stale";
+}
 
 }  // namespace tenantscan

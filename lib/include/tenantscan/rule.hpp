@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,13 +15,16 @@
 namespace tenantscan {
 
 struct Snapshot;
+struct SmtpClientInventory;
 class Directory;
 class Engine;
 
-enum class Status { Pass, Fail, Review, NotApplicable, Error };
+// Waived is never produced by a rule: the scan gives it to a fail/review/error finding that a
+// waiver in the configuration covers (Finding::waiver keeps the original status).
+enum class Status { Pass, Fail, Review, NotApplicable, Error, Waived };
 enum class Severity { Critical, High, Medium, Low, Info };  // ordered worst first
 
-const char* to_string(Status s);          // "pass" "fail" "review" "not-applicable" "error"
+const char* to_string(Status s);          // "pass" "fail" "review" "not-applicable" "error" "waived"
 const char* to_string(Severity s);        // "critical" ... "info"
 std::optional<Status> parse_status(std::string_view text);
 std::optional<Severity> parse_severity(std::string_view text);
@@ -33,6 +37,25 @@ struct Subject {
     std::string name;  // primary SMTP address, UPN, or tenant id
 };
 
+// An accepted exception from the configuration file (docs/config.md): findings of `rule` whose
+// subject matches `subject` do not gate until `expires` has passed.
+struct Waiver {
+    std::string rule;        // a registered rule id
+    std::string subject;     // subject name or id, exact or a glob (* and ?), case-insensitive
+    std::string reason;      // required
+    std::string expires;     // YYYY-MM-DD, the last day the waiver applies
+    std::string approvedBy;  // optional
+    std::string origin;      // where it was declared, e.g. "tenantscan.json: /waivers/2"
+};
+
+// A waiver that matched a finding. When it has expired it no longer applies: the finding keeps
+// its status and the report says the waiver expired.
+struct FindingWaiver {
+    Waiver waiver;
+    Status originalStatus = Status::Fail;
+    bool expired = false;
+};
+
 struct Finding {
     std::string rule;
     Status status = Status::Error;
@@ -41,6 +64,7 @@ struct Finding {
     std::string message;
     nlohmann::json evidence = nlohmann::json::object();
     std::string remediation;
+    std::optional<FindingWaiver> waiver;  // set by the scan, never by a rule
 };
 
 struct RuleParameter {
@@ -60,11 +84,21 @@ struct RuleMetadata {
     std::vector<RuleParameter> parameters;
 };
 
-// Everything a rule may read. Built once per scan.
+// Everything a rule may read, and how the scan treats the results. Built once per scan.
 struct ScanOptions {
     std::string asOf;                                   // YYYY-MM-DD
     std::map<std::string, nlohmann::json> parameters;   // "<rule-id>.<name>" → value
     Severity failOn = Severity::Low;
+    bool failOnReview = false;                          // review findings at or above failOn gate too
+    std::set<std::string> disabledRules;                // rule ids not evaluated
+    std::map<std::string, Severity> severityOverrides;  // rule id → severity of its findings
+    std::vector<Waiver> waivers;                        // applied in order: the first match wins
+    // The Basic SMTP AUTH retirement schedule (schedule.hpp, docs/schedules.md): a name from
+    // rules/schedules.json, or custom dates "YYYY-MM-DD[,YYYY-MM-DD]"; empty = the default.
+    std::string schedule;
+    // A device inventory given apart from the snapshot (--clients); when set it replaces the
+    // snapshot's smtpClients section (smtp_clients.hpp).
+    std::shared_ptr<const SmtpClientInventory> smtpClients;
 };
 
 class RuleContext {

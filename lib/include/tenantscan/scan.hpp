@@ -1,19 +1,35 @@
 // Running a rule set over a snapshot, and the report it produces.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <tenantscan/model.hpp>
+#include <tenantscan/policy_overlay.hpp>
 #include <tenantscan/rule.hpp>
+#include <tenantscan/source_location.hpp>
 
 namespace tenantscan {
 
 struct Summary {
-    int pass = 0, fail = 0, review = 0, notApplicable = 0, error = 0;
+    int pass = 0, fail = 0, review = 0, notApplicable = 0, error = 0, waived = 0;
     bool gatePassed = true;
     std::vector<std::string> gateReasons;  // why the gate failed, one line each
+};
+
+// What became of a configured waiver in this scan.
+enum class WaiverState {
+    Applied,  // it waived at least one finding
+    Expired,  // its date has passed: the findings it matches gate again
+    Stale     // it matches no fail/review/error finding: the problem is gone or the waiver is wrong
+};
+
+struct WaiverOutcome {
+    Waiver waiver;
+    WaiverState state = WaiverState::Stale;
+    int matchedFindings = 0;  // fail/review/error findings it matches (whether or not it applied)
 };
 
 struct Report {
@@ -21,19 +37,45 @@ struct Report {
     std::string tenantId;
     std::string asOf;
     std::string snapshotPath;
+    // The retirement schedule and where asOf falls in it (ScheduleStatus::header_line, schedule.hpp),
+    // e.g. "2026-01 (announced 2026-01-27): before the cut-off; 34 days left until 2026-12-31, …".
+    std::string schedule;
     std::vector<Finding> findings;  // sorted by (rule, subject name, subject id)
     Summary summary;
+
+    // How the scan was set up, so every format can say why the gate decided as it did.
+    Severity failOn = Severity::Low;
+    bool failOnReview = false;
+    std::string configPath;                             // "" = no configuration file
+    std::vector<RuleMetadata> rules;                    // the rules that ran, sorted by id, with the configured severity
+    std::vector<std::string> disabledRules;             // sorted
+    std::map<std::string, Severity> severityOverrides;  // rule id → severity
+    std::map<std::string, nlohmann::json> parameters;   // "<rule-id>.<name>" → value, as configured
+    std::vector<WaiverOutcome> waivers;                 // in configuration order
+    std::vector<PolicyChange> policyChanges;            // a proposed change laid over the snapshot
+    // Where each Conditional Access policy (by id) was read from: the snapshot or a proposed file.
+    std::map<std::string, SourceLocation> policySources;
 };
 
-// Evaluates every rule in the registry. Rules whose required sections are missing yield an
-// `error` finding naming the section; a rule that throws yields an `error` finding for itself.
+// Evaluates every rule in the registry that is not disabled. Rules whose required sections are
+// missing yield an `error` finding naming the section; a rule that throws yields an `error`
+// finding for itself. Then applies severity overrides and waivers (as of options.asOf) and
+// decides the gate.
 Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options);
 
-// Recomputes summary counts and the gate (fail at or above failOn, or any error).
-Summary summarise(const std::vector<Finding>& findings, Severity failOn);
+// Recomputes summary counts and the gate: a fail at or above failOn, any error, and with
+// failOnReview a review at or above failOn, each fail it. Waived findings never gate.
+Summary summarise(const std::vector<Finding>& findings, Severity failOn, bool failOnReview = false);
+
+// True when the subject (its name or id) matches a waiver's pattern: exact or a glob with * and ?,
+// ASCII case-insensitive.
+bool subject_matches(const std::string& pattern, const Subject& subject);
 
 // JSON report v1.
 nlohmann::json report_to_json(const Report& report);
+// Reads a JSON report v1 back (for `diff`). Throws InputError with the JSON pointer when the
+// document is not one.
+Report report_from_json(const nlohmann::json& document, const std::string& file);
 // Human-readable report: grouped by status, worst first; ANSI colour when `colour` is true.
 std::string report_to_text(const Report& report, bool colour);
 
@@ -43,5 +85,7 @@ bool is_valid_date(const std::string& yyyy_mm_dd);
 
 // The library version ("0.1.0").
 const char* version();
+
+const char* to_string(WaiverState state);  // "applied" "expired" "stale"
 
 }  // namespace tenantscan

@@ -1,0 +1,46 @@
+// Helpers shared by the report formats (private to the library).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tenantscan/scan.hpp>
+
+namespace tenantscan::report_detail {
+
+struct PolicyReference {
+    std::string id;
+    std::string displayName;  // as the evidence names it; "" when it does not
+};
+
+// The Conditional Access policies (ids known to report.policySources) that a finding's evidence
+// mentions, in evidence order, each once.
+std::vector<PolicyReference> referenced_policies(const Finding& finding, const Report& report);
+
+// The proposed policy (added or replaced by the overlay) that the finding's evidence names first,
+// or nullptr: such a finding is caused, at least in part, by the proposed change.
+const PolicyChange* proposed_change_behind(const Finding& finding, const Report& report);
+
+// The finding's identity across scans: rule + subject kind + subject id (name when no id).
+std::string finding_identity(const Finding& finding);
+
+// Lower-case hex SHA-256 of the bytes (FIPS 180-4).
+std::string sha256_hex(std::string_view bytes);
+
+// Escapes & < > " ' for HTML text and attribute values.
+std::string escape_html(std::string_view text);
+
+// Inline Markdown text from the tenant (policy names, addresses) or from rules: Markdown and HTML
+// markup characters are escaped so that a name can neither format nor inject anything; line
+// breaks become <br> (table cells stay one line).
+std::string escape_markdown(std::string_view text);
+
+// "not-applicable" → "not applicable"; others as to_string.
+std::string status_words(Status status);
+
+// The findings that need someone's action first: error, fail, review, then the rest; within a
+// status, worst severity first; otherwise report order.
+std::vector<const Finding*> findings_worst_first(const Report& report);
+
+}  // namespace tenantscan::report_detail

@@ -1,0 +1,524 @@
+// One self-contained HTML page: everything is inline, and the Content Security Policy forbids
+// loading anything and runs only this file's own style and scripts (by hash), so neither a
+// network nor a hostile policy name in the tenant can change what the page does. All tenant text
+// is escaped; the script reads and writes only text and attributes, never HTML.
+#include <tenantscan/report_formats.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "report_common.hpp"
+
+namespace tenantscan {
+
+namespace {
+
+using report_detail::escape_html;
+
+constexpr const char* kStyle = R"CSS(
+:root { --fail: #b42318; --error: #7a2e98; --review: #a15c07; --pass: #067647; --na: #667085; --waived: #175cd3;
+        --line: #d0d5dd; --soft: #f2f4f7; --text: #101828; --muted: #475467; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: var(--text); background: #fff; }
+header { padding: 20px 32px; border-bottom: 4px solid var(--pass); background: #ecfdf3; }
+header.failed { border-bottom-color: var(--fail); background: #fef3f2; }
+h1 { margin: 0 0 4px; font-size: 22px; }
+h2 { font-size: 18px; margin: 28px 0 10px; }
+.verdict { font-size: 18px; font-weight: 700; margin: 4px 0; }
+header.failed .verdict { color: var(--fail); }
+header.passed .verdict { color: var(--pass); }
+.reasons { margin: 4px 0 8px 20px; padding: 0; }
+.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0 0; color: var(--muted); }
+.meta dt { font-weight: 600; }
+.meta dd { margin: 0; word-break: break-all; }
+main { padding: 0 32px 40px; max-width: 1400px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; }
+.card { border: 1px solid var(--line); border-left: 6px solid var(--na); border-radius: 8px; background: #fff;
+        padding: 8px 14px; min-width: 110px; text-align: left; cursor: pointer; font: inherit; color: inherit; }
+.card:hover, .card:focus { background: var(--soft); }
+.card .count { display: block; font-size: 24px; font-weight: 700; }
+.card.s-fail { border-left-color: var(--fail); } .card.s-error { border-left-color: var(--error); }
+.card.s-review { border-left-color: var(--review); } .card.s-pass { border-left-color: var(--pass); }
+.card.s-waived { border-left-color: var(--waived); }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
+th { background: var(--soft); position: sticky; top: 0; white-space: nowrap; }
+th[data-sort] { cursor: pointer; user-select: none; }
+th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
+code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600;
+         background: var(--na); white-space: nowrap; }
+.badge.s-fail { background: var(--fail); } .badge.s-error { background: var(--error); }
+.badge.s-review { background: var(--review); } .badge.s-pass { background: var(--pass); }
+.badge.s-waived { background: var(--waived); } .badge.proposed { background: #344054; }
+.sev { font-weight: 600; } .sev-critical, .sev-high { color: var(--fail); } .sev-medium { color: var(--review); }
+.kind, .muted { color: var(--muted); font-size: 12px; }
+.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; margin: 0 0 10px; }
+.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
+.filters select, .filters input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-radius: 6px; }
+.filters input { min-width: 260px; }
+.filters button, .toggle, .link { font: inherit; border: 1px solid var(--line); background: #fff; border-radius: 6px;
+                                  padding: 3px 10px; cursor: pointer; }
+.toggle { margin-left: 6px; font-size: 12px; }
+tr.details > td { background: #fcfcfd; }
+.evidence { background: var(--soft); padding: 10px; border-radius: 6px; overflow: auto; max-height: 420px;
+            font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre; }
+.fix { white-space: pre-wrap; }
+.waiver { color: var(--waived); }
+.expired { color: var(--fail); font-weight: 600; }
+.policies { margin: 0; padding-left: 18px; }
+.counter { color: var(--muted); margin-left: auto; }
+.empty { color: var(--muted); text-align: center; padding: 16px; }
+footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
+)CSS";
+
+// Runs first, in <head>: records script errors and blocked content in attributes of <html>, so
+// that a test (or a curious reader with devtools) can see that the page loaded cleanly.
+constexpr const char* kWatchdog = R"JS(
+(function () {
+  var root = document.documentElement;
+  function count(name) { root.setAttribute(name, String(Number(root.getAttribute(name) || "0") + 1)); }
+  window.addEventListener("error", function (event) {
+    count("data-js-errors");
+    root.setAttribute("data-js-error-message", String(event.message));
+  });
+  document.addEventListener("securitypolicyviolation", function (event) {
+    count("data-csp-violations");
+    root.setAttribute("data-csp-violation", event.violatedDirective + " " + event.blockedURI);
+  });
+})();
+)JS";
+
+constexpr const char* kScript = R"JS(
+(function () {
+  "use strict";
+  var tbody = document.getElementById("findings-body");
+  var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.finding"));
+  var counter = document.getElementById("findings-counter");
+  var emptyRow = document.getElementById("findings-empty");
+  var controls = {
+    status: document.getElementById("filter-status"),
+    severity: document.getElementById("filter-severity"),
+    rule: document.getElementById("filter-rule"),
+    q: document.getElementById("filter-q")
+  };
+  var sortState = { key: "", dir: "ascending" };
+
+  rows.forEach(function (row, index) {
+    row.detailsRow = document.getElementById(row.getAttribute("data-details"));
+    row.originalIndex = index;
+    row.searchText = (row.textContent + " " + row.detailsRow.textContent).toLowerCase();
+  });
+
+  function value(name) { return controls[name].value; }
+
+  function apply() {
+    var status = value("status"), severity = value("severity"), rule = value("rule");
+    var q = value("q").trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var visible = (!status || row.getAttribute("data-status") === status) &&
+                    (!severity || row.getAttribute("data-severity") === severity) &&
+                    (!rule || row.getAttribute("data-rule") === rule) &&
+                    (!q || row.searchText.indexOf(q) !== -1);
+      row.hidden = !visible;
+      row.detailsRow.hidden = !visible || row.querySelector(".toggle").getAttribute("aria-expanded") !== "true";
+      if (visible) shown += 1;
+    });
+    counter.textContent = "Showing " + shown + " of " + rows.length;
+    tbody.setAttribute("data-visible", String(shown));
+    emptyRow.hidden = shown !== 0;
+  }
+
+  function sortKey(row, key) {
+    if (key === "status") return Number(row.getAttribute("data-status-rank"));
+    if (key === "severity") return Number(row.getAttribute("data-severity-rank"));
+    return row.getAttribute("data-" + key).toLowerCase();
+  }
+
+  function sortRows() {
+    var key = sortState.key, sign = sortState.dir === "ascending" ? 1 : -1;
+    var ordered = rows.slice();
+    if (key) {
+      ordered.sort(function (a, b) {
+        var x = sortKey(a, key), y = sortKey(b, key);
+        if (x < y) return -sign;
+        if (x > y) return sign;
+        return a.originalIndex - b.originalIndex;
+      });
+    }
+    ordered.forEach(function (row) {
+      tbody.insertBefore(row, emptyRow);
+      tbody.insertBefore(row.detailsRow, emptyRow);
+    });
+    document.querySelectorAll("th[data-sort]").forEach(function (th) {
+      if (th.getAttribute("data-sort") === key) th.setAttribute("aria-sort", sortState.dir);
+      else th.removeAttribute("aria-sort");
+    });
+  }
+
+  function writeHash() {
+    var params = new URLSearchParams();
+    Object.keys(controls).forEach(function (name) { if (value(name)) params.set(name, value(name)); });
+    if (sortState.key) { params.set("sort", sortState.key); params.set("dir", sortState.dir); }
+    var open = rows.filter(function (row) { return row.querySelector(".toggle").getAttribute("aria-expanded") === "true"; })
+                   .map(function (row) { return row.id; });
+    if (open.length) params.set("open", open.join(","));
+    var hash = params.toString();
+    try { history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search); } catch (e) { /* file: URLs in some browsers */ }
+  }
+
+  function readHash() {
+    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    Object.keys(controls).forEach(function (name) {
+      var wanted = params.get(name) || "";
+      controls[name].value = wanted;
+      if (controls[name].value !== wanted) controls[name].value = "";
+    });
+    var key = params.get("sort") || "";
+    sortState.key = document.querySelector('th[data-sort="' + key.replace(/[^a-z]/g, "") + '"]') ? key : "";
+    sortState.dir = params.get("dir") === "descending" ? "descending" : "ascending";
+    var open = (params.get("open") || "").split(",");
+    rows.forEach(function (row) { expand(row, open.indexOf(row.id) !== -1); });
+  }
+
+  function update() { apply(); writeHash(); }
+
+  Object.keys(controls).forEach(function (name) {
+    controls[name].addEventListener(name === "q" ? "input" : "change", update);
+  });
+  document.getElementById("filter-clear").addEventListener("click", function () {
+    Object.keys(controls).forEach(function (name) { controls[name].value = ""; });
+    update();
+  });
+  document.querySelectorAll("th[data-sort]").forEach(function (th) {
+    th.addEventListener("click", function () {
+      var key = th.getAttribute("data-sort");
+      sortState.dir = sortState.key === key && sortState.dir === "ascending" ? "descending" : "ascending";
+      sortState.key = key;
+      sortRows();
+      writeHash();
+    });
+  });
+  function expand(row, expanded) {
+    var toggle = row.querySelector(".toggle");
+    toggle.setAttribute("aria-expanded", String(expanded));
+    toggle.textContent = expanded ? "Hide details" : "Details";
+    row.detailsRow.hidden = !expanded || row.hidden;
+  }
+  tbody.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".toggle");
+    if (!toggle) return;
+    expand(toggle.closest("tr.finding"), toggle.getAttribute("aria-expanded") !== "true");
+    writeHash();
+  });
+  document.querySelectorAll("[data-set-status], [data-set-q]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      Object.keys(controls).forEach(function (name) { controls[name].value = ""; });
+      controls.status.value = button.getAttribute("data-set-status") || "";
+      controls.q.value = button.getAttribute("data-set-q") || "";
+      update();
+      document.getElementById("findings").scrollIntoView();
+    });
+  });
+  window.addEventListener("hashchange", function () { readHash(); sortRows(); apply(); });
+
+  readHash();
+  sortRows();
+  apply();
+  document.documentElement.setAttribute("data-ready", "1");
+})();
+)JS";
+
+std::string base64(const std::string& bytes) {
+    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+        out += kAlphabet[(n >> 18) & 63];
+        out += kAlphabet[(n >> 12) & 63];
+        out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+    }
+    return out;
+}
+
+// 'sha256-…' as a Content Security Policy source for an inline element's exact text.
+std::string csp_hash(const std::string& text) {
+    const std::string hex = report_detail::sha256_hex(text);
+    std::string digest;
+    for (std::size_t i = 0; i < hex.size(); i += 2) digest += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return "'sha256-" + base64(digest) + "'";
+}
+
+int status_rank(Status s) {
+    switch (s) {
+        case Status::Error: return 0;
+        case Status::Fail: return 1;
+        case Status::Review: return 2;
+        case Status::Waived: return 3;
+        case Status::Pass: return 4;
+        case Status::NotApplicable: return 5;
+    }
+    return 6;
+}
+
+// A CSS class name for a status ("not-applicable" → "s-not-applicable").
+std::string status_class(Status s) { return std::string("s-") + to_string(s); }
+
+std::string badge(Status s) {
+    return fmt::format("<span class=\"badge {}\">{}</span>", status_class(s), escape_html(report_detail::status_words(s)));
+}
+
+void render_header(std::string& out, const Report& report) {
+    const auto& s = report.summary;
+    out += fmt::format("<header class=\"{}\">\n<h1>tenantscan report: SMTP AUTH / HVE readiness</h1>\n",
+                       s.gatePassed ? "passed" : "failed");
+    out += fmt::format("<p class=\"verdict\" id=\"gate\">Gate {}</p>\n", s.gatePassed ? "passed" : "failed");
+    if (!s.gateReasons.empty()) {
+        out += "<ul class=\"reasons\">\n";
+        for (const auto& reason : s.gateReasons) out += "<li>" + escape_html(reason) + "</li>\n";
+        out += "</ul>\n";
+    }
+    out += "<dl class=\"meta\">\n";
+    auto item = [&](const char* term, const std::string& value) {
+        if (!value.empty()) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", term, escape_html(value));
+    };
+    item("Tenant", report.tenantId.empty() ? "(not in snapshot)" : report.tenantId);
+    item("As of", report.asOf);
+    item("Snapshot", report.snapshotPath);
+    item("Configuration", report.configPath);
+    item("Gate", fmt::format("fails on {} or worse{}; any error fails it", to_string(report.failOn),
+                             report.failOnReview ? ", reviews included" : ""));
+    if (!report.disabledRules.empty()) {
+        std::string joined;
+        for (const auto& r : report.disabledRules) joined += (joined.empty() ? "" : ", ") + r;
+        item("Disabled rules", joined);
+    }
+    item("Tool", "tenantscan " + report.toolVersion);
+    out += "</dl>\n</header>\n";
+}
+
+void render_summary(std::string& out, const Report& report) {
+    const auto& s = report.summary;
+    out += "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n";
+    const std::pair<Status, int> counts[] = {{Status::Fail, s.fail},     {Status::Error, s.error},
+                                             {Status::Review, s.review}, {Status::Waived, s.waived},
+                                             {Status::Pass, s.pass},     {Status::NotApplicable, s.notApplicable}};
+    for (const auto& [status, count] : counts)
+        out += fmt::format("<button type=\"button\" class=\"card {}\" data-set-status=\"{}\" title=\"Show only these\">"
+                           "<span class=\"count\">{}</span>{}</button>\n",
+                           status_class(status), to_string(status), count,
+                           escape_html(report_detail::status_words(status)));
+    out += "</div>\n</section>\n";
+}
+
+void render_overlay(std::string& out, const Report& report) {
+    if (report.policyChanges.empty()) return;
+    out += "<section id=\"overlay\">\n<h2>Proposed Conditional Access change</h2>\n<table>\n<thead><tr><th>Change</th>"
+           "<th>Policy</th><th>State</th><th>From</th><th>Note</th></tr></thead>\n<tbody>\n";
+    for (const auto& c : report.policyChanges)
+        out += fmt::format("<tr><td>{}</td><td>{}<div class=\"kind\">{}</div></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+                           to_string(c.kind), escape_html(c.displayName), escape_html(c.id),
+                           graph_state_name(c.state),
+                           escape_html(c.source.file.empty() ? c.matchedBy : c.source.file + " " + c.source.pointer),
+                           escape_html(c.note));
+    out += "</tbody>\n</table>\n</section>\n";
+}
+
+void render_waivers(std::string& out, const Report& report) {
+    if (report.waivers.empty()) return;
+    out += "<section id=\"waivers\">\n<h2>Waivers</h2>\n<table>\n<thead><tr><th>State</th><th>Rule</th><th>Subject</th>"
+           "<th>Expires</th><th>Reason</th><th>Approved by</th><th>Matched</th></tr></thead>\n<tbody>\n";
+    for (const auto& w : report.waivers) {
+        std::string state = w.state == WaiverState::Applied   ? "applied"
+                            : w.state == WaiverState::Expired ? "<span class=\"expired\">expired: no longer applies</span>"
+                                                              : "<span class=\"expired\">stale: matches nothing to waive</span>";
+        out += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                           state, escape_html(w.waiver.rule), escape_html(w.waiver.subject), escape_html(w.waiver.expires),
+                           escape_html(w.waiver.reason), escape_html(w.waiver.approvedBy), w.matchedFindings);
+    }
+    out += "</tbody>\n</table>\n</section>\n";
+}
+
+// The per-HVE-account view: for each account, its verdict per rule and every Conditional Access
+// policy its findings' evidence lists (blockingPolicies, wouldBlockPolicies, undeterminedPolicies).
+struct PolicyLine {
+    std::string id, displayName, state, controls, relation;
+    bool proposed = false;
+};
+
+std::string relation_words(const std::string& key, const nlohmann::json& policy) {
+    if (key == "blockingPolicies") return "blocks it";
+    if (key == "wouldBlockPolicies") return "would block it once enforced (report-only)";
+    if (key == "undeterminedPolicies") {
+        std::string unknowns;
+        if (policy.contains("unknowns") && policy["unknowns"].is_array())
+            for (const auto& u : policy["unknowns"]) unknowns += (unknowns.empty() ? "" : ", ") + (u.is_string() ? u.get<std::string>() : u.dump());
+        return unknowns.empty() ? "may block it" : "may block it, depending on " + unknowns;
+    }
+    return key;
+}
+
+std::vector<PolicyLine> policy_lines(const Finding& f, const Report& report) {
+    std::vector<PolicyLine> out;
+    if (!f.evidence.is_object()) return out;
+    for (const auto& [key, value] : f.evidence.items()) {
+        if (!value.is_array() || key.size() < 8 || key.compare(key.size() - 8, 8, "Policies") != 0) continue;
+        for (const auto& p : value) {
+            if (!p.is_object() || !p.contains("id") || !p["id"].is_string()) continue;
+            PolicyLine line;
+            line.id = p["id"].get<std::string>();
+            line.displayName = p.value("displayName", std::string());
+            line.state = p.value("state", std::string());
+            if (p.contains("controls") && p["controls"].is_array())
+                for (const auto& c : p["controls"]) line.controls += (line.controls.empty() ? "" : ", ") + (c.is_string() ? c.get<std::string>() : c.dump());
+            line.relation = relation_words(key, p);
+            line.proposed = std::any_of(report.policyChanges.begin(), report.policyChanges.end(), [&](const PolicyChange& c) {
+                return c.kind != PolicyChange::Kind::Removed && c.id == line.id;
+            });
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
+}
+
+void render_accounts(std::string& out, const Report& report) {
+    std::map<std::string, std::vector<const Finding*>> byAccount;  // by name, then id: sorted and stable
+    std::vector<const Finding*> tenantWide;
+    for (const auto& f : report.findings) {
+        if (f.subject.kind == "hveAccount") byAccount[f.subject.name + "\n" + f.subject.id].push_back(&f);
+        else if (f.subject.kind == "tenant" && f.rule.rfind("hve-", 0) == 0 &&
+                 (f.status == Status::Fail || f.status == Status::Error || f.status == Status::Review))
+            tenantWide.push_back(&f);
+    }
+    out += "<section id=\"accounts\">\n<h2>HVE accounts: which policies block them</h2>\n";
+    if (byAccount.empty() && tenantWide.empty()) {
+        out += "<p class=\"muted\">No finding is about an HVE account.</p>\n</section>\n";
+        return;
+    }
+    if (!tenantWide.empty()) {
+        out += "<p>Tenant-wide, for every HVE account:</p>\n<ul>\n";
+        for (const Finding* f : tenantWide)
+            out += fmt::format("<li>{} <code>{}</code>: {}</li>\n", badge(f->status), escape_html(f->rule), escape_html(f->message));
+        out += "</ul>\n";
+    }
+    out += "<table id=\"accounts-table\">\n<thead><tr><th>HVE account</th><th>Verdicts</th><th>Conditional Access policies "
+           "that block or may block it</th></tr></thead>\n<tbody>\n";
+    for (const auto& [key, findings] : byAccount) {
+        const Subject& subject = findings.front()->subject;
+        std::string verdicts, policies;
+        for (const Finding* f : findings) {
+            verdicts += fmt::format("<div>{} <code>{}</code></div>", badge(f->status), escape_html(f->rule));
+            for (const auto& p : policy_lines(*f, report))
+                policies += fmt::format(
+                    "<li><strong>{}</strong>{} {} <span class=\"muted\">({}; state {}{}{})</span></li>",
+                    escape_html(p.displayName.empty() ? p.id : p.displayName),
+                    p.proposed ? " <span class=\"badge proposed\">proposed</span>" : "", escape_html(p.relation),
+                    escape_html(p.id), escape_html(p.state), p.controls.empty() ? "" : "; controls ",
+                    escape_html(p.controls));
+        }
+        if (policies.empty()) policies = "<span class=\"muted\">none</span>";
+        else policies = "<ul class=\"policies\">" + policies + "</ul>";
+        out += fmt::format("<tr class=\"account\" data-account=\"{}\"><td>{}<div class=\"kind\">{}</div>"
+                           "<button type=\"button\" class=\"link\" data-set-q=\"{}\">Show its findings</button></td>"
+                           "<td>{}</td><td>{}</td></tr>\n",
+                           escape_html(subject.name), escape_html(subject.name), escape_html(subject.id),
+                           escape_html(subject.name), verdicts, policies);
+    }
+    out += "</tbody>\n</table>\n</section>\n";
+}
+
+std::string options(const std::vector<std::pair<std::string, std::string>>& values, const char* allLabel) {
+    std::string out = fmt::format("<option value=\"\">{}</option>", allLabel);
+    for (const auto& [value, label] : values)
+        out += fmt::format("<option value=\"{}\">{}</option>", escape_html(value), escape_html(label));
+    return out;
+}
+
+void render_findings(std::string& out, const Report& report) {
+    std::vector<std::pair<std::string, std::string>> statuses, severities, rules;
+    for (Status s : {Status::Fail, Status::Error, Status::Review, Status::Waived, Status::Pass, Status::NotApplicable})
+        statuses.emplace_back(to_string(s), report_detail::status_words(s));
+    for (Severity s : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info})
+        severities.emplace_back(to_string(s), to_string(s));
+    std::map<std::string, bool> ruleIds;
+    for (const auto& f : report.findings) ruleIds[f.rule] = true;
+    for (const auto& [id, present] : ruleIds) rules.emplace_back(id, id);
+
+    out += "<section id=\"findings\">\n<h2>Findings</h2>\n<form class=\"filters\" id=\"filters\" autocomplete=\"off\">\n";
+    out += fmt::format("<label>Status<select id=\"filter-status\">{}</select></label>\n", options(statuses, "all"));
+    out += fmt::format("<label>Severity<select id=\"filter-severity\">{}</select></label>\n", options(severities, "all"));
+    out += fmt::format("<label>Rule<select id=\"filter-rule\">{}</select></label>\n", options(rules, "all"));
+    out += "<label>Search<input id=\"filter-q\" type=\"search\" placeholder=\"account, policy, message, evidence…\"></label>\n"
+           "<button type=\"button\" id=\"filter-clear\">Clear filters</button>\n"
+           "<span class=\"counter\" id=\"findings-counter\"></span>\n</form>\n";
+    out += "<table id=\"findings-table\">\n<thead><tr><th data-sort=\"status\">Status</th><th data-sort=\"severity\">Severity</th>"
+           "<th data-sort=\"rule\">Rule</th><th data-sort=\"subject\">Subject</th><th>Message</th></tr></thead>\n"
+           "<tbody id=\"findings-body\">\n";
+    std::size_t index = 0;
+    for (const Finding* f : report_detail::findings_worst_first(report)) {
+        ++index;
+        out += fmt::format(
+            "<tr class=\"finding\" id=\"f{0}\" data-details=\"d{0}\" data-status=\"{1}\" data-status-rank=\"{2}\" "
+            "data-severity=\"{3}\" data-severity-rank=\"{4}\" data-rule=\"{5}\" data-subject=\"{6}\">"
+            "<td>{7}</td><td><span class=\"sev sev-{3}\">{3}</span></td><td><code>{5}</code></td>"
+            "<td>{6}<div class=\"kind\">{8}</div></td><td>{9}<button type=\"button\" class=\"toggle\" aria-expanded=\"false\" "
+            "aria-controls=\"d{0}\">Details</button></td></tr>\n",
+            index, to_string(f->status), status_rank(f->status), to_string(f->severity), static_cast<int>(f->severity),
+            escape_html(f->rule), escape_html(f->subject.name), badge(f->status), escape_html(f->subject.kind),
+            escape_html(f->message));
+        std::string details;
+        if (!f->remediation.empty())
+            details += fmt::format("<p><strong>Fix:</strong> <span class=\"fix\">{}</span></p>", escape_html(f->remediation));
+        if (f->waiver) {
+            const Waiver& w = f->waiver->waiver;
+            details += fmt::format("<p class=\"{}\"><strong>{}</strong> {} (expires {}{}; {})</p>",
+                                   f->waiver->expired ? "expired" : "waiver",
+                                   f->waiver->expired ? "Waiver expired, no longer applies:"
+                                                      : fmt::format("Waived (was {}):", to_string(f->waiver->originalStatus)),
+                                   escape_html(w.reason), escape_html(w.expires),
+                                   w.approvedBy.empty() ? "" : ", approved by " + escape_html(w.approvedBy),
+                                   escape_html(w.origin));
+        }
+        details += fmt::format("<div class=\"kind\">Subject id {}</div>", escape_html(f->subject.id));
+        details += fmt::format("<pre class=\"evidence\">{}</pre>", escape_html(f->evidence.dump(2)));
+        out += fmt::format("<tr class=\"details\" id=\"d{}\" hidden><td colspan=\"5\">{}</td></tr>\n", index, details);
+    }
+    out += "<tr id=\"findings-empty\" hidden><td colspan=\"5\" class=\"empty\">No finding matches the filters.</td></tr>\n";
+    out += "</tbody>\n</table>\n</section>\n";
+}
+
+}  // namespace
+
+std::string report_to_html(const Report& report) {
+    std::string body;
+    render_header(body, report);
+    body += "<main>\n";
+    render_summary(body, report);
+    render_overlay(body, report);
+    render_accounts(body, report);
+    render_findings(body, report);
+    render_waivers(body, report);
+    body += "</main>\n";
+    body += fmt::format("<footer>Generated by tenantscan {} from {}. Evidence is also in the JSON report.</footer>\n",
+                        escape_html(report.toolVersion), escape_html(report.snapshotPath));
+
+    const std::string csp = fmt::format(
+        "default-src 'none'; style-src {}; script-src {} {}; img-src data:; base-uri 'none'; form-action 'none'",
+        csp_hash(kStyle), csp_hash(kWatchdog), csp_hash(kScript));
+    return fmt::format(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>tenantscan: gate {} for tenant {}</title>\n<script>{}</script>\n<style>{}</style>\n</head>\n<body>\n{}"
+        "<script>{}</script>\n</body>\n</html>\n",
+        csp, report.summary.gatePassed ? "passed" : "failed", escape_html(report.tenantId), kWatchdog, kStyle, body, kScript);
+}
+
+}  // namespace tenantscan
