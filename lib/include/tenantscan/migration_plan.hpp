@@ -1,0 +1,34 @@
+// The findings regrouped as a migration plan: for each sender (a device of the inventory, an
+// account seen submitting with SMTP AUTH, an HVE account), what it is, what breaks, and where it
+// should go. Built from the findings alone, so any report format can show it.
+//
+// It reads these findings: subjects of kind "smtpClient" (evidence.client, evidence.target from
+// smtp-client-endpoint), "user" (evidence.signIns and evidence.target from
+// smtp-basic-auth-sign-ins) and "hveAccount"; a device is linked to the account it signs in as
+// (evidence.client.username = the account's subject name).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan {
+
+struct SenderPlan {
+    enum class Kind { Device, Account, HveAccount };
+    Kind kind = Kind::Device;
+    std::string name;                 // device name, UPN or HVE address
+    std::string what;                 // "device 'Scanner 2F' (owner Facilities): smtp.office365.com:587 …"
+    std::vector<const Finding*> breaks;  // its fail, review and error findings and its account's, worst first
+    std::string target;               // where it should go ("" when no finding says)
+};
+
+// Senders that something breaks for come first (worst severity first), then the others; each
+// group by name. The pointers refer into `findings`, which must outlive the plan.
+std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& findings);
+
+// The plan as a text section ("MIGRATION PLAN (n senders)" …); empty when there is no sender.
+std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool colour);
+
+}  // namespace tenantscan
