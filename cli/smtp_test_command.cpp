@@ -1,0 +1,143 @@
+#include "smtp_test_command.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include <tenantscan/conditional_access.hpp>
+#include <tenantscan/directory.hpp>
+#include <tenantscan/smtp_test.hpp>
+#include <tenantscan/snapshot_loader.hpp>
+
+#include "output.hpp"
+
+namespace tenantscan::cli {
+
+namespace {
+
+struct SmtpTestArguments {
+    smtp::Options options;
+    bool startTls = false, implicitTls = false, plain = false;
+    std::string passwordEnv, passwordFile, oauthTokenEnv;
+    double timeoutSeconds = 30;
+    std::string snapshot;
+    std::string format = "text";
+    bool transcript = false;
+};
+
+std::string secret_from_environment(const std::string& variable) {
+    const char* value = std::getenv(variable.c_str());
+    if (!value) throw std::invalid_argument("environment variable " + variable + " is not set");
+    if (!*value) throw std::invalid_argument("environment variable " + variable + " is empty");
+    return value;
+}
+
+std::string secret_from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument(path + ": cannot read the password file");
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    std::string secret = contents.str();
+    // Editors and `echo` end the file with a line break that is not part of the password.
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) throw std::invalid_argument(path + ": the password file is empty");
+    return secret;
+}
+
+void read_credential(SmtpTestArguments& args) {
+    int given = !args.passwordEnv.empty() + !args.passwordFile.empty() + !args.oauthTokenEnv.empty();
+    if (given != 1)
+        throw std::invalid_argument("give exactly one of --password-env VAR, --password-file FILE, --oauth-token-env VAR");
+    smtp::Options& o = args.options;
+    if (!args.oauthTokenEnv.empty()) {
+        o.credentialKind = smtp::CredentialKind::OAuthToken;
+        o.secret = secret_from_environment(args.oauthTokenEnv);
+    } else {
+        o.credentialKind = smtp::CredentialKind::Password;
+        o.secret = args.passwordFile.empty() ? secret_from_environment(args.passwordEnv) : secret_from_file(args.passwordFile);
+    }
+}
+
+int run_smtp_test(SmtpTestArguments& args) {
+    smtp::Options& o = args.options;
+    if (args.implicitTls) o.security = smtp::Security::ImplicitTls;
+    if (args.plain) o.security = smtp::Security::Plain;
+    if (!(args.timeoutSeconds > 0)) throw std::invalid_argument("--timeout must be a positive number of seconds");
+    o.timeout = std::chrono::milliseconds(static_cast<long long>(args.timeoutSeconds * 1000));
+    read_credential(args);
+    smtp::validate(o);
+
+    // The snapshot is read before anything is sent, so a broken one costs no test message.
+    std::unique_ptr<Snapshot> snapshot;
+    std::unique_ptr<Directory> directory;
+    std::unique_ptr<Engine> engine;
+    if (!args.snapshot.empty()) {
+        snapshot = std::make_unique<Snapshot>(load_snapshot(args.snapshot));
+        directory = std::make_unique<Directory>(*snapshot);
+        engine = std::make_unique<Engine>(*snapshot, *directory);
+    }
+
+    smtp::Result result = smtp::run(o);
+
+    std::optional<smtp::Tenant> tenant;
+    if (snapshot) tenant.emplace(smtp::Tenant{*snapshot, *directory, *engine});
+    smtp::Diagnosis diagnosis = smtp::diagnose(result, tenant ? &*tenant : nullptr);
+    if (args.format == "json")
+        write_output(smtp::to_json(result, diagnosis, args.transcript).dump(2) + "\n", "");
+    else
+        write_output(smtp::to_text(result, diagnosis, args.transcript, use_colour(false)), "");
+    return smtp::exit_code(result);
+}
+
+}  // namespace
+
+void add_smtp_test_command(CLI::App& app, int& exitCode) {
+    auto args = std::make_shared<SmtpTestArguments>();
+    auto* cmd = app.add_subcommand(
+        "smtp-test",
+        "Prove that an account can submit mail: sign in and send a labelled test message through an SMTP server, "
+        "step by step with timings, and explain any refusal");
+    cmd->footer("Exit codes: 0 every requested step succeeded, 1 the server refused something, 2 usage error or "
+                "connection error (DNS, TCP, timeout, TLS, connection lost).\n"
+                "Example (HVE): tenantscan smtp-test --host smtp.hve.mx.microsoft --user scanner@contoso.com "
+                "--password-env HVE_PASSWORD --to helpdesk@contoso.com");
+    smtp::Options& o = args->options;
+    cmd->add_option("--host", o.host, "SMTP server (HVE: smtp.hve.mx.microsoft)")->required();
+    cmd->add_option("--port", o.port, "Port (default 587; 465 with --tls)")->check(CLI::Range(1, 65535));
+    auto* startTls = cmd->add_flag("--starttls", args->startTls, "Require STARTTLS before signing in (the default)");
+    auto* implicitTls = cmd->add_flag("--tls", args->implicitTls, "TLS from the first byte (smtps, usually port 465)");
+    auto* plain = cmd->add_flag("--plain", args->plain,
+                                "No TLS at all: credentials travel unencrypted. For test servers only");
+    startTls->excludes(implicitTls)->excludes(plain);
+    implicitTls->excludes(plain);
+    cmd->add_option("--user", o.user, "Account that signs in (its UPN or HVE address)")->required();
+    cmd->add_option("--password-env", args->passwordEnv, "Read the password from this environment variable")
+        ->type_name("VAR");
+    cmd->add_option("--password-file", args->passwordFile, "Read the password from this file (one trailing line break is ignored)")
+        ->type_name("FILE");
+    cmd->add_option("--oauth-token-env", args->oauthTokenEnv,
+                    "Sign in with OAuth (XOAUTH2): read the access token from this environment variable")
+        ->type_name("VAR");
+    cmd->add_option("--from", o.from, "Sender address (default: --user)")->type_name("ADDRESS");
+    cmd->add_option("--to", o.to, "Recipient of the test message. Repeatable; required unless --auth-only")
+        ->type_name("ADDRESS")
+        ->allow_extra_args(false);
+    cmd->add_flag("--auth-only", o.authOnly, "Stop after signing in: no message is sent");
+    cmd->add_option("--snapshot", args->snapshot,
+                    "Tenant snapshot: name the policy or setting behind a refusal (Conditional Access, security "
+                    "defaults, authentication policies, HVE accounts)")
+        ->type_name("SNAPSHOT");
+    cmd->add_option("--timeout", args->timeoutSeconds, "Seconds allowed for the connection and for the whole test")
+        ->capture_default_str();
+    cmd->add_option("--ca-file", o.caFile,
+                    "PEM file of CA certificates to trust instead of the default bundle (test servers with a private CA)")
+        ->check(CLI::ExistingFile)
+        ->type_name("FILE");
+    cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+    cmd->add_flag("--transcript", args->transcript, "Show the SMTP dialogue (credentials redacted)");
+    cmd->callback([args, &exitCode] { exitCode = run_guarded([&] { return run_smtp_test(*args); }); });
+}
+
+}  // namespace tenantscan::cli

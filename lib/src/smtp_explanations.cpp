@@ -1,0 +1,654 @@
+// The knowledge half of smtp-test: what a server's refusal or a failed step means, and how to fix
+// it. The library of explanations is data (the two tables below); docs/smtp-test.md lists it and
+// a test keeps the two in step. Codes come from Microsoft's Exchange Online documentation (NDR
+// reference, SMTP AUTH and HVE pages) and RFC 3463; anything not matched is reported verbatim.
+//
+// With a tenant snapshot, the refusals that depend on tenant settings name the setting: the
+// Conditional Access policies (or security defaults) that block a Basic SMTP AUTH sign-in, the
+// account's effective Exchange authentication policy, the SMTP AUTH switches, the recipients
+// outside the accepted domains.
+#include <tenantscan/conditional_access.hpp>
+#include <tenantscan/directory.hpp>
+#include <tenantscan/json_input.hpp>
+#include <tenantscan/model.hpp>
+#include <tenantscan/smtp_test.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace tenantscan::smtp {
+
+namespace {
+
+// Which tenant setting can be named for a refusal, when a snapshot is given.
+enum class TenantCheck { None, SignInPolicies, AuthenticationPolicy, SmtpAuthSwitch, ExternalRecipients };
+
+enum class Combine { Both, Either };
+
+struct ReplyRule {
+    const char* id;
+    const char* matches;                     // for the docs: what the rule matches
+    std::vector<StepKind> steps;             // empty: any step
+    std::vector<int> codes;                  // empty: any reply code
+    std::vector<std::string> enhanced;       // empty: any; "4.7." (trailing dot) is a prefix
+    std::vector<std::string> text;           // empty: any; else one must occur (case-insensitive)
+    Combine combine;                         // how enhanced and text combine when both are given
+    std::optional<CredentialKind> credential;
+    TenantCheck check;
+    const char* cause;
+    const char* fix;
+};
+
+// First match wins: specific entries before general ones. Placeholders: {user} {from} {host}.
+const std::vector<ReplyRule>& reply_rules() {
+    static const std::vector<ReplyRule> rules = {
+        {"starttls-refused", "any refusal of STARTTLS (e.g. 454 TLS not available)",
+         {StepKind::StartTls}, {}, {}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server refused to start TLS, so the connection could not be encrypted; the credentials were not sent.",
+         "Check the server's TLS set-up (certificate, TLS 1.2 or newer); for Exchange Online and HVE retry later."},
+        {"starttls-required", "any reply mentioning STARTTLS or required encryption (530 5.7.0, 5.7.3, 538 5.7.11)",
+         {}, {}, {}, {"STARTTLS", "encryption required"}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server accepts this command only on an encrypted connection, and this session was not encrypted.",
+         "Test without --plain (STARTTLS is the default), and configure the device for STARTTLS on port 587 "
+         "with TLS 1.2 or newer."},
+        {"auth-security-defaults", "5.7.139 mentioning security defaults",
+         {}, {}, {"5.7.139"}, {"security defaults"}, Combine::Both, std::nullopt, TenantCheck::SignInPolicies,
+         "Microsoft Entra security defaults are on in this tenant, and they block every legacy-protocol sign-in, "
+         "Basic SMTP AUTH included.",
+         "Move the sender to OAuth (XOAUTH2), or turn security defaults off and protect the tenant with "
+         "Conditional Access instead (needs Entra ID P1), excluding this account from the policy that blocks "
+         "legacy authentication."},
+        {"smtp-auth-disabled", "5.7.139 saying SmtpClientAuthentication is disabled",
+         {}, {}, {"5.7.139"}, {"SmtpClientAuthentication is disabled"}, Combine::Both, std::nullopt, TenantCheck::SmtpAuthSwitch,
+         "SMTP AUTH is turned off for this mailbox or for the whole organization (SmtpClientAuthenticationDisabled).",
+         "Turn it on for this mailbox only: Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled "
+         "$false (the organization-wide switch is Set-TransportConfig -SmtpClientAuthenticationDisabled). HVE "
+         "accounts do not depend on this switch."},
+        {"auth-sign-in-blocked", "535 5.7.139 (any other text)",
+         {}, {}, {"5.7.139"}, {}, Combine::Both, std::nullopt, TenantCheck::SignInPolicies,
+         "Microsoft Entra ID refused the sign-in: security defaults or a Conditional Access policy block Basic "
+         "(legacy) authentication for this account. A Basic SMTP AUTH sign-in is client app 'other' and can "
+         "satisfy no MFA, device or app control, so any such policy that applies blocks it.",
+         "Exclude this account from the blocking policy (for HVE accounts: make it a member of the exemption "
+         "group the policies exclude), or move the sender to OAuth (XOAUTH2). Run with --snapshot to name the "
+         "policy."},
+        {"basic-auth-retired", "5.7.30 (Basic authentication is not supported for Client Submission)",
+         {}, {}, {"5.7.30"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "Exchange Online no longer accepts Basic authentication (user name and password) for client submission "
+         "on this endpoint.",
+         "Move the sender to OAuth (XOAUTH2; test it with --oauth-token-env). Devices that can only do Basic can "
+         "send internal mail through an HVE account on smtp.hve.mx.microsoft, or external mail through Azure "
+         "Communication Services (smtp.azurecomm.net)."},
+        {"oauth-token-rejected", "535 5.7.3 or 5.7.8 after XOAUTH2",
+         {StepKind::Auth}, {}, {"5.7.3", "5.7.8"}, {}, Combine::Both, CredentialKind::OAuthToken, TenantCheck::None,
+         "The server refused the OAuth access token: it has expired, was issued for another resource or user, or "
+         "the app behind it may not send as this account.",
+         "Request a new token for the scope https://outlook.office365.com/.default and check the user name matches "
+         "the account. App-only tokens need the SMTP.SendAsApp permission, the app's service principal registered "
+         "in Exchange (New-ServicePrincipal) and access to the mailbox (Add-MailboxPermission); for an HVE account "
+         "add the app with Add-HVEAppAccess -Identity {user} -AppIds <appId>."},
+        {"auth-credentials-or-policy", "535 5.7.3 or 5.7.8 after LOGIN/PLAIN",
+         {StepKind::Auth}, {}, {"5.7.3", "5.7.8"}, {}, Combine::Both, CredentialKind::Password, TenantCheck::AuthenticationPolicy,
+         "The server refused the user name and password: either they are wrong, or the account's Exchange "
+         "authentication policy does not allow Basic SMTP (AllowBasicAuthSmtp), which Exchange reports the same "
+         "way.",
+         "Check the user name (the full address) and the password. If an authentication policy applies to the "
+         "account, allow Basic SMTP for it: New-AuthenticationPolicy \"Allow Basic Auth SMTP\" -AllowBasicAuthSmtp, "
+         "then Set-User {user} -AuthenticationPolicy \"Allow Basic Auth SMTP\" (takes effect within 24 hours)."},
+        {"auth-mechanism-refused", "504 to AUTH",
+         {StepKind::Auth}, {504}, {}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server does not accept the SASL mechanism it was offered, although it announced it.",
+         "Check which mechanisms the server really supports (LOGIN or PLAIN for a password, XOAUTH2 for a token)."},
+        {"not-authenticated", "5.7.57, or a reply saying authentication is required",
+         {}, {}, {"5.7.57"}, {"authentication required", "not authenticated"}, Combine::Either, std::nullopt,
+         TenantCheck::SmtpAuthSwitch,
+         "The server treats this session as unauthenticated: the sign-in did not happen or did not count.",
+         "Make sure the device signs in (AUTH) before sending, with the account's full address as user name; on "
+         "Exchange Online also check that SMTP AUTH is on for the mailbox "
+         "(Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false)."},
+        {"send-as-denied", "5.7.60, or a reply naming SendAsDenied / send as",
+         {}, {}, {"5.7.60"}, {"SendAsDenied", "send as"}, Combine::Either, std::nullopt, TenantCheck::None,
+         "The account {user} may not send with {from} as the sender address.",
+         "Send with the account's own address as the From address (--from), or grant the account Send As on "
+         "that address: Add-RecipientPermission -Identity {from} -Trustee {user} -AccessRights SendAs."},
+        {"hve-external-recipient", "550 5.5.105 (external sending is not supported for HVE accounts)",
+         {}, {}, {"5.5.105"}, {}, Combine::Both, std::nullopt, TenantCheck::ExternalRecipients,
+         "High Volume Email accounts may send only to recipients inside the organization, and this recipient is "
+         "external.",
+         "Send to internal recipients only. External mail needs another service, such as Azure Communication "
+         "Services (smtp.azurecomm.net)."},
+        {"ip-blocked", "5.7.708 (traffic not accepted from this IP)",
+         {}, {}, {"5.7.708"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "Exchange Online does not accept traffic from the IP address this connection comes from: a reputation "
+         "block, common for new or trial tenants and for addresses that sent spam.",
+         "Send from an address with a good reputation; check Restricted entities in Microsoft Defender and ask "
+         "Microsoft support to lift the block."},
+        {"tenant-blocked", "5.7.705 (tenant has exceeded threshold)",
+         {}, {}, {"5.7.705"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "Exchange Online blocked this tenant's outgoing mail because it sent too much spam or bulk mail.",
+         "Find and secure the compromised accounts or connectors, then ask Microsoft support to remove the block."},
+        {"recipient-not-found", "5.1.1 or 5.1.10 (recipient not found)",
+         {}, {}, {"5.1.1", "5.1.10"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The recipient address does not exist.",
+         "Check the address for typos and removed aliases."},
+        {"too-many-recipients", "x.5.3 (too many recipients)",
+         {}, {}, {"4.5.3", "5.5.3"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The message has more recipients than the server accepts (HVE: at most 50 per message).",
+         "Split the recipients over several messages."},
+        {"mailbox-full-or-quota", "5.2.2 (mailbox full or sending quota exceeded)",
+         {}, {}, {"4.2.2", "5.2.2"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "A mailbox is full, or the account has exceeded a sending quota; the reply text tells which.",
+         "Free space in the recipient's mailbox, or wait until the sending quota resets."},
+        {"message-too-large", "5.2.3 or 5.3.4 (message too large)",
+         {}, {}, {"5.2.3", "5.3.4"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The message exceeds a size limit. The test message is tiny, so the limit set for this account, the "
+         "recipient or a connector must be very low.",
+         "Check the sender's MaxSendSize, the recipient's MaxReceiveSize and the organization's limits."},
+        {"message-not-submitted", "5.2.0 (the mailbox store could not submit the message)",
+         {}, {}, {"5.2.0"}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "Exchange could not submit the message from this mailbox; the reply names the exception.",
+         "Look up the exception named in the reply (STOREDRV.Submission...)."},
+        {"throttled", "4.7.x (temporary refusal: throttling, server busy)",
+         {}, {}, {"4.7."}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server is throttling this sender or connection (too many messages or connections, or a temporary "
+         "reputation limit).",
+         "Retry later and send more slowly; the refusal is temporary."},
+        {"temporary-failure", "any other 4xx reply",
+         {}, {421, 450, 451, 452, 454, 455}, {}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server reported a temporary problem.",
+         "Retry later; if it persists, the reply text names the reason."},
+        {"auth-refused", "any other refusal of AUTH",
+         {StepKind::Auth}, {}, {}, {}, Combine::Both, std::nullopt, TenantCheck::None,
+         "The server refused the sign-in.",
+         "Check the user name and the secret; the reply text may name the reason."},
+    };
+    return rules;
+}
+
+struct FailureRule {
+    Failure failure;
+    const char* id;
+    const char* cause;
+    const char* fix;
+};
+
+// Placeholders: {host} {port} {step} {error} {timeout} {offered} {names} {notAfter} {notBefore} {verifyError}.
+const std::vector<FailureRule>& failure_rules() {
+    static const std::vector<FailureRule> rules = {
+        {Failure::Resolve, "dns-failed", "The host name {host} does not resolve: {error}.",
+         "Check the name (HVE: smtp.hve.mx.microsoft; Exchange Online: smtp.office365.com) and this machine's DNS."},
+        {Failure::Connect, "connect-failed", "Nothing accepted a connection at {host} port {port}: {error}.",
+         "Check the port (587 for STARTTLS, 465 with --tls) and the firewalls on the way: outbound port 587 is "
+         "often blocked."},
+        {Failure::Timeout, "timeout", "No answer during {step} within {timeout} seconds: {error}.",
+         "Check for a firewall or proxy that accepts the connection but drops the traffic; a slow server may need "
+         "a longer --timeout."},
+        {Failure::StartTlsNotOffered, "starttls-not-offered",
+         "The server did not offer STARTTLS, so the connection could not be encrypted; the credentials were not "
+         "sent.",
+         "Use the submission port that offers STARTTLS (587), or --tls if the port expects TLS from the start "
+         "(465). --plain is for test servers only."},
+        {Failure::CertificateExpired, "certificate-expired", "The server's certificate ({names}) expired on {notAfter}.",
+         "Renew the server's certificate. Microsoft renews its own certificates, so an expired one in front of "
+         "Exchange Online or HVE points to a TLS-inspecting proxy or the wrong host."},
+        {Failure::CertificateNotYetValid, "certificate-not-yet-valid",
+         "The server's certificate ({names}) is valid only from {notBefore}.",
+         "Check this machine's clock, then the server's certificate."},
+        {Failure::CertificateUntrusted, "certificate-untrusted",
+         "The server's certificate ({names}) is not issued by a CA this machine trusts: {verifyError}.",
+         "If a proxy or firewall inspects TLS, exempt the mail host from it; a server with a private CA can be "
+         "trusted with --ca-file."},
+        {Failure::CertificateWrongHost, "certificate-wrong-host",
+         "The server's certificate is for {names}, not for {host}: {error}.",
+         "Connect with a host name the certificate names (for HVE: smtp.hve.mx.microsoft), not an IP address or an "
+         "alias."},
+        {Failure::CertificateRejected, "certificate-rejected", "The server's certificate was rejected: {error}.",
+         "Check the server's certificate chain."},
+        {Failure::TlsHandshake, "tls-handshake-failed", "The TLS handshake failed: {error}.",
+         "tenantscan requires TLS 1.2 or newer, as HVE and Exchange Online do: the server may only offer older "
+         "versions, or something on the way interferes with TLS."},
+        {Failure::CaFileUnreadable, "ca-file-unusable", "The --ca-file could not be used: {error}.",
+         "Give a readable PEM file of CA certificates."},
+        {Failure::AuthNotOffered, "auth-not-offered",
+         "The server announced no AUTH mechanism, so the account could not sign in; no message was sent.",
+         "Use the server's submission port with sign-in (587 on Exchange Online and HVE); a port for "
+         "unauthenticated relay does not fit this test."},
+        {Failure::NoUsableAuthMechanism, "auth-mechanism-unavailable",
+         "The server offers AUTH {offered}, but this credential needs {needed}.",
+         "If only XOAUTH2 is offered, Basic authentication is off on this server: use --oauth-token-env. With a "
+         "token, the server must offer XOAUTH2."},
+        {Failure::ConnectionLost, "connection-lost", "The connection ended during {step}: {error}.",
+         "Check the server's logs and any security device that might cut SMTP sessions."},
+        {Failure::Other, "transfer-failed", "{error}.", "See libcurl's message."},
+    };
+    return rules;
+}
+
+template <class T>
+const std::vector<T>& items(const std::optional<std::vector<T>>& section) {
+    static const std::vector<T> none;
+    return section ? *section : none;
+}
+
+std::string fill(std::string text, const std::map<std::string, std::string>& values) {
+    for (const auto& [key, value] : values) {
+        std::string placeholder = "{" + key + "}";
+        for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
+            text.replace(at, placeholder.size(), value);
+    }
+    return text;
+}
+
+bool contains_ci(const std::string& haystack, const std::string& needle) {
+    return to_lower(haystack).find(to_lower(needle)) != std::string::npos;
+}
+
+bool enhanced_matches(const std::vector<std::string>& patterns, const std::string& code) {
+    if (patterns.empty()) return true;
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+        return p.back() == '.' ? code.compare(0, p.size(), p) == 0 : code == p;
+    });
+}
+
+bool rule_matches(const ReplyRule& rule, const Step& step, const Reply& reply, CredentialKind credential) {
+    if (!rule.steps.empty() && std::find(rule.steps.begin(), rule.steps.end(), step.kind) == rule.steps.end()) return false;
+    if (!rule.codes.empty() && std::find(rule.codes.begin(), rule.codes.end(), reply.code) == rule.codes.end()) return false;
+    if (rule.credential && *rule.credential != credential) return false;
+    std::string all = reply.verbatim();
+    bool textMatches = rule.text.empty() || std::any_of(rule.text.begin(), rule.text.end(),
+                                                        [&](const std::string& t) { return contains_ci(all, t); });
+    bool codeMatches = enhanced_matches(rule.enhanced, reply.enhancedCode);
+    if (rule.combine == Combine::Either && !rule.enhanced.empty() && !rule.text.empty())
+        return enhanced_matches(rule.enhanced, reply.enhancedCode) || textMatches;
+    return codeMatches && textMatches;
+}
+
+bool is_office365_endpoint(const std::string& host) {
+    return iequals(host, "smtp.office365.com") || iequals(host, "smtp-legacy.office365.com");
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+    return out;
+}
+
+std::string domain_of(const std::string& address) {
+    auto at = address.rfind('@');
+    return at == std::string::npos ? "" : to_lower(address.substr(at + 1));
+}
+
+// What the snapshot knows about the account that signed in.
+struct Account {
+    std::optional<UserIndex> user;     // its Entra user
+    const HveAccount* hve = nullptr;   // when it is an HVE account
+};
+
+Account find_account(const Tenant& tenant, const std::string& address) {
+    Account account;
+    account.user = tenant.directory.find_user(address);
+    std::string wanted = Directory::normalise_address(address);
+    for (const auto& hve : items(tenant.snapshot.hveAccounts)) {
+        bool byAddress = Directory::normalise_address(hve.primarySmtpAddress) == wanted ||
+                         std::any_of(hve.emailAddresses.begin(), hve.emailAddresses.end(),
+                                     [&](const std::string& a) { return Directory::normalise_address(a) == wanted; });
+        auto hveUser = tenant.directory.user_of_hve(hve);
+        bool byUser = account.user && hveUser && *hveUser == *account.user;
+        if (byAddress || byUser) {
+            account.hve = &hve;
+            if (!account.user) account.user = hveUser;
+            break;
+        }
+    }
+    return account;
+}
+
+// Overrides the generic cause and fix when the snapshot names the responsible setting.
+struct TenantFinding {
+    std::vector<std::string> evidence;
+    std::string cause;
+    std::string fix;
+};
+
+TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, const std::string& address) {
+    TenantFinding finding;
+    if (!account.user) {
+        finding.evidence.push_back("'" + address + "' is not in the snapshot's /graph/users" +
+                                   (account.hve ? " (the HVE account's Entra user is missing)" : "") +
+                                   ", so its sign-in cannot be simulated.");
+        return finding;
+    }
+    const User& user = tenant.directory.user(*account.user);
+    SignInContext context;  // Basic SMTP AUTH: client app "other", Exchange Online, platform unknown
+    context.userId = user.id;
+    WhatIfResult whatIf = tenant.engine.evaluate(context);
+    finding.evidence.push_back("Simulated a Basic SMTP AUTH sign-in for " + user.userPrincipalName +
+                               " (client app other, Exchange Online, platform unknown, location unknown).");
+    if (whatIf.blockedBySecurityDefaults) {
+        finding.evidence.push_back("Security defaults are enabled: they block every legacy-protocol sign-in.");
+        finding.cause = "Security defaults are enabled in this tenant, and they block Basic SMTP AUTH for every "
+                        "account, this one included.";
+        finding.fix = "Move the sender to OAuth (XOAUTH2), or turn security defaults off and protect the tenant "
+                      "with Conditional Access instead (needs Entra ID P1), excluding this account from the policy "
+                      "that blocks legacy authentication.";
+        return finding;
+    }
+    std::vector<std::string> names;
+    for (const auto* evaluation : whatIf.blocking_enforced()) {
+        const auto& policy = *evaluation->policy;
+        names.push_back("'" + policy.displayName + "'");
+        finding.evidence.push_back(fmt::format("Conditional Access policy '{}' (id {}) applies and blocks it with: {}{}",
+                                               policy.displayName, policy.id, join(evaluation->blockingControls),
+                                               evaluation->details.empty() ? "" : " — " + join(evaluation->details, "; ")));
+    }
+    for (const auto* evaluation : whatIf.undetermined_enforced()) {
+        const auto& policy = *evaluation->policy;
+        finding.evidence.push_back(fmt::format("Conditional Access policy '{}' (id {}) blocks it depending on {}: {}",
+                                               policy.displayName, policy.id, join(evaluation->unknowns),
+                                               join(evaluation->blockingControls)));
+    }
+    if (!names.empty()) {
+        finding.cause = "Conditional Access blocks this Basic SMTP AUTH sign-in: " + join(names) + ".";
+        finding.fix = "Exclude this account from " + join(names) + " (for HVE accounts: through the exemption group "
+                      "the policies exclude), or move the sender to OAuth (XOAUTH2).";
+    } else if (whatIf.undetermined_enforced().empty()) {
+        finding.evidence.push_back(
+            "In the snapshot (collected " + (tenant.snapshot.collectedAt.empty() ? "at an unknown time" : tenant.snapshot.collectedAt) +
+            ") neither security defaults nor an enabled Conditional Access policy block this sign-in: the tenant may "
+            "have changed since.");
+    }
+    return finding;
+}
+
+const AuthenticationPolicy* find_authentication_policy(const Snapshot& snapshot, const std::string& reference) {
+    if (!snapshot.authenticationPolicies) return nullptr;
+    // A user's AuthenticationPolicy holds the policy's name or its distinguished name ("CN=name,CN=Auth Policies,...").
+    std::string name = reference;
+    if (reference.size() > 3 && iequals(reference.substr(0, 3), "CN=")) name = reference.substr(3, reference.find(',') - 3);
+    for (const auto& policy : *snapshot.authenticationPolicies) {
+        for (const auto* candidate : {&policy.name, &policy.identity, &policy.distinguishedName, &policy.guid})
+            if (!candidate->empty() && (iequals(*candidate, reference) || iequals(*candidate, name))) return &policy;
+    }
+    return nullptr;
+}
+
+TenantFinding authentication_policy(const Tenant& tenant, const Account& account, const std::string& address) {
+    TenantFinding finding;
+    const Snapshot& snapshot = tenant.snapshot;
+    if (!snapshot.authenticationPolicies) {
+        finding.evidence.push_back("The snapshot has no /exchange/authenticationPolicies, so the account's "
+                                   "authentication policy cannot be checked.");
+        return finding;
+    }
+    std::string entraId = account.user ? tenant.directory.user(*account.user).id : "";
+    const ExchangeUser* exchangeUser = nullptr;
+    for (const auto& candidate : items(snapshot.exchangeUsers)) {
+        if (iequals(candidate.userPrincipalName, address) ||
+            (!entraId.empty() && iequals(candidate.externalDirectoryObjectId, entraId))) {
+            exchangeUser = &candidate;
+            break;
+        }
+    }
+    std::string reference, source;
+    if (exchangeUser && !exchangeUser->authenticationPolicy.empty()) {
+        reference = exchangeUser->authenticationPolicy;
+        source = "assigned to the account (Get-User AuthenticationPolicy)";
+    } else {
+        if (!exchangeUser)
+            finding.evidence.push_back("'" + address + "' is not in the snapshot's /exchange/users, so a policy assigned "
+                                       "to the account itself cannot be seen; checking the organization default.");
+        if (snapshot.organizationConfig && !snapshot.organizationConfig->defaultAuthenticationPolicy.empty()) {
+            reference = snapshot.organizationConfig->defaultAuthenticationPolicy;
+            source = "the organization default (Get-OrganizationConfig DefaultAuthenticationPolicy)";
+        }
+    }
+    if (reference.empty()) {
+        finding.evidence.push_back("No authentication policy applies to the account (none assigned, no organization "
+                                   "default): this layer does not block Basic SMTP.");
+        finding.cause = "The server refused the user name and password, and no Exchange authentication policy blocks "
+                        "Basic SMTP for this account: the credentials are the likely cause.";
+        finding.fix = "Check the user name (the full address) and reset the password.";
+        return finding;
+    }
+    const AuthenticationPolicy* policy = find_authentication_policy(snapshot, reference);
+    if (!policy) {
+        finding.evidence.push_back("The effective authentication policy '" + reference + "' (" + source +
+                                   ") is not in /exchange/authenticationPolicies.");
+        return finding;
+    }
+    finding.evidence.push_back(fmt::format("Effective authentication policy: '{}', {}; AllowBasicAuthSmtp is {}.",
+                                           policy->name, source, policy->allowBasicAuthSmtp ? "true" : "false"));
+    if (policy->allowBasicAuthSmtp) {
+        finding.cause = "The server refused the user name and password, and the account's authentication policy '" +
+                        policy->name + "' allows Basic SMTP: the credentials are the likely cause.";
+        finding.fix = "Check the user name (the full address) and reset the password.";
+    } else {
+        finding.cause = "The authentication policy '" + policy->name + "' (" + source +
+                        ") does not allow Basic SMTP, so Exchange refuses the password whatever it is.";
+        finding.fix = "Give the account a policy that allows Basic SMTP: New-AuthenticationPolicy \"Allow Basic Auth "
+                      "SMTP\" -AllowBasicAuthSmtp, then Set-User " + address +
+                      " -AuthenticationPolicy \"Allow Basic Auth SMTP\" (takes effect within 24 hours).";
+    }
+    return finding;
+}
+
+TenantFinding smtp_auth_switch(const Tenant& tenant, const Account& account, const std::string& address) {
+    TenantFinding finding;
+    const Snapshot& snapshot = tenant.snapshot;
+    if (account.hve) {
+        finding.evidence.push_back("'" + address + "' is an HVE account: the SMTP AUTH switches do not apply to it.");
+        return finding;
+    }
+    bool organizationDisabled = false;
+    if (snapshot.transportConfig) {
+        const auto& value = snapshot.transportConfig->smtpClientAuthenticationDisabled;
+        organizationDisabled = value.value_or(false);
+        finding.evidence.push_back(std::string("Organization: SmtpClientAuthenticationDisabled is ") +
+                                   (value ? (*value ? "true" : "false") : "not set") + ".");
+    }
+    std::string entraId = account.user ? tenant.directory.user(*account.user).id : "";
+    for (const auto& mailbox : items(snapshot.casMailboxes)) {
+        if (!iequals(mailbox.primarySmtpAddress, address) &&
+            (entraId.empty() || !iequals(mailbox.externalDirectoryObjectId, entraId)))
+            continue;
+        auto value = mailbox.smtpClientAuthenticationDisabled;
+        finding.evidence.push_back(std::string("Mailbox: SmtpClientAuthenticationDisabled is ") +
+                                   (value ? (*value ? "true" : "false") : "null (inherits the organization)") + ".");
+        bool disabled = value ? *value : organizationDisabled;
+        if (disabled)
+            finding.cause = std::string("SMTP AUTH is disabled for this mailbox (") +
+                            (value ? "set on the mailbox" : "inherited from the organization") + ").";
+        break;
+    }
+    return finding;
+}
+
+TenantFinding external_recipients(const Tenant& tenant, const Account& account, const Step& step) {
+    TenantFinding finding;
+    if (account.hve) finding.evidence.push_back("'" + account.hve->primarySmtpAddress + "' is an HVE account.");
+    if (!tenant.snapshot.acceptedDomains || step.recipient.empty()) return finding;
+    std::vector<std::string> domains;
+    for (const auto& domain : *tenant.snapshot.acceptedDomains) domains.push_back(to_lower(domain.domainName));
+    bool accepted = std::find(domains.begin(), domains.end(), domain_of(step.recipient)) != domains.end();
+    finding.evidence.push_back("'" + step.recipient + "' is " + (accepted ? "in" : "outside") +
+                               " the tenant's accepted domains (" + join(domains) + ").");
+    return finding;
+}
+
+TenantFinding tenant_finding(TenantCheck check, const Tenant& tenant, const Result& result, const Step& step) {
+    const std::string& address = result.options.user;
+    Account account = find_account(tenant, address);
+    switch (check) {
+        case TenantCheck::SignInPolicies: return sign_in_policies(tenant, account, address);
+        case TenantCheck::AuthenticationPolicy: return authentication_policy(tenant, account, address);
+        case TenantCheck::SmtpAuthSwitch: return smtp_auth_switch(tenant, account, address);
+        case TenantCheck::ExternalRecipients: return external_recipients(tenant, account, step);
+        case TenantCheck::None: break;
+    }
+    return {};
+}
+
+std::map<std::string, std::string> placeholders(const Result& result, const Step& step) {
+    const Options& o = result.options;
+    std::map<std::string, std::string> values = {
+        {"user", o.user},
+        {"from", o.effective_from()},
+        {"host", o.host},
+        {"port", std::to_string(o.effective_port())},
+        {"step", step.label},
+        {"error", step.error},
+        {"timeout", fmt::format("{:g}", static_cast<double>(o.timeout.count()) / 1000.0)},
+        {"offered", join(result.authMechanismsOffered, " ")},
+        {"needed", o.credentialKind == CredentialKind::Password ? "LOGIN or PLAIN" : "XOAUTH2"},
+    };
+    const TlsSession tls = result.tls.value_or(TlsSession{});
+    values["names"] = tls.subjectAltNames.empty() ? (tls.subject.empty() ? "unknown" : tls.subject)
+                                                  : join(tls.subjectAltNames);
+    values["notAfter"] = tls.notAfter.empty() ? "an unknown date" : tls.notAfter;
+    values["notBefore"] = tls.notBefore.empty() ? "an unknown date" : tls.notBefore;
+    values["verifyError"] = tls.verifyError.empty() ? step.error : tls.verifyError;
+    return values;
+}
+
+Explanation explain_refusal(const Result& result, const Step& step, const Tenant* tenant) {
+    const Reply& reply = *step.reply;
+    auto values = placeholders(result, step);
+    Explanation explanation;
+    explanation.step = step.label;
+    explanation.reply = reply.verbatim();
+    for (const auto& rule : reply_rules()) {
+        if (!rule_matches(rule, step, reply, result.options.credentialKind)) continue;
+        explanation.id = rule.id;
+        explanation.cause = fill(rule.cause, values);
+        explanation.fix = fill(rule.fix, values);
+        if (tenant && rule.check != TenantCheck::None) {
+            TenantFinding finding = tenant_finding(rule.check, *tenant, result, step);
+            explanation.evidence = finding.evidence;
+            if (!finding.cause.empty()) explanation.cause = finding.cause;
+            if (!finding.fix.empty()) explanation.fix = finding.fix;
+        }
+        return explanation;
+    }
+    explanation.id = "unknown-reply";
+    explanation.cause = "tenantscan has no explanation for this reply; the server's words are shown verbatim.";
+    explanation.fix = reply.enhancedCode.empty()
+                          ? "Read the server's reply; its administrator can tell what it means."
+                          : "Look up the status code " + reply.enhancedCode +
+                                " in the server's documentation (for Exchange Online: the NDR reference).";
+    return explanation;
+}
+
+Explanation explain_failure(const Result& result, const Step& step) {
+    auto values = placeholders(result, step);
+    Explanation explanation;
+    explanation.step = step.label;
+    if (step.failure == Failure::AuthNotOffered && result.options.security == Security::Plain &&
+        std::any_of(result.capabilities.begin(), result.capabilities.end(),
+                    [](const std::string& c) { return iequals(c, "STARTTLS"); })) {
+        explanation.id = "auth-needs-tls";
+        explanation.cause = "The server offers AUTH only on an encrypted connection, and --plain turned STARTTLS off.";
+        explanation.fix = "Test without --plain: STARTTLS is the default.";
+        return explanation;
+    }
+    for (const auto& rule : failure_rules()) {
+        if (rule.failure != step.failure) continue;
+        explanation.id = rule.id;
+        explanation.cause = fill(rule.cause, values);
+        explanation.fix = fill(rule.fix, values);
+    }
+    if (step.failure == Failure::ConnectionLost && step.kind == StepKind::Data)
+        explanation.cause += " The message was not accepted.";
+    if (result.tls && !result.tls->subject.empty() && step.failure >= Failure::CertificateExpired &&
+        step.failure <= Failure::CertificateRejected) {
+        const TlsSession& tls = *result.tls;
+        explanation.evidence.push_back("Certificate subject: " + tls.subject + "; issuer: " + tls.issuer);
+        if (!tls.subjectAltNames.empty()) explanation.evidence.push_back("Certificate names: " + join(tls.subjectAltNames));
+        explanation.evidence.push_back("Valid from " + tls.notBefore + " to " + tls.notAfter);
+    }
+    return explanation;
+}
+
+std::vector<Explanation> advisories(const Result& result, const Tenant* tenant) {
+    std::vector<Explanation> out;
+    const Options& o = result.options;
+    std::optional<Account> account;
+    if (tenant) account = find_account(*tenant, o.user);
+    const HveAccount* hve = account ? account->hve : nullptr;
+    // The credentials went out when AUTH was sent: it got a reply, or the session ended waiting for one.
+    bool credentialsSent = std::any_of(result.steps.begin(), result.steps.end(), [](const Step& s) {
+        return s.kind == StepKind::Auth && (s.reply || (s.status == StepStatus::Failed && s.failure != Failure::AuthNotOffered &&
+                                                        s.failure != Failure::NoUsableAuthMechanism));
+    });
+
+    if (o.security == Security::Plain && credentialsSent)
+        out.push_back({"credentials-unencrypted", "", "",
+                       "--plain: the credentials crossed the network unencrypted.",
+                       "Use --plain only with a test server; real devices must use STARTTLS or TLS.", {}});
+    if (hve && is_office365_endpoint(o.host))
+        out.push_back({"hve-wrong-endpoint", "", "",
+                       "'" + o.user + "' is an HVE account, and " + o.host + " does not accept HVE accounts.",
+                       "Point the device at smtp.hve.mx.microsoft, port 587, STARTTLS.",
+                       {"/exchange/hveAccounts lists '" + hve->primarySmtpAddress + "'."}});
+    if (iequals(o.host, "smtp-hve.office365.com"))
+        out.push_back({"hve-legacy-endpoint", "", "",
+                       "smtp-hve.office365.com still works but is announced for deprecation.",
+                       "Point the device at smtp.hve.mx.microsoft.", {}});
+    if (!hve && is_office365_endpoint(o.host) && o.credentialKind == CredentialKind::Password)
+        out.push_back({"basic-auth-retirement", "", "",
+                       "Basic authentication for SMTP AUTH on Exchange Online is being retired (disabled by default for "
+                       "existing tenants at the end of December 2026).",
+                       "Plan the move: OAuth (XOAUTH2) for clients that support it, an HVE account for internal mail "
+                       "from devices that can only do Basic.", {}});
+    if (hve && o.to.size() > 50)
+        out.push_back({"hve-recipient-limit", "", "", "HVE accepts at most 50 recipients per message.",
+                       "Split the recipients over several messages.", {}});
+    if (hve && tenant->snapshot.hveBillingPolicies) {
+        for (const auto& billing : *tenant->snapshot.hveBillingPolicies) {
+            bool same = iequals(billing.identity, hve->primarySmtpAddress) || iequals(billing.identity, hve->identity) ||
+                        iequals(billing.identity, hve->name);
+            if (same && !iequals(billing.billingPolicyStatus, "BillingPolicyValid"))
+                out.push_back({"hve-billing-policy", "", "",
+                               "The HVE account's billing policy status is " + billing.billingPolicyStatus +
+                                   ": without a valid billing policy an HVE account cannot send.",
+                               "Create or repair the HVE billing policy (Get-HVEAccountBillingPolicy shows its status).",
+                               {"/exchange/hveBillingPolicies: " + billing.identity + " → " + billing.billingPolicyStatus}});
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Diagnosis diagnose(const Result& result, const Tenant* tenant) {
+    Diagnosis diagnosis;
+    bool failureExplained = false;
+    for (const auto& step : result.steps) {
+        if (step.status == StepStatus::Refused && step.reply) {
+            diagnosis.explanations.push_back(explain_refusal(result, step, tenant));
+        } else if (step.status == StepStatus::Failed && !failureExplained) {
+            // Steps after the first failure failed with it (e.g. QUIT after a dropped DATA).
+            diagnosis.explanations.push_back(explain_failure(result, step));
+            failureExplained = true;
+        }
+    }
+    diagnosis.advisories = advisories(result, tenant);
+    // An HVE account refused at the wrong endpoint: that is the cause to fix first.
+    for (auto& explanation : diagnosis.explanations) {
+        for (const auto& advisory : diagnosis.advisories)
+            if (advisory.id == "hve-wrong-endpoint" && explanation.step.rfind("AUTH", 0) == 0)
+                explanation.evidence.insert(explanation.evidence.begin(), advisory.cause + " " + advisory.fix);
+    }
+    return diagnosis;
+}
+
+std::vector<KnownReply> known_replies() {
+    std::vector<KnownReply> out;
+    for (const auto& rule : reply_rules()) out.push_back({rule.id, rule.matches, rule.cause, rule.fix});
+    for (const auto& rule : failure_rules()) out.push_back({rule.id, to_string(rule.failure), rule.cause, rule.fix});
+    return out;
+}
+
+}  // namespace tenantscan::smtp
