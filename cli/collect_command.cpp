@@ -1,0 +1,214 @@
+#include "collect_command.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace tenantscan::cli {
+
+namespace {
+
+std::string read_secret_file(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        std::cerr << "tenantscan: warning: " << path << " is readable by other users; restrict it (chmod 600)\n";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw collect::CollectError("cannot read the client secret file " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string secret = text.str();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
+        secret.pop_back();
+    if (secret.empty()) throw collect::CollectError("the client secret file " + path + " is empty");
+    return secret;
+}
+
+collect::CollectOptions to_options(const LiveCollectionArguments& args) {
+    collect::CollectOptions options;
+    options.tenant = args.tenant;
+    options.clientId = args.clientId;
+    if (!args.clientSecretEnv.empty()) {
+        const char* value = std::getenv(args.clientSecretEnv.c_str());
+        if (value == nullptr || *value == '\0')
+            throw collect::CollectError("the environment variable " + args.clientSecretEnv +
+                                        " (--client-secret-env) is not set or empty");
+        options.credentials.clientSecret = value;
+    }
+    if (!args.clientSecretFile.empty()) options.credentials.clientSecret = read_secret_file(args.clientSecretFile);
+    options.credentials.certificateFile = args.certificate;
+    options.credentials.privateKeyFile = args.certificateKey;
+    options.endpoints = {args.loginUrl, args.graphUrl, args.exchangeUrl};
+    options.caFile = args.caFile;
+    options.sinceDays = args.sinceDays;
+    options.sections = args.sections;
+    options.hveGroupNames = args.hveGroups;
+    options.crossCheck = args.crossCheck;
+    options.concurrency = args.concurrency;
+    options.requestTimeout = std::chrono::milliseconds(static_cast<long long>(args.requestTimeoutSeconds * 1000));
+    options.deadline = std::chrono::milliseconds(static_cast<long long>(args.deadlineSeconds * 1000));
+    options.maxRetries = args.maxRetries;
+    options.maxGroupDepth = args.maxGroupDepth;
+    return options;
+}
+
+// Progress on stderr: on a terminal, page counts rewrite one line; otherwise (with --verbose)
+// every event is a line of its own.
+class ProgressPrinter {
+public:
+    ProgressPrinter(bool show, bool verbose) : show_(show), verbose_(verbose), terminal_(isatty(STDERR_FILENO) != 0) {}
+
+    void operator()(const collect::ProgressEvent& event) {
+        using Kind = collect::ProgressEvent::Kind;
+        if (!show_) return;
+        switch (event.kind) {
+            case Kind::Request:
+                if (verbose_) line(event.message);
+                break;
+            case Kind::SectionStarted:
+                if (verbose_) line(event.section + ": started");
+                break;
+            case Kind::Page:
+                if (terminal_ && !verbose_) {
+                    std::cerr << "\r\033[Kcollect: " << event.section << ": " << event.objects << " objects so far"
+                              << std::flush;
+                    pending_ = true;
+                } else if (verbose_) {
+                    line(event.section + ": " + std::to_string(event.objects) + " objects so far");
+                }
+                break;
+            case Kind::SectionDone:
+                line(event.section + ": " + std::to_string(event.objects) + (event.objects == 1 ? " object" : " objects"));
+                break;
+            case Kind::SectionFailed:
+                line(event.section + ": not collected: " + event.message);
+                break;
+            case Kind::Waiting:
+                line((event.section.empty() ? "" : event.section + ": ") + event.message);
+                break;
+        }
+    }
+
+private:
+    void line(const std::string& text) {
+        if (pending_) std::cerr << "\r\033[K";
+        pending_ = false;
+        std::cerr << "collect: " << text << "\n";
+    }
+
+    bool show_, verbose_, terminal_;
+    bool pending_ = false;
+};
+
+std::string section_list() {
+    std::string text;
+    for (const auto& section : collect::collectable_sections()) text += "\n  " + section;
+    return text;
+}
+
+struct CollectArguments {
+    LiveCollectionArguments live;
+    std::string output;
+};
+
+}  // namespace
+
+void add_live_collection_options(CLI::App& command, LiveCollectionArguments& args) {
+    command.add_option("--tenant", args.tenant, "Tenant id or one of its domain names");
+    command.add_option("--client-id", args.clientId, "Application (client) id of the app registration");
+    auto* secretEnv = command.add_option("--client-secret-env", args.clientSecretEnv,
+                                         "Name of the environment variable that holds the client secret");
+    auto* secretFile =
+        command.add_option("--client-secret-file", args.clientSecretFile, "File that holds the client secret");
+    auto* certificate = command.add_option("--certificate", args.certificate,
+                                           "PEM file with the app's certificate (and its private key, unless "
+                                           "--certificate-key gives it)");
+    command.add_option("--certificate-key", args.certificateKey, "PEM file with the certificate's unencrypted private key")
+        ->needs(certificate);
+    secretEnv->excludes(secretFile)->excludes(certificate);
+    secretFile->excludes(certificate);
+    command.add_option("--since", args.sinceDays, "Read the SMTP AUTH sign-ins of the last DAYS days")
+        ->check(CLI::Range(1, 365))
+        ->capture_default_str();
+    command.add_option("--sections", args.sections,
+                       "Collect only these sections (comma-separated JSON pointers, e.g. /graph/users); "
+                       "the sections they are derived from are collected too")
+        ->delimiter(',');
+    command.add_option("--hve-group", args.hveGroups,
+                       "Display name of the HVE exemption group to collect (repeatable)")
+        ->capture_default_str();
+    command.add_flag("--cross-check", args.crossCheck,
+                     "Also ask Microsoft's what-if API (conditionalAccess/evaluate) about each HVE account");
+    command.add_option("--login-url", args.loginUrl, "Microsoft Entra ID login base URL (sovereign clouds)")
+        ->capture_default_str();
+    command.add_option("--graph-url", args.graphUrl, "Microsoft Graph base URL (sovereign clouds)")->capture_default_str();
+    command.add_option("--exchange-url", args.exchangeUrl, "Exchange Online base URL (sovereign clouds)")
+        ->capture_default_str();
+    command.add_option("--ca-file", args.caFile, "Also trust the CA certificates in this PEM file (TLS-inspecting proxy)")
+        ->check(CLI::ExistingFile);
+    command.add_option("--concurrency", args.concurrency, "HTTP requests in flight at most")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    command.add_option("--request-timeout", args.requestTimeoutSeconds, "Seconds one request may take")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--deadline", args.deadlineSeconds, "Seconds the whole collection may take")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--max-retries", args.maxRetries, "Retries per request when throttled or on transient failures")
+        ->check(CLI::Range(0, 20))
+        ->capture_default_str();
+    command.add_option("--max-group-depth", args.maxGroupDepth, "Levels of nested groups followed")
+        ->check(CLI::Range(0, 100))
+        ->capture_default_str();
+    auto* quiet = command.add_flag("--quiet", args.quiet, "Print nothing on stderr but errors");
+    command.add_flag("--verbose", args.verbose, "Print every request and section on stderr")->excludes(quiet);
+}
+
+collect::CollectResult collect_live(const LiveCollectionArguments& args) {
+    collect::CollectOptions options = to_options(args);
+    auto printer = std::make_shared<ProgressPrinter>(!args.quiet && (args.verbose || isatty(STDERR_FILENO)), args.verbose);
+    collect::CollectResult result =
+        collect::collect_snapshot(options, [printer](const collect::ProgressEvent& event) { (*printer)(event); });
+    if (!args.quiet) {
+        for (const auto& [section, reason] : result.notCollected)
+            std::cerr << "tenantscan: warning: " << section << " not collected: " << reason << "\n";
+        for (const auto& warning : result.warnings) std::cerr << "tenantscan: warning: " << warning << "\n";
+    }
+    return result;
+}
+
+void add_collect_command(CLI::App& app, int& exitCode) {
+    auto args = std::make_shared<CollectArguments>();
+    auto* cmd = app.add_subcommand("collect", "Read a tenant from Microsoft Graph and Exchange Online into a snapshot");
+    add_live_collection_options(*cmd, args->live);
+    cmd->add_option("--output", args->output, "Snapshot file to write (atomically)")->required();
+    cmd->footer("Sections:" + section_list() +
+                "\nExit codes: 0 every requested section collected, 1 snapshot written without some sections "
+                "(listed on stderr and in its \"notCollected\"), 2 usage error or nothing written.\n"
+                "Permissions and the app registration: docs/collect.md.");
+    cmd->callback([args, &exitCode] {
+        exitCode = run_guarded([&] {
+            if (args->live.tenant.empty() || args->live.clientId.empty())
+                throw collect::CollectError("collect needs --tenant and --client-id");
+            collect::CollectResult result = collect_live(args->live);
+            collect::write_snapshot_file(result.snapshot, args->output);
+            if (!args->live.quiet) {
+                const auto& stats = result.stats;
+                std::cerr << "tenantscan: wrote " << args->output << " (" << stats.requests << " requests, "
+                          << stats.batchedRequests << " batched, " << stats.retries << " retries, "
+                          << static_cast<double>(stats.elapsed.count()) / 1000.0 << " s)\n";
+            }
+            return result.complete() ? kExitOk : kExitGateFailed;
+        });
+    });
+}
+
+}  // namespace tenantscan::cli

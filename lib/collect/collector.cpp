@@ -1,0 +1,617 @@
+// collect_snapshot(): plans the sections, runs them in two phases (independent lists first,
+// then what is derived from them: groups, per-account Exchange objects, the what-if
+// cross-check) and assembles the snapshot v1 document.
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <tenantscan/collect.hpp>
+
+#include "api_client.hpp"
+#include "encoding.hpp"
+#include "http_transport.hpp"
+#include "sections.hpp"
+#include "session.hpp"
+#include "token_provider.hpp"
+#include "url.hpp"
+
+namespace tenantscan::collect {
+
+using detail::ApiClient;
+using detail::RequestFailure;
+
+namespace {
+
+constexpr const char* kUserProperties =
+    "id,userPrincipalName,displayName,mail,userType,accountEnabled,onPremisesSyncEnabled,proxyAddresses";
+constexpr const char* kGroupProperties = "id,displayName,isAssignableToRole,securityEnabled,mailEnabled,groupTypes";
+constexpr const char* kExchangeOnlineAppId = "00000002-0000-0ff1-ce00-000000000000";
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string iso_utc(std::chrono::system_clock::time_point when) {
+    std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+bool is_guid(const std::string& text) {
+    if (text.size() != 36) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+    }
+    return true;
+}
+
+// A string member looked up case-insensitively (Exchange objects are PascalCase, Graph camelCase).
+std::string text_member(const nlohmann::json& object, const std::string& name) {
+    if (!object.is_object()) return {};
+    for (const auto& [key, value] : object.items()) {
+        if (lower(key) == lower(name) && value.is_string()) return value.get<std::string>();
+    }
+    return {};
+}
+
+const nlohmann::json* member(const nlohmann::json& object, const std::string& name) {
+    if (!object.is_object()) return nullptr;
+    for (const auto& [key, value] : object.items()) {
+        if (lower(key) == lower(name)) return &value;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> strings_at(const nlohmann::json& object, const std::vector<std::string>& path) {
+    const nlohmann::json* at = &object;
+    for (const auto& name : path) {
+        at = member(*at, name);
+        if (at == nullptr) return {};
+    }
+    std::vector<std::string> values;
+    if (at->is_array()) {
+        for (const auto& v : *at)
+            if (v.is_string()) values.push_back(v.get<std::string>());
+    }
+    return values;
+}
+
+// OData string literal: single quotes doubled.
+std::string odata_quote(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) {
+        out += c;
+        if (c == '\'') out += '\'';
+    }
+    return out + "'";
+}
+
+void validate(const CollectOptions& options) {
+    if (options.tenant.empty()) throw CollectError("no tenant given (--tenant TENANT_ID_OR_DOMAIN)");
+    if (options.clientId.empty()) throw CollectError("no application id given (--client-id APP_ID)");
+    bool secret = !options.credentials.clientSecret.empty();
+    bool certificate = !options.credentials.certificateFile.empty();
+    if (secret == certificate)
+        throw CollectError("give exactly one credential: a client secret (--client-secret-env VAR or "
+                           "--client-secret-file FILE) or a certificate (--certificate PEM)");
+    if (!options.credentials.privateKeyFile.empty() && !certificate)
+        throw CollectError("--certificate-key needs --certificate");
+    for (const auto* url : {&options.endpoints.login, &options.endpoints.graph, &options.endpoints.exchange}) {
+        if (auto problem = detail::transport_security_problem(*url); !problem.empty()) throw CollectError(problem);
+    }
+    if (options.sinceDays < 1 || options.sinceDays > 365) throw CollectError("--since must be between 1 and 365 days");
+    if (options.concurrency < 1 || options.concurrency > 64) throw CollectError("--concurrency must be between 1 and 64");
+    if (options.maxRetries < 0) throw CollectError("--max-retries must not be negative");
+    if (options.maxPages < 1) throw CollectError("the page limit must be at least 1");
+    if (options.maxGroupDepth < 0) throw CollectError("--max-group-depth must not be negative");
+    for (const auto& name : options.sections) {
+        if (detail::canonical_section(name).empty()) throw CollectError("unknown section '" + name + "'");
+    }
+}
+
+// The sections to collect: those asked for (all by default; the cross-check only when asked
+// for), plus every section they are derived from.
+std::vector<std::string> plan(const CollectOptions& options) {
+    std::set<std::string> wanted;
+    for (const auto& name : options.sections) wanted.insert(detail::canonical_section(name));
+    if (options.sections.empty()) {
+        for (const auto& spec : detail::section_specs())
+            if (std::string(spec.pointer) != "/crossCheck") wanted.insert(spec.pointer);
+    }
+    if (options.crossCheck) wanted.insert("/crossCheck");
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& spec : detail::section_specs()) {
+            if (!wanted.count(spec.pointer)) continue;
+            for (const char* input : spec.derivedFrom) grew |= wanted.insert(input).second;
+        }
+    }
+    std::vector<std::string> ordered;
+    for (const auto& spec : detail::section_specs())
+        if (wanted.count(spec.pointer)) ordered.emplace_back(spec.pointer);
+    return ordered;
+}
+
+class Collector {
+public:
+    Collector(ApiClient& api, const CollectOptions& options, std::vector<std::string> planned)
+        : api_(api), options_(options), planned_(std::move(planned)), now_(std::chrono::system_clock::now()) {}
+
+    void run() {
+        bool graphNeeded = std::any_of(planned_.begin(), planned_.end(), [](const std::string& p) {
+            return p.rfind("/graph/", 0) == 0 || p == "/crossCheck";
+        });
+        bool exchangeNeeded = std::any_of(planned_.begin(), planned_.end(),
+                                          [](const std::string& p) { return p.rfind("/exchange/", 0) == 0; });
+        // Credentials that do not work fail the whole run at once, before anything else is asked.
+        if (graphNeeded) authenticate(api_.graph());
+        if (exchangeNeeded) {
+            try {
+                authenticate(api_.exchange());
+            } catch (const CollectError& e) {
+                if (!graphNeeded) throw;
+                for (const auto& pointer : planned_)
+                    if (pointer.rfind("/exchange/", 0) == 0) fail(pointer, e.what());
+            }
+        }
+
+        run_phase({
+            {"/graph/conditionalAccessPolicies", [this] { return graph_list("/identity/conditionalAccess/policies"); }},
+            {"/graph/namedLocations", [this] { return graph_list("/identity/conditionalAccess/namedLocations"); }},
+            {"/graph/securityDefaults", [this] { return graph_object("/policies/identitySecurityDefaultsEnforcementPolicy"); }},
+            {"/graph/users", [this] { return graph_list(std::string("/users?$select=") + kUserProperties + "&$top=999"); }},
+            {"/graph/roleAssignments", [this] { return graph_list("/roleManagement/directory/roleAssignments"); }},
+            {"/graph/subscribedSkus", [this] { return graph_list("/subscribedSkus"); }},
+            {"/graph/signIns", [this] { return graph_list(sign_ins_path()); }},
+            {"/exchange/organizationConfig", [this] { return single(cmdlet_list("Get-OrganizationConfig", {}, "/exchange/organizationConfig"), "Get-OrganizationConfig"); }},
+            {"/exchange/transportConfig", [this] { return single(cmdlet_list("Get-TransportConfig", {}, "/exchange/transportConfig"), "Get-TransportConfig"); }},
+            {"/exchange/authenticationPolicies", [this] { return cmdlet_list("Get-AuthenticationPolicy", {}, "/exchange/authenticationPolicies"); }},
+            {"/exchange/hveAccounts", [this] { return cmdlet_list("Get-MailUser", {{"HVEAccount", true}, {"ResultSize", "Unlimited"}}, "/exchange/hveAccounts"); }},
+            {"/exchange/hveBillingPolicies", [this] { return cmdlet_list("Get-HVEAccountBillingPolicy", {}, "/exchange/hveBillingPolicies"); }},
+            {"/exchange/acceptedDomains", [this] { return cmdlet_list("Get-AcceptedDomain", {}, "/exchange/acceptedDomains"); }},
+        });
+        run_phase({
+            {"/graph/groups", [this] { return groups(); }},
+            {"/exchange/users", [this] { return per_account("Get-User", "/exchange/users", false); }},
+            {"/exchange/recipients", [this] { return per_account("Get-Recipient", "/exchange/recipients", false); }},
+            {"/exchange/casMailboxes", [this] { return per_account("Get-CASMailbox", "/exchange/casMailboxes", true); }},
+            {"/crossCheck", [this] { return cross_check(); }},
+        });
+    }
+
+    nlohmann::json snapshot(const std::string& version) const {
+        nlohmann::json document = nlohmann::json::object();
+        document["snapshotVersion"] = 1;
+        document["tenantId"] = api_.tokens().tenant_id();
+        document["collectedAt"] = iso_utc(now_);
+        for (const auto& [pointer, value] : collected_) document[nlohmann::json::json_pointer(pointer)] = value;
+
+        nlohmann::json notCollected = nlohmann::json::object();
+        for (const auto& spec : detail::section_specs()) {
+            if (std::find(planned_.begin(), planned_.end(), spec.pointer) == planned_.end() &&
+                std::string(spec.pointer) != "/crossCheck")
+                notCollected[spec.pointer] = "not requested (--sections)";
+        }
+        for (const auto& [pointer, reason] : failed_) notCollected[pointer] = reason;
+        document["notCollected"] = notCollected;
+
+        CollectStats stats = api_.session().stats();
+        document["collection"] = {
+            {"tool", {{"name", "tenantscan"}, {"version", version}}},
+            {"requested",
+             {{"sections", planned_},
+              {"sinceDays", options_.sinceDays},
+              {"signInsSince", sign_ins_since()},
+              {"hveGroups", options_.hveGroupNames},
+              {"crossCheck", options_.crossCheck}}},
+            {"endpoints",
+             {{"login", options_.endpoints.login}, {"graph", options_.endpoints.graph}, {"exchange", options_.endpoints.exchange}}},
+            {"clientId", options_.clientId},
+            {"authentication", api_.tokens().method()},
+            {"statistics",
+             {{"requests", stats.requests},
+              {"batchedRequests", stats.batchedRequests},
+              {"retries", stats.retries},
+              {"throttled", stats.throttled},
+              {"seconds", static_cast<double>(stats.elapsed.count()) / 1000.0}}},
+            {"warnings", warnings_},
+        };
+        return document;
+    }
+
+    const std::map<std::string, std::string>& failed() const { return failed_; }
+    const std::vector<std::string>& warnings() const { return warnings_; }
+    bool anything_collected() const { return !collected_.empty(); }
+
+private:
+    using SectionBody = std::function<nlohmann::json()>;
+
+    void authenticate(const detail::Service& service) {
+        try {
+            api_.tokens().token(service.base);
+        } catch (const RequestFailure& failure) {
+            throw CollectError(std::string("cannot sign in to ") + service.name + ": " + failure.what());
+        }
+    }
+
+    bool planned(const std::string& pointer) const {
+        return std::find(planned_.begin(), planned_.end(), pointer) != planned_.end();
+    }
+
+    // Runs the planned sections of a phase concurrently (the session bounds requests in flight).
+    void run_phase(const std::vector<std::pair<std::string, SectionBody>>& sections) {
+        std::vector<std::thread> threads;
+        for (const auto& [pointer, body] : sections) {
+            if (!planned(pointer) || failed_.count(pointer)) continue;
+            threads.emplace_back([this, pointer = pointer, body = body] { run_section(pointer, body); });
+        }
+        for (auto& thread : threads) thread.join();
+    }
+
+    void run_section(const std::string& pointer, const SectionBody& body) {
+        const auto* spec = detail::find_section(pointer);
+        for (const char* input : spec->derivedFrom) {
+            if (!has(input)) {
+                fail(pointer, std::string("derived from ") + input + ", which was not collected");
+                return;
+            }
+        }
+        api_.session().report({ProgressEvent::Kind::SectionStarted, pointer, "", 0, std::chrono::milliseconds(0)});
+        try {
+            nlohmann::json value = body();
+            std::size_t objects = value.is_array() ? value.size() : 1;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                collected_[pointer] = std::move(value);
+            }
+            api_.session().report({ProgressEvent::Kind::SectionDone, pointer, "", objects, std::chrono::milliseconds(0)});
+        } catch (const RequestFailure& failure) {
+            fail(pointer, detail::failure_reason(failure, *spec));
+        } catch (const CollectError& error) {
+            fail(pointer, error.what());
+        } catch (const std::exception& error) {
+            // A JSON shape the collector did not expect (nlohmann type errors and the like).
+            fail(pointer, std::string("unexpected answer from the service: ") + error.what());
+        }
+    }
+
+    void fail(const std::string& pointer, const std::string& reason) {
+        std::string redacted = api_.session().redactor().redact(reason);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            failed_[pointer] = redacted;
+        }
+        api_.session().report({ProgressEvent::Kind::SectionFailed, pointer, redacted, 0, std::chrono::milliseconds(0)});
+    }
+
+    void warn(const std::string& text) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        warnings_.push_back(api_.session().redactor().redact(text));
+    }
+
+    bool has(const std::string& pointer) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return collected_.count(pointer) != 0;
+    }
+    nlohmann::json get(const std::string& pointer) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = collected_.find(pointer);
+        return it == collected_.end() ? nlohmann::json() : it->second;
+    }
+
+    std::string sign_ins_since() const { return iso_utc(now_ - std::chrono::hours(24) * options_.sinceDays); }
+    std::string sign_ins_path() const {
+        return "/auditLogs/signIns?$filter=" +
+               detail::percent_encode("clientAppUsed eq 'Authenticated SMTP' and createdDateTime ge " + sign_ins_since()) +
+               "&$top=1000";
+    }
+
+    nlohmann::json graph_list(const std::string& path) {
+        return api_.list(api_.graph(), api_.graph().base + "/v1.0" + path, current_section(path));
+    }
+    nlohmann::json graph_object(const std::string& path) {
+        return *api_.call(api_.graph(), "GET", api_.graph().base + "/v1.0" + path, nullptr, current_section(path));
+    }
+    // The progress label of a request: the section it serves (looked up by its path's start).
+    std::string current_section(const std::string& path) const {
+        static const std::vector<std::pair<std::string, std::string>> prefixes = {
+            {"/identity/conditionalAccess/policies", "/graph/conditionalAccessPolicies"},
+            {"/identity/conditionalAccess/namedLocations", "/graph/namedLocations"},
+            {"/policies/identitySecurityDefaultsEnforcementPolicy", "/graph/securityDefaults"},
+            {"/users", "/graph/users"},
+            {"/roleManagement", "/graph/roleAssignments"},
+            {"/subscribedSkus", "/graph/subscribedSkus"},
+            {"/auditLogs/signIns", "/graph/signIns"},
+        };
+        for (const auto& [prefix, section] : prefixes)
+            if (path.rfind(prefix, 0) == 0) return section;
+        return path;
+    }
+
+    nlohmann::json cmdlet_list(const std::string& name, const nlohmann::json& parameters, const std::string& section) {
+        return *api_.cmdlet(name, parameters.is_null() ? nlohmann::json::object() : parameters, section);
+    }
+    static nlohmann::json single(const nlohmann::json& objects, const std::string& cmdlet) {
+        if (!objects.is_array() || objects.empty()) throw CollectError(cmdlet + " returned no object");
+        return objects.front();
+    }
+
+    // ---- /graph/groups -------------------------------------------------------------------
+    // The groups policies (and the HVE exemption group parameter) name, with their direct
+    // members; member groups are collected the same way, level by level, so nesting resolves.
+    nlohmann::json groups() {
+        const std::string section = "/graph/groups";
+        nlohmann::json policies = get("/graph/conditionalAccessPolicies");
+        std::map<std::string, std::string> referencedBy;  // group id → a policy naming it
+        std::set<std::string> roles;
+        for (const auto& policy : policies) {
+            std::string name = text_member(policy, "displayName");
+            for (const char* list : {"includeGroups", "excludeGroups"}) {
+                for (const auto& id : strings_at(policy, {"conditions", "users", list})) {
+                    if (is_guid(id))
+                        referencedBy.emplace(lower(id), name);
+                    else
+                        warn("policy '" + name + "' names group '" + id + "', which is not an object id; not collected");
+                }
+            }
+            for (const char* list : {"includeRoles", "excludeRoles"})
+                for (const auto& id : strings_at(policy, {"conditions", "users", list})) roles.insert(lower(id));
+        }
+
+        // Groups holding a role that a policy targets count for their members (role-assignable groups).
+        std::set<std::string> knownUsers;
+        for (const auto& user : get("/graph/users")) knownUsers.insert(lower(text_member(user, "id")));
+        std::set<std::string> rolePrincipals;
+        for (const auto& assignment : get("/graph/roleAssignments")) {
+            std::string principal = lower(text_member(assignment, "principalId"));
+            if (roles.count(lower(text_member(assignment, "roleDefinitionId"))) &&
+                text_member(assignment, "directoryScopeId") == "/" && is_guid(principal) && !knownUsers.count(principal) &&
+                !referencedBy.count(principal))
+                rolePrincipals.insert(principal);
+        }
+
+        std::map<std::string, nlohmann::json> found;  // id → group with "members"
+        std::vector<std::string> level;                // ids whose object is still to be read
+        for (const auto& [id, policy] : referencedBy) level.push_back(id);
+        for (const auto& id : rolePrincipals) level.push_back(id);
+
+        std::vector<std::string> membersOnly;  // groups found by name: object known, members to read
+        for (const auto& name : options_.hveGroupNames) {
+            std::string path = "/groups?$filter=" + detail::percent_encode("displayName eq " + odata_quote(name)) +
+                               "&$select=" + kGroupProperties;
+            for (auto& group : api_.list(api_.graph(), api_.graph().base + "/v1.0" + path, section)) {
+                std::string id = lower(text_member(group, "id"));
+                if (id.empty() || found.count(id)) continue;
+                found[id] = std::move(group);
+                membersOnly.push_back(id);
+                level.erase(std::remove(level.begin(), level.end(), id), level.end());
+            }
+        }
+
+        for (int depth = 0; !level.empty() || !membersOnly.empty(); ++depth) {
+            if (depth > options_.maxGroupDepth)
+                throw CollectError("groups nest deeper than " + std::to_string(options_.maxGroupDepth) +
+                                   " levels (raise --max-group-depth); e.g. group " +
+                                   (level.empty() ? membersOnly.front() : level.front()) + " is not expanded");
+            std::vector<std::string> requests;
+            std::vector<std::pair<std::string, bool>> meaning;  // group id, true = members page
+            for (const auto& id : level) {
+                requests.push_back("/groups/" + id + "?$select=" + kGroupProperties);
+                meaning.emplace_back(id, false);
+            }
+            for (const auto& id : level) {
+                requests.push_back("/groups/" + id + "/members?$select=id&$top=999");
+                meaning.emplace_back(id, true);
+            }
+            for (const auto& id : membersOnly) {
+                requests.push_back("/groups/" + id + "/members?$select=id&$top=999");
+                meaning.emplace_back(id, true);
+            }
+            std::vector<detail::BatchResult> results = api_.batch_get(requests, section);
+
+            std::map<std::string, nlohmann::json> members;
+            for (std::size_t i = 0; i < results.size(); ++i) {
+                const auto& [id, isMembers] = meaning[i];
+                auto& result = results[i];
+                if (result.status == 404) {
+                    if (!isMembers && referencedBy.count(id))
+                        warn("group " + id + " named by policy '" + referencedBy[id] + "' does not exist");
+                    continue;  // a role principal that is not a group (a service principal) also lands here
+                }
+                if (result.status < 200 || result.status >= 300) {
+                    detail::JsonResponse response;
+                    response.http.status = result.status;
+                    response.json = result.body;
+                    throw api_.session().failure_of(response);
+                }
+                if (isMembers)
+                    members[id] = result.body;
+                else
+                    found[id] = result.body;
+            }
+
+            std::vector<std::string> next;
+            for (auto& [id, page] : members) {
+                if (!found.count(id)) continue;  // the group itself was not found
+                nlohmann::json list = nlohmann::json::array();
+                std::vector<nlohmann::json> all = page.value("value", nlohmann::json::array()).get<std::vector<nlohmann::json>>();
+                if (page.contains("@odata.nextLink") && page["@odata.nextLink"].is_string()) {
+                    auto rest = api_.list(api_.graph(), page["@odata.nextLink"].get<std::string>(), section);
+                    all.insert(all.end(), rest.begin(), rest.end());
+                }
+                for (const auto& object : all) {
+                    std::string type = text_member(object, "@odata.type");
+                    std::string memberId = lower(text_member(object, "id"));
+                    if (type != "#microsoft.graph.user" && type != "#microsoft.graph.group") continue;
+                    list.push_back({{"@odata.type", type}, {"id", memberId}});
+                    if (type == "#microsoft.graph.group" && !found.count(memberId) &&
+                        std::find(next.begin(), next.end(), memberId) == next.end())
+                        next.push_back(memberId);
+                }
+                found[id]["members"] = std::move(list);
+            }
+            level = std::move(next);
+            membersOnly.clear();
+        }
+
+        nlohmann::json out = nlohmann::json::array();
+        for (auto& [id, group] : found) {
+            if (!group.contains("members")) group["members"] = nlohmann::json::array();
+            group.erase("@odata.context");
+            out.push_back(std::move(group));
+        }
+        return out;
+    }
+
+    // ---- per-account Exchange objects ----------------------------------------------------
+    struct Account {
+        std::string identity;  // what the cmdlets get as -Identity
+        bool isHve = false;
+    };
+
+    // HVE accounts, then the accounts seen sending with SMTP AUTH (from the sign-ins, when collected).
+    std::vector<Account> accounts() {
+        std::map<std::string, Account> byKey;
+        std::set<std::string> hveKeys;
+        for (const auto& hve : get("/exchange/hveAccounts")) {
+            std::string identity = text_member(hve, "PrimarySmtpAddress");
+            for (const char* fallback : {"UserPrincipalName", "ExternalDirectoryObjectId", "Identity"})
+                if (identity.empty()) identity = text_member(hve, fallback);
+            if (identity.empty()) continue;
+            byKey[lower(identity)] = Account{identity, true};
+            for (const char* key : {"PrimarySmtpAddress", "UserPrincipalName", "ExternalDirectoryObjectId"})
+                if (auto value = text_member(hve, key); !value.empty()) hveKeys.insert(lower(value));
+        }
+        std::lock_guard<std::mutex> lock(accountsMutex_);
+        if (!signInsNoted_ && !has("/graph/signIns")) {
+            signInsNoted_ = true;
+            warn("/graph/signIns was not collected: /exchange/users, /exchange/recipients and /exchange/casMailboxes "
+                 "cover the HVE accounts only, not the accounts sending with SMTP AUTH");
+        }
+        for (const auto& signIn : get("/graph/signIns")) {
+            std::string upn = text_member(signIn, "userPrincipalName");
+            if (upn.empty() || hveKeys.count(lower(upn)) || hveKeys.count(lower(text_member(signIn, "userId")))) continue;
+            byKey.emplace(lower(upn), Account{upn, false});
+        }
+        std::vector<Account> list;
+        for (auto& [key, account] : byKey) list.push_back(account);
+        return list;
+    }
+
+    // Get-User / Get-Recipient for every account; Get-CASMailbox only for senders (HVE accounts
+    // have no mailbox, and the SMTP AUTH switch does not apply to them).
+    nlohmann::json per_account(const std::string& cmdlet, const std::string& section, bool sendersOnly) {
+        std::vector<Account> all = accounts();
+        std::vector<Account> selected;
+        for (const auto& account : all)
+            if (!(sendersOnly && account.isHve)) selected.push_back(account);
+        std::vector<std::optional<std::vector<nlohmann::json>>> results(selected.size());
+        detail::parallel_for(selected.size(), options_.concurrency, [&](std::size_t i) {
+            results[i] = api_.cmdlet(cmdlet, {{"Identity", selected[i].identity}}, section, true);
+        });
+        nlohmann::json out = nlohmann::json::array();
+        for (std::size_t i = 0; i < selected.size(); ++i) {
+            if (!results[i]) {
+                warn(cmdlet + " found no object for '" + selected[i].identity + "'");
+                continue;
+            }
+            for (auto& object : *results[i]) out.push_back(std::move(object));
+        }
+        return out;
+    }
+
+    // ---- /crossCheck ---------------------------------------------------------------------
+    // Microsoft's own what-if for the sign-in the engine simulates for each HVE account: Basic
+    // SMTP AUTH (client app "other") to Exchange Online, no device, location unknown.
+    nlohmann::json cross_check() {
+        struct Subject {
+            std::string userId, account;
+        };
+        std::vector<Subject> subjects;
+        for (const auto& hve : get("/exchange/hveAccounts")) {
+            std::string userId = text_member(hve, "ExternalDirectoryObjectId");
+            std::string account = text_member(hve, "PrimarySmtpAddress");
+            if (userId.empty()) {
+                warn("HVE account '" + account + "' has no ExternalDirectoryObjectId; not cross-checked");
+                continue;
+            }
+            subjects.push_back({userId, account});
+        }
+        std::sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) { return a.account < b.account; });
+        std::vector<nlohmann::json> answers(subjects.size());
+        detail::parallel_for(subjects.size(), options_.concurrency, [&](std::size_t i) {
+            nlohmann::json request = {
+                {"signInIdentity", {{"@odata.type", "#microsoft.graph.userSignIn"}, {"userId", subjects[i].userId}}},
+                {"signInContext",
+                 {{"@odata.type", "#microsoft.graph.applicationContext"},
+                  {"includeApplications", nlohmann::json::array({kExchangeOnlineAppId})}}},
+                {"signInConditions", {{"clientAppType", "other"}, {"signInRiskLevel", "none"}, {"userRiskLevel", "none"}}},
+                {"appliedPoliciesOnly", false},
+            };
+            auto result = api_.call(api_.graph(), "POST", api_.graph().base + "/v1.0/identity/conditionalAccess/evaluate",
+                                    request, "/crossCheck");
+            nlohmann::json value = result && result->is_object() ? result->value("value", nlohmann::json()) : nlohmann::json();
+            if (!value.is_array()) throw CollectError("the what-if API answered without a list of policies");
+            answers[i] = {{"userId", subjects[i].userId}, {"account", subjects[i].account}, {"request", request}, {"value", value}};
+        });
+        return answers;
+    }
+
+    ApiClient& api_;
+    const CollectOptions& options_;
+    std::vector<std::string> planned_;
+    std::chrono::system_clock::time_point now_;
+    mutable std::mutex mutex_;
+    std::map<std::string, nlohmann::json> collected_;
+    std::map<std::string, std::string> failed_;
+    std::vector<std::string> warnings_;
+    std::mutex accountsMutex_;
+    bool signInsNoted_ = false;
+};
+
+}  // namespace
+
+std::vector<std::string> collectable_sections() {
+    std::vector<std::string> pointers;
+    for (const auto& spec : detail::section_specs()) pointers.emplace_back(spec.pointer);
+    return pointers;
+}
+
+CollectResult collect_snapshot(const CollectOptions& options, const ProgressCallback& progress) {
+    validate(options);
+    detail::TransportSettings settings;
+    settings.timeout = options.requestTimeout;
+    settings.caFile = options.caFile;
+    settings.proxy = detail::ProxySettings::from_environment();
+    auto transport = detail::make_cpprest_transport(settings);
+
+    detail::Session session(options, *transport, progress);
+    detail::TokenProvider tokens(session, options);
+    ApiClient api(session, tokens, {"Microsoft Graph", detail::trim_trailing_slashes(options.endpoints.graph)},
+                  {"Exchange Online", detail::trim_trailing_slashes(options.endpoints.exchange)});
+    Collector collector(api, options, plan(options));
+    collector.run();
+    if (!collector.anything_collected()) {
+        std::string reasons;
+        for (const auto& [pointer, reason] : collector.failed()) reasons += "\n  " + pointer + ": " + reason;
+        throw CollectError("no section could be collected:" + reasons);
+    }
+
+    CollectResult result;
+    result.snapshot = collector.snapshot(TENANTSCAN_VERSION);
+    result.notCollected = collector.failed();
+    result.warnings = collector.warnings();
+    result.stats = session.stats();
+    return result;
+}
+
+}  // namespace tenantscan::collect

@@ -1,0 +1,571 @@
+// `tenantscan collect` against a fake Microsoft cloud on 127.0.0.1 (tests/fakecloud), over
+// HTTPS with a test CA: the happy path (snapshots that scan like the hand-made examples), the
+// least-work request pattern, both credential types, and one test per real-world fault.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "fakecloud/fake_cloud.hpp"
+#include "support.hpp"
+
+using fakecloud::FakeCloud;
+using nlohmann::json;
+using testsupport::CommandResult;
+using testsupport::read_file;
+using testsupport::run_cli;
+using testsupport::TempFile;
+
+namespace {
+
+// A path for the snapshot that does not exist yet (collect must create it).
+struct OutputPath {
+    OutputPath() : file("", ".json") { std::remove(file.path().c_str()); }
+    const std::string& path() const { return file.path(); }
+    bool exists() const {
+        struct stat info {};
+        return ::stat(path().c_str(), &info) == 0;
+    }
+    json read() const { return json::parse(read_file(path())); }
+    TempFile file;
+};
+
+json fault(json f) { return json{{"faults", json::array({std::move(f)})}}; }
+
+// (rule, subject id, status) of every finding of `tenantscan scan --format json`.
+std::set<std::tuple<std::string, std::string, std::string>> verdicts(const std::string& snapshot) {
+    CommandResult scan = run_cli({"scan", snapshot, "--format", "json"});
+    REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
+    std::set<std::tuple<std::string, std::string, std::string>> out;
+    for (const auto& f : json::parse(scan.out)["findings"])
+        out.emplace(f["rule"].get<std::string>(), f["subject"]["id"].get<std::string>(), f["status"].get<std::string>());
+    return out;
+}
+
+json scan_json(const std::string& snapshot) {
+    CommandResult scan = run_cli({"scan", snapshot, "--format", "json"});
+    REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
+    return json::parse(scan.out);
+}
+
+std::vector<json> api_requests(const FakeCloud& cloud) {
+    std::vector<json> out;
+    for (auto& entry : cloud.log())
+        if (entry["kind"] == "api") out.push_back(entry);
+    return out;
+}
+
+std::size_t count_requests(const FakeCloud& cloud, const std::string& pathPrefix, bool batched) {
+    std::size_t n = 0;
+    for (const auto& r : api_requests(cloud))
+        if (r["path"].get<std::string>().rfind(pathPrefix, 0) == 0 && r["batch"].get<bool>() == batched) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its hand-made snapshot") {
+    for (const char* name : {"fabrikam-broken", "contoso-ready", "northwind-defaults"}) {
+        CAPTURE(name);
+        FakeCloud::Options options;
+        options.tenantFile = fakecloud::example(name);
+        FakeCloud cloud(options);
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        INFO(result.err);
+        CHECK(result.exitCode == 0);
+        json snapshot = output.read();
+        CHECK(snapshot["snapshotVersion"] == 1);
+        CHECK(snapshot["tenantId"] == cloud.tenant_id());
+        CHECK(snapshot["notCollected"].empty());
+        CHECK(snapshot["collection"]["tool"]["name"] == "tenantscan");
+        CHECK(snapshot["collection"]["requested"]["sinceDays"] == 30);
+        for (const auto& section : {"/graph/conditionalAccessPolicies", "/graph/users", "/graph/groups",
+                                    "/graph/signIns", "/exchange/hveAccounts", "/exchange/users"})
+            CHECK_MESSAGE(snapshot.contains(json::json_pointer(section)), section);
+        CHECK(verdicts(output.path()) == verdicts(options.tenantFile));
+    }
+}
+
+TEST_CASE("collect: reads no more than the rules need") {
+    FakeCloud cloud({});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path(), {"--concurrency", "3"});
+    REQUIRE_MESSAGE(result.exitCode == 0, result.err);
+    json snapshot = output.read();
+    json example = json::parse(read_file(fakecloud::example("fabrikam-broken")));
+
+    // One token per resource, reused for the whole run.
+    std::map<std::string, int> tokens;
+    for (const auto& entry : cloud.log())
+        if (entry["kind"] == "token") ++tokens[entry["resource"].get<std::string>()];
+    CHECK(tokens == std::map<std::string, int>{{"exchange", 1}, {"graph", 1}});
+
+    std::set<std::string> cmdlets;
+    std::size_t maxInFlight = 0;
+    for (const auto& r : api_requests(cloud)) {
+        std::string path = r["path"];
+        std::string query = r["query"];
+        if (path == "/graph/v1.0/users") {
+            CHECK(query.find("$select=id,userPrincipalName") != std::string::npos);
+            CHECK(query.find("$top=999") != std::string::npos);
+        }
+        if (path == "/graph/v1.0/groups") CHECK(query.find("$filter=displayName%20eq%20%27Exchange-HVEUserAccounts%27") == 0);
+        if (path == "/graph/v1.0/auditLogs/signIns") {
+            CHECK(query.find("clientAppUsed%20eq%20%27Authenticated%20SMTP%27%20and%20createdDateTime%20ge%20") !=
+                  std::string::npos);
+        }
+        if (r["cmdlet"].is_string()) cmdlets.insert(r["cmdlet"].get<std::string>());
+        if (!r["batch"].get<bool>()) maxInFlight = std::max<std::size_t>(maxInFlight, r["inFlight"].get<std::size_t>());
+    }
+    CHECK(maxInFlight <= 3);
+    CHECK(cmdlets == std::set<std::string>{"Get-AcceptedDomain", "Get-AuthenticationPolicy", "Get-CASMailbox",
+                                           "Get-HVEAccountBillingPolicy", "Get-MailUser", "Get-OrganizationConfig",
+                                           "Get-Recipient", "Get-TransportConfig", "Get-User"});
+    // Groups: read through $batch, never listed; only those a policy or the HVE group name points at.
+    CHECK(count_requests(cloud, "/graph/v1.0/groups/", false) == 0);
+    CHECK(count_requests(cloud, "/graph/v1.0/groups/", true) > 0);
+    std::set<std::string> referenced;
+    for (const auto& policy : example["graph"]["conditionalAccessPolicies"])
+        for (const char* list : {"includeGroups", "excludeGroups"})
+            for (const auto& id : policy["conditions"]["users"][list]) referenced.insert(id.get<std::string>());
+    std::set<std::string> collectedGroups;
+    for (const auto& group : snapshot["graph"]["groups"]) {
+        collectedGroups.insert(group["id"].get<std::string>());
+        for (const auto& m : group["members"]) {
+            CHECK(m.size() == 2);
+            CHECK((m["@odata.type"] == "#microsoft.graph.user" || m["@odata.type"] == "#microsoft.graph.group"));
+        }
+    }
+    referenced.insert("e2000000-0000-4000-8000-000000000001");  // Exchange-HVEUserAccounts, found by name
+    CHECK(collectedGroups == referenced);
+
+    // Per-account cmdlets: HVE accounts and accounts seen sending, nobody else.
+    std::size_t hve = example["exchange"]["hveAccounts"].size();
+    CHECK(snapshot["exchange"]["users"].size() == hve);  // every sender of this tenant is an HVE account but erp-mailer
+    CHECK(snapshot["exchange"]["hveAccounts"].size() == hve);
+    std::set<std::string> casAddresses;
+    for (const auto& m : snapshot["exchange"]["casMailboxes"]) casAddresses.insert(m["PrimarySmtpAddress"].get<std::string>());
+    CHECK(casAddresses == std::set<std::string>{"erp-mailer@fabrikam.com"});
+}
+
+TEST_CASE("collect: certificate credentials sign an RS256 client assertion the token endpoint verifies") {
+    FakeCloud cloud({});
+    std::string pki = fakecloud::pki_dir();
+    auto run = [&](std::vector<std::string> credentials, const std::string& output) {
+        std::vector<std::string> args = {"collect", "--sections", "/graph/securityDefaults,/exchange/transportConfig",
+                                         "--output", output};
+        auto endpoints = cloud.endpoint_args();
+        args.insert(args.end(), endpoints.begin(), endpoints.end());
+        args.insert(args.end(), credentials.begin(), credentials.end());
+        return run_cli(args);
+    };
+    SUBCASE("certificate and key in two files") {
+        OutputPath output;
+        CommandResult result = run({"--certificate", pki + "/app.pem", "--certificate-key", pki + "/app.key"}, output.path());
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+        CHECK(output.read()["collection"]["authentication"] == "certificate");
+        for (const auto& entry : cloud.log())
+            if (entry["kind"] == "token") CHECK(entry["method"] == "certificate");
+    }
+    SUBCASE("certificate and key in one file") {
+        OutputPath output;
+        CommandResult result = run({"--certificate", pki + "/app-combined.pem"}, output.path());
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+    }
+    SUBCASE("a key that does not belong to the certificate is refused before any request") {
+        OutputPath output;
+        CommandResult result = run({"--certificate", pki + "/app.pem", "--certificate-key", pki + "/other.key"}, output.path());
+        CHECK(result.exitCode == 2);
+        CHECK(result.err.find("does not belong to the certificate") != std::string::npos);
+        CHECK(read_file(pki + "/other.key").size() > 0);
+        CHECK(result.err.find("PRIVATE KEY") == std::string::npos);
+        CHECK_FALSE(output.exists());
+        CHECK(cloud.log().empty());
+    }
+}
+
+TEST_CASE("collect: a wrong client secret writes nothing and exits 2 with Entra ID's reason") {
+    FakeCloud cloud({});
+    OutputPath output;
+    std::vector<std::string> args = {"collect", "--client-secret-env", "WRONG_SECRET", "--output", output.path()};
+    auto endpoints = cloud.endpoint_args();
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    CommandResult result = run_cli(args, {"WRONG_SECRET=not-the-right-secret-value"});
+    CHECK(result.exitCode == 2);
+    CHECK(result.err.find("AADSTS7000215") != std::string::npos);
+    CHECK(result.err.find("not-the-right-secret-value") == std::string::npos);
+    CHECK_FALSE(output.exists());
+}
+
+TEST_CASE("collect: secrets are only read from a variable or a file, never from the command line") {
+    FakeCloud cloud({});
+    OutputPath output;
+    auto endpoints = cloud.endpoint_args();
+    std::vector<std::string> args = {"collect", "--client-secret", fakecloud::kClientSecret, "--output", output.path()};
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    CHECK(run_cli(args).exitCode == 2);
+
+    TempFile secretFile(fakecloud::kClientSecret + "\n", ".txt");
+    ::chmod(secretFile.path().c_str(), 0600);
+    args = {"collect", "--client-secret-file", secretFile.path(), "--sections", "/graph/securityDefaults", "--output",
+            output.path()};
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    CommandResult fromFile = run_cli(args);
+    CHECK_MESSAGE(fromFile.exitCode == 0, fromFile.err);
+
+    args = {"collect", "--client-secret-env", "UNSET_TENANTSCAN_VARIABLE", "--output", output.path()};
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    CommandResult unset = run_cli(args);
+    CHECK(unset.exitCode == 2);
+    CHECK(unset.err.find("UNSET_TENANTSCAN_VARIABLE") != std::string::npos);
+}
+
+TEST_CASE("collect: neither the secret nor any token appears in output, errors, logs or the snapshot") {
+    // The Exchange service echoes the bearer token in its error message; --verbose logs every request.
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "echoToken"}, {"times", -1}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path(), {"--verbose"});
+    CHECK(result.exitCode == 1);
+    CHECK(result.err.find("[redacted]") != std::string::npos);
+    std::string everything = result.out + result.err + read_file(output.path());
+    std::vector<std::string> secrets = {fakecloud::kClientSecret};
+    for (const auto& entry : cloud.log())
+        if (entry["kind"] == "token") secrets.push_back(entry["token"]);
+    REQUIRE(secrets.size() == 3);
+    for (const auto& secret : secrets) {
+        CHECK(everything.find(secret) == std::string::npos);
+        CHECK(everything.find(secret.substr(0, 20)) == std::string::npos);
+    }
+}
+
+TEST_CASE("collect: a 429 with Retry-After is waited out and retried") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/users"}, {"action", "status"}, {"status", 429},
+                            {"headers", {{"Retry-After", "1"}}},
+                            {"graphError", {{"code", "TooManyRequests"}, {"message", "Too many requests"}}}})});
+    OutputPath output;
+    auto started = std::chrono::steady_clock::now();
+    CommandResult result = cloud.collect(output.path(), {"--verbose"});
+    CHECK_MESSAGE(result.exitCode == 0, result.err);
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(1));
+    CHECK(result.err.find("429 Too Many Requests, waiting 1.0 s") != std::string::npos);
+    CHECK(output.read()["graph"]["users"].size() == 9);
+    CHECK(output.read()["collection"]["statistics"]["retries"] >= 1);
+}
+
+TEST_CASE("collect: a throttled $batch sub-request is sent again on its own") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/groups/"}, {"batch", true}, {"skip", 1}, {"action", "status"},
+                            {"status", 429}, {"headers", {{"Retry-After", "1"}}},
+                            {"graphError", {{"code", "TooManyRequests"}, {"message", "Too many requests"}}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK_MESSAGE(result.exitCode == 0, result.err);
+    auto example = verdicts(fakecloud::example("fabrikam-broken"));
+    CHECK(verdicts(output.path()) == example);
+    CHECK(count_requests(cloud, "/graph/v1.0/$batch", false) >= 2);
+    CHECK(output.read()["collection"]["statistics"]["throttled"] == 1);
+}
+
+TEST_CASE("collect: 503 and 504 without Retry-After are retried with back-off") {
+    json scenario = {{"faults",
+                      json::array({{{"path", "/graph/v1.0/identity/conditionalAccess/policies"}, {"action", "status"}, {"status", 503}},
+                                   {{"path", "/exchange/"}, {"cmdlet", "Get-MailUser"}, {"action", "status"}, {"status", 504}, {"times", 2}}})}};
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"), scenario});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK_MESSAGE(result.exitCode == 0, result.err);
+    CHECK(output.read()["collection"]["statistics"]["retries"] == 3);
+    CHECK(verdicts(output.path()) == verdicts(fakecloud::example("fabrikam-broken")));
+}
+
+TEST_CASE("collect: a response slower than the request timeout is retried, and named when it never comes") {
+    SUBCASE("slow once") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1"});
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+        CHECK(output.read()["graph"]["subscribedSkus"].size() == 1);
+    }
+    SUBCASE("always slow") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1", "--max-retries", "1"});
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK_FALSE(snapshot["graph"].contains("subscribedSkus"));
+        std::string reason = snapshot["notCollected"]["/graph/subscribedSkus"];
+        CHECK(reason.find("within 1000 ms") != std::string::npos);
+        CHECK(reason.find("2 attempts") != std::string::npos);
+        CHECK(result.err.find("/graph/subscribedSkus not collected") != std::string::npos);
+    }
+}
+
+TEST_CASE("collect: truncated JSON is retried; a body that stays truncated leaves the section out") {
+    SUBCASE("once") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+        CHECK(output.read()["graph"]["roleAssignments"].size() == 1);
+    }
+    SUBCASE("always") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--max-retries", "1"});
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK(snapshot["notCollected"]["/graph/roleAssignments"].get<std::string>().find("not valid JSON (truncated?)") !=
+              std::string::npos);
+        // Groups are derived from role assignments too: never collected from half the input.
+        CHECK(snapshot["notCollected"]["/graph/groups"] == "derived from /graph/roleAssignments, which was not collected");
+        json report = scan_json(output.path());
+        CHECK(report["summary"]["error"] > 0);
+    }
+}
+
+TEST_CASE("collect: an HTML page with status 200 is not taken for data") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/identity/conditionalAccess/namedLocations"}, {"action", "html"}, {"times", -1}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    std::string reason = snapshot["notCollected"]["/graph/namedLocations"];
+    CHECK(reason.find("HTML page instead of JSON") != std::string::npos);
+    CHECK_FALSE(snapshot["graph"].contains("namedLocations"));
+    // The scan still runs: rules needing named locations report an error, the others their verdicts.
+    json report = scan_json(output.path());
+    bool namedLocationsError = false;
+    for (const auto& f : report["findings"])
+        if (f["status"] == "error" && f["message"].get<std::string>().find("/graph/namedLocations") != std::string::npos)
+            namedLocationsError = true;
+    CHECK(namedLocationsError);
+}
+
+TEST_CASE("collect: an @odata.nextLink loop stops with the section named") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/users"}, {"action", "loop"}, {"times", -1}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK(result.exitCode == 1);
+    std::string reason = output.read()["notCollected"]["/graph/users"];
+    CHECK(reason.find("repeats a page already read (a loop)") != std::string::npos);
+    CHECK(count_requests(cloud, "/graph/v1.0/users", false) == 1);
+}
+
+TEST_CASE("collect: 403 names the missing permission and licence; the scan reports the reason") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "status"}, {"status", 403}, {"times", -1},
+                            {"graphError",
+                             {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
+                              {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    std::string reason = snapshot["notCollected"]["/graph/signIns"];
+    CHECK(reason.rfind("403 Forbidden: needs ", 0) == 0);
+    CHECK(reason.find("AuditLog.Read.All") != std::string::npos);
+    CHECK(reason.find("Entra ID P1") != std::string::npos);
+    CHECK(reason.find("Authentication_RequestFromNonPremiumTenantOrB2CTenant") != std::string::npos);
+    CHECK(snapshot["collection"]["warnings"][0].get<std::string>().find("cover the HVE accounts only") != std::string::npos);
+
+    json report = scan_json(output.path());
+    bool named = false;
+    for (const auto& f : report["findings"])
+        if (f["status"] == "error" && f["message"].get<std::string>().find("AuditLog.Read.All") != std::string::npos) named = true;
+    CHECK(named);
+}
+
+TEST_CASE("collect: 401 from Exchange Online names Exchange.ManageAsApp and the role") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/exchange/"}, {"action", "status"}, {"status", 401}, {"times", -1},
+                            {"exchangeError", "Ex0|System.UnauthorizedAccessException|The role assigned to application isn't supported in this scenario."}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    for (const char* section : {"/exchange/organizationConfig", "/exchange/hveAccounts", "/exchange/users"}) {
+        CAPTURE(section);
+        std::string reason = snapshot["notCollected"][section];
+        if (std::string(section) == "/exchange/users") {
+            CHECK(reason == "derived from /exchange/hveAccounts, which was not collected");
+            continue;
+        }
+        CHECK(reason.find("401 Unauthorized: needs ") == 0);
+        CHECK(reason.find("Exchange.ManageAsApp") != std::string::npos);
+        CHECK(reason.find("Global Reader") != std::string::npos);
+        CHECK(reason.find("isn't supported in this scenario") != std::string::npos);
+    }
+    CHECK(snapshot["graph"]["users"].size() == 9);
+}
+
+TEST_CASE("collect: an Exchange cmdlet error leaves only that section out") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/exchange/"}, {"cmdlet", "Get-HVEAccountBillingPolicy"}, {"action", "status"},
+                            {"status", 400}, {"times", -1},
+                            {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
+                                              "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet."}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    CHECK(snapshot["notCollected"].size() == 1);
+    CHECK(snapshot["notCollected"]["/exchange/hveBillingPolicies"] ==
+          "Get-HVEAccountBillingPolicy: 400 Bad Request: CommandNotFoundException: The term "
+          "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet.");
+    CHECK(snapshot["exchange"]["hveAccounts"].size() == 4);
+    scan_json(output.path());
+}
+
+TEST_CASE("collect: a token that expires mid-run is renewed once and the request repeated") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"), json{{"expireTokensAfter", 6}}});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path(), {"--concurrency", "1"});
+    CHECK_MESSAGE(result.exitCode == 0, result.err);
+    std::size_t tokenRequests = 0;
+    for (const auto& entry : cloud.log()) tokenRequests += entry["kind"] == "token";
+    CHECK(tokenRequests >= 3);
+    CHECK(tokenRequests <= 4);
+    CHECK(verdicts(output.path()) == verdicts(fakecloud::example("fabrikam-broken")));
+}
+
+TEST_CASE("collect: long lists are followed page by page, group members too") {
+    FakeCloud::Options options;
+    options.synthetic = R"({"users": 2100, "groupMembers": {"e2000000-0000-4000-8000-000000000002": 1500}})";
+    FakeCloud cloud(options);
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    REQUIRE_MESSAGE(result.exitCode == 0, result.err);
+    json snapshot = output.read();
+    CHECK(snapshot["graph"]["users"].size() == 2109);
+    CHECK(count_requests(cloud, "/graph/v1.0/users", false) == 3);
+    for (const auto& group : snapshot["graph"]["groups"])
+        if (group["id"] == "e2000000-0000-4000-8000-000000000002") CHECK(group["members"].size() == 1504);
+    CHECK(count_requests(cloud, "/graph/v1.0/groups/e2000000-0000-4000-8000-000000000002/members", false) == 1);
+}
+
+TEST_CASE("collect: sign-ins of the last --since days only") {
+    json stale = json::parse(read_file(fakecloud::example("fabrikam-broken")))["graph"]["signIns"][0];
+    stale["id"] = "stale-sign-in";
+    stale["createdDateTime"] = "2026-09-01T00:00:00Z";  // 80 days before the newest one
+    json tenant = json::parse(read_file(fakecloud::example("fabrikam-broken")));
+    tenant["fakeCloud"]["staleSignIns"] = json::array({stale});
+    TempFile tenantFile(tenant.dump());
+    FakeCloud cloud({tenantFile.path()});
+    OutputPath output;
+    REQUIRE(cloud.collect(output.path()).exitCode == 0);
+    CHECK(output.read()["graph"]["signIns"].size() == 3);
+    REQUIRE(cloud.collect(output.path(), {"--since", "90"}).exitCode == 0);
+    CHECK(output.read()["graph"]["signIns"].size() == 4);
+    CHECK(output.read()["collection"]["requested"]["sinceDays"] == 90);
+}
+
+TEST_CASE("collect: --sections collects what is asked and what it is derived from, and says what is left out") {
+    FakeCloud cloud({});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path(), {"--sections", "graph/groups,/exchange/transportConfig"});
+    CHECK_MESSAGE(result.exitCode == 0, result.err);
+    json snapshot = output.read();
+    CHECK(snapshot["graph"].size() == 3);  // groups, conditionalAccessPolicies, roleAssignments
+    CHECK(snapshot["exchange"].size() == 1);
+    CHECK(snapshot["notCollected"]["/graph/users"] == "not requested (--sections)");
+    CHECK(snapshot["collection"]["requested"]["sections"] ==
+          json::array({"/graph/conditionalAccessPolicies", "/graph/groups", "/graph/roleAssignments", "/exchange/transportConfig"}));
+
+    CommandResult unknown = cloud.collect(output.path(), {"--sections", "/graph/everything"});
+    CHECK(unknown.exitCode == 2);
+    CHECK(unknown.err.find("unknown section '/graph/everything'") != std::string::npos);
+}
+
+TEST_CASE("collect: plain http is refused except on loopback, and TLS certificates are checked") {
+    FakeCloud cloud({});
+    OutputPath output;
+    SUBCASE("http to a non-loopback host") {
+        CommandResult result = cloud.collect(output.path(), {"--graph-url", "http://graph.example.com"});
+        CHECK(result.exitCode == 2);
+        CHECK(result.err.find("plain http is only allowed on loopback") != std::string::npos);
+    }
+    SUBCASE("a certificate from an untrusted CA") {
+        std::vector<std::string> args = {"collect", "--client-secret-env", fakecloud::kSecretVariable, "--output", output.path()};
+        for (const auto& a : cloud.endpoint_args())
+            if (a.find("ca.pem") == std::string::npos && a != "--ca-file") args.push_back(a);
+        CommandResult result = run_cli(args, {fakecloud::kSecretVariable + "=" + fakecloud::kClientSecret});
+        CHECK(result.exitCode == 2);
+        CHECK(result.err.find("cannot sign in to Microsoft Graph") != std::string::npos);
+        CHECK(cloud.log().empty());
+    }
+    CHECK_FALSE(output.exists());
+}
+
+TEST_CASE("collect: HTTPS_PROXY is used (CONNECT) unless NO_PROXY names the host") {
+    FakeCloud::Options options;
+    options.proxy = true;
+    options.scenario = {{"publicBase", "https://cloud.fakecloud.test:{port}"}};
+    FakeCloud cloud(options);
+    std::string base = "https://cloud.fakecloud.test:" + std::to_string(cloud.port());
+    std::vector<std::string> args = {"collect", "--client-secret-env", fakecloud::kSecretVariable, "--sections",
+                                     "/graph/securityDefaults"};
+    auto endpoints = cloud.endpoint_args(base);
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    OutputPath output;
+    args.insert(args.end(), {"--output", output.path()});
+    std::string secret = fakecloud::kSecretVariable + "=" + fakecloud::kClientSecret;
+
+    CommandResult viaProxy = run_cli(args, {secret, "HTTPS_PROXY=http://127.0.0.1:" + std::to_string(cloud.proxy_port())});
+    CHECK_MESSAGE(viaProxy.exitCode == 0, viaProxy.err);
+    std::size_t tunnels = 0;
+    for (const auto& entry : cloud.log())
+        if (entry["kind"] == "proxy") {
+            CHECK(entry["target"] == "cloud.fakecloud.test:" + std::to_string(cloud.port()));
+            ++tunnels;
+        }
+    CHECK(tunnels >= 1);
+
+    CommandResult bypassed = run_cli(args, {secret, "HTTPS_PROXY=http://127.0.0.1:" + std::to_string(cloud.proxy_port()),
+                                            "NO_PROXY=localhost,.fakecloud.test"});
+    CHECK(bypassed.exitCode == 2);  // cloud.fakecloud.test does not resolve without the proxy
+}
+
+TEST_CASE("collect: the snapshot is replaced atomically and kept when nothing could be collected") {
+    FakeCloud cloud({});
+    TempFile previous(R"({"snapshotVersion": 1, "previous": true})");
+    CommandResult failed = cloud.collect(previous.path(), {"--login-url", cloud.base() + "/nowhere"});
+    CHECK(failed.exitCode == 2);
+    CHECK(json::parse(read_file(previous.path()))["previous"] == true);
+
+    CommandResult ok = cloud.collect(previous.path(), {"--sections", "/graph/securityDefaults"});
+    CHECK_MESSAGE(ok.exitCode == 0, ok.err);
+    CHECK_FALSE(json::parse(read_file(previous.path())).contains("previous"));
+    struct stat info {};
+    REQUIRE(::stat(previous.path().c_str(), &info) == 0);
+    CHECK((info.st_mode & 0077) == 0);  // tenant data: readable by its owner only
+}
+
+TEST_CASE("collect: the overall deadline stops a run that would not end") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/users"}, {"action", "status"}, {"status", 429}, {"times", -1},
+                            {"headers", {{"Retry-After", "30"}}}})});
+    OutputPath output;
+    auto started = std::chrono::steady_clock::now();
+    CommandResult result = cloud.collect(output.path(), {"--deadline", "5"});
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+    CHECK(result.exitCode == 1);
+    std::string reason = output.read()["notCollected"]["/graph/users"];
+    CHECK(reason.find("would pass the overall deadline") != std::string::npos);
+}
