@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <tenantscan/scan.hpp>
 
+#include "collect_command.hpp"
 #include "commands.hpp"
+#include "remediate_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"tenantscan: will mail submission keep working when Exchange Online retires Basic SMTP AUTH?\n"
@@ -17,6 +19,9 @@ int main(int argc, char** argv) {
     tenantscan::cli::add_scan_command(app, exitCode);
     tenantscan::cli::add_rules_command(app, exitCode);
     tenantscan::cli::add_whatif_command(app, exitCode);
+    tenantscan::cli::add_collect_command(app, exitCode);
+    tenantscan::cli::add_diff_command(app, exitCode);
+    tenantscan::cli::add_remediate_command(app, exitCode);
 
     try {
         app.parse(argc, argv);

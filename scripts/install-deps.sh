@@ -1,11 +1,15 @@
 #!/bin/sh
 # Installs, from Debian 12's own packages, whatever tenantscan needs to build and test that is
 # not installed yet. Runs apt only when something is missing; uses sudo when not root.
+# With --build-only (CI jobs that only run the scanner, see docs/ci.md), skips what only the test
+# suite needs (doctest, the Python test servers and validators, Chromium for the HTML report test).
 set -eu
-packages="make cmake g++ pkg-config git ca-certificates
-  nlohmann-json3-dev libfmt-dev doctest-dev libcli11-dev
-  libcpprest-dev libssl-dev libboost-system-dev libcurl4-openssl-dev
-  python3 python3-aiosmtpd python3-jsonschema"
+packages="make cmake g++ pkg-config git ca-certificates ccache
+  nlohmann-json3-dev libfmt-dev libcli11-dev
+  libcpprest-dev libssl-dev libboost-system-dev libcurl4-openssl-dev"
+if [ "${1:-}" != "--build-only" ]; then
+  packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium"
+fi
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
