@@ -5,6 +5,7 @@
 #include "collect_command.hpp"
 #include "commands.hpp"
 #include "remediate_command.hpp"
+#include "smtp_test_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"tenantscan: will mail submission keep working when Exchange Online retires Basic SMTP AUTH?\n"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
     tenantscan::cli::add_collect_command(app, exitCode);
     tenantscan::cli::add_diff_command(app, exitCode);
     tenantscan::cli::add_remediate_command(app, exitCode);
+    tenantscan::cli::add_smtp_test_command(app, exitCode);
 
     try {
         app.parse(argc, argv);
