@@ -64,7 +64,7 @@ public:
         nlohmann::json scenario = nlohmann::json::object();
         bool tls = true;
         bool proxy = false;
-        std::string synthetic;  // JSON merged into fakeCloud.generate
+        std::string synthetic = {};  // JSON merged into fakeCloud.generate
         double latencyMs = 0;
     };
 
