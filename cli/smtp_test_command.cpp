@@ -64,7 +64,8 @@ int run_smtp_test(SmtpTestArguments& args) {
     smtp::Options& o = args.options;
     if (args.implicitTls) o.security = smtp::Security::ImplicitTls;
     if (args.plain) o.security = smtp::Security::Plain;
-    if (!(args.timeoutSeconds > 0)) throw std::invalid_argument("--timeout must be a positive number of seconds");
+    if (!(args.timeoutSeconds > 0 && args.timeoutSeconds <= 86400))
+        throw std::invalid_argument("--timeout must be a positive number of seconds, at most 86400");
     o.timeout = std::chrono::milliseconds(static_cast<long long>(args.timeoutSeconds * 1000));
     read_credential(args);
     smtp::validate(o);

@@ -395,7 +395,7 @@ TEST_CASE("collect: 403 names the missing permission and licence; the scan repor
 TEST_CASE("collect: 401 from Exchange Online names Exchange.ManageAsApp and the role") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                      fault({{"path", "/exchange/"}, {"action", "status"}, {"status", 401}, {"times", -1},
-                            {"exchangeError", "Ex0|System.UnauthorizedAccessException|The role assigned to application isn't supported in this scenario."}}})});
+                            {"exchangeError", "Ex0|System.UnauthorizedAccessException|The role assigned to application isn't supported in this scenario."}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
     CHECK(result.exitCode == 1);
@@ -420,7 +420,7 @@ TEST_CASE("collect: an Exchange cmdlet error leaves only that section out") {
                      fault({{"path", "/exchange/"}, {"cmdlet", "Get-HVEAccountBillingPolicy"}, {"action", "status"},
                             {"status", 400}, {"times", -1},
                             {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
-                                              "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet."}}})});
+                                              "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet."}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
     CHECK(result.exitCode == 1);

@@ -232,21 +232,37 @@ TEST_CASE("overlay: in SARIF, findings caused by a proposed policy point at its 
     CHECK(pointing == 2);
 }
 
-TEST_CASE("overlay: disabling or removing the legacy-authentication block is caught") {
+TEST_CASE("overlay: switching off the policies that block legacy authentication is caught") {
+    // CA001 blocks legacy authentication outright; CA002 (MFA), CA003 (unknown platforms) and CA005
+    // (countries) block it too, since a legacy client can satisfy none of their controls.
     json disabled = json::parse(testsupport::read_file(ca_as_code("policies/CA001-block-legacy-authentication.json")));
     disabled["state"] = "disabled";
     testsupport::TempFile file(disabled.dump());
-    for (const auto& extra : {std::vector<std::string>{"--policies", file.path()},
-                              std::vector<std::string>{"--remove-policy", kLegacyBlockId}}) {
-        auto result = scan(extra);
-        CHECK(result.exitCode == 1);
-        bool legacyFails = false;
-        for (const auto& f : result.report["findings"])
-            if (f["rule"] == "tenant-legacy-auth-protection") legacyFails = f["status"] == "fail";
-        CHECK(legacyFails);
-    }
-    auto text = run_cli({"scan", contoso(), "--as-of", kAsOf, "--no-config", "--remove-policy", kLegacyBlockId});
-    CHECK(contains(text.out, "removed 'CA001 Block legacy authentication' (" + kLegacyBlockId));
+    const std::vector<std::string> change = {"--policies", file.path(),
+                                             "--remove-policy", "c0a80001-0001-4000-8000-000000000002",
+                                             "--remove-policy", "c0a80001-0001-4000-8000-000000000003",
+                                             "--remove-policy", "c0a80001-0001-4000-8000-000000000005"};
+    auto before = scan({});
+    auto after = scan(change);
+    auto legacy = [](const json& report) {
+        for (const auto& f : report["findings"])
+            if (f["rule"] == "tenant-legacy-auth-protection") return f;
+        return json();
+    };
+    CHECK(legacy(before.report)["status"] == "pass");
+    CHECK(legacy(after.report)["status"] == "fail");
+    CHECK(after.exitCode == 1);
+    const auto& changes = after.report["policyOverlay"];
+    REQUIRE(changes.size() == 4);
+    CHECK(changes[0]["change"] == "replaced");
+    CHECK(changes[0]["state"] == "disabled");
+    CHECK(changes[1]["change"] == "removed");
+
+    std::vector<std::string> args = {"scan", contoso(), "--as-of", kAsOf, "--no-config"};
+    args.insert(args.end(), change.begin(), change.end());
+    auto text = run_cli(args);
+    CHECK(contains(text.out, "replaced 'CA001 Block legacy authentication' (" + kLegacyBlockId + ", state disabled)"));
+    CHECK(contains(text.out, "removed 'CA002 Require MFA for all users' (c0a80001-0001-4000-8000-000000000002"));
 }
 
 TEST_CASE("overlay: invalid policy files and unknown ids exit 2 naming the file and JSON pointer") {

@@ -232,12 +232,10 @@ TEST_CASE("html: a screenshot of the report is kept as a test artifact") {
     std::filesystem::remove(png);
     testsupport::TempDir profile;
     auto args = chromium_args(profile.path());
-    for (const std::string flag : {"--hide-scrollbars", "--window-size=1280,2400", "--screenshot=" + png})
-        args.push_back(flag);
+    args.insert(args.end(), {"--hide-scrollbars", "--window-size=1280,2400", "--screenshot=" + png});
     args.push_back("file://" + rendered.path);
     auto r = testsupport::run_program("/usr/bin/timeout", args);
-    INFO(r.err);
-    REQUIRE(r.exitCode == 0);
+    REQUIRE_MESSAGE(r.exitCode == 0, r.err);
     const std::string bytes = testsupport::read_file(png);
     CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(bytes.size() > 20000);

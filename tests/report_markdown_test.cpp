@@ -1,6 +1,8 @@
 // Markdown output (pull-request comments, job summaries), end to end through the CLI.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "report_fixtures.hpp"
 #include "support.hpp"
 
@@ -53,20 +55,36 @@ TEST_CASE("markdown: a failing tenant shows the gate, why, the counts and each f
     CHECK(contains(md, "<details><summary>All " + std::to_string(scan.report["findings"].size()) + " findings</summary>"));
 }
 
-TEST_CASE("markdown: a ready tenant passes the gate and lists no failures") {
+TEST_CASE("markdown: a ready tenant passes the gate; failures below the threshold are listed as such") {
     auto scan = scan_markdown(testsupport::example_snapshot("contoso-ready"));
     CHECK(scan.exitCode == 0);
     CHECK(scan.markdown.rfind("## ✅ tenantscan: gate passed", 0) == 0);
-    CHECK_FALSE(contains(scan.markdown, "### Failures"));
     CHECK_FALSE(contains(scan.markdown, "Why the gate failed"));
+    // contoso-ready's only failure is an info-level reminder, below the default threshold (low).
+    CHECK(scan.report["summary"]["fail"] == 1);
+    CHECK(contains(scan.markdown, "### Failures (1)\n\n_1 of them is below the gate's threshold (low) and does not fail it._"));
+    auto strict = scan_markdown(testsupport::example_snapshot("contoso-ready"), {"--fail-on", "info"});
+    CHECK(strict.exitCode == 1);
+    CHECK_FALSE(contains(strict.markdown, "below the gate's threshold"));
 }
 
 TEST_CASE("markdown: tenant text cannot inject HTML or Markdown") {
     testsupport::TempDir dir;
     reportfixtures::write_hostile_snapshot(dir.file("snapshot.json"));
     auto scan = scan_markdown(dir.file("snapshot.json"));
-    CHECK_FALSE(contains(scan.markdown, "<script"));
-    CHECK_FALSE(contains(scan.markdown, "<img"));
+    // Fenced code blocks (evidence, multi-line fixes) are shown as literal text by every renderer;
+    // everywhere else the markup must be escaped.
+    std::string prose;
+    bool inFence = false;
+    std::istringstream lines(scan.markdown);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("```", 0) == 0) inFence = !inFence;
+        else if (!inFence) prose += line + "\n";
+    }
+    CHECK_FALSE(inFence);
+    CHECK(contains(scan.markdown, "```json"));
+    CHECK_FALSE(contains(prose, "<script"));
+    CHECK_FALSE(contains(prose, "<img"));
     CHECK(contains(scan.markdown, "&lt;script&gt;"));
     CHECK(contains(scan.markdown, "\\*\\*bold\\*\\*"));
     CHECK(contains(scan.markdown, "\\| pipe"));

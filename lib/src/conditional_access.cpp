@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 #include <string_view>
 #include <unordered_map>
 
@@ -156,11 +157,11 @@ void sort_unique(std::vector<std::string>& values) {
 
 namespace detail {
 
+// Kept small: decide() reads these for every user (the ids are in UserSet::groupIds).
 struct GroupRef {
-    std::string id;
     std::optional<GroupIndex> index;  // nullopt: not in the snapshot
     std::int32_t members = -1;        // its slot in EngineIndex::groupMembers; -1: none
-    std::string missingNestedGroup;   // a group nested (at any depth) in it that is not in the snapshot
+    bool incomplete = false;          // a group nested in it (at any depth) is not in the snapshot
 };
 
 struct GuestSpec {
@@ -176,6 +177,7 @@ struct UserSet {
     std::vector<UserIndex> users;        // listed ids found in the directory, sorted
     std::vector<std::string> userIds;    // every listed id, lower-case (for users not in the directory)
     std::vector<GroupRef> groups;
+    std::vector<std::string> groupIds;   // as written, parallel to groups
     std::vector<std::string> roles;      // lower-case template ids
     std::optional<GuestSpec> guests;
 
@@ -287,10 +289,9 @@ UserSet compile_user_set(const std::vector<std::string>& users, const std::vecto
     std::sort(set.users.begin(), set.users.end());
     for (const auto& id : groups) {
         GroupRef ref;
-        ref.id = id;
         ref.index = directory.find_group(id);
         if (ref.index) {
-            ref.missingNestedGroup = first_missing_nested_group(directory, *ref.index);
+            ref.incomplete = !first_missing_nested_group(directory, *ref.index).empty();
             if (!index.memberSlotOfGroup.empty()) {
                 auto& slot = index.memberSlotOfGroup[*ref.index];
                 if (slot < 0) {
@@ -300,7 +301,8 @@ UserSet compile_user_set(const std::vector<std::string>& users, const std::vecto
                 ref.members = slot;
             }
         }
-        set.groups.push_back(std::move(ref));
+        set.groups.push_back(ref);
+        set.groupIds.push_back(id);
     }
     set.roles = lower_all(roles);
     if (guests && !guests->guestOrExternalUserTypes.empty()) {
@@ -774,11 +776,12 @@ private:
             if (why) why->matched = "the user is listed by id";
             return Tri::Yes;
         }
-        for (const auto& group : set.groups) {
+        for (std::size_t i = 0; i < set.groups.size(); ++i) {
+            const GroupRef& group = set.groups[i];
             if (!group.index) {
                 unknown = true;
                 if (why)
-                    why->unknown(unknown_input::kGroupMembership, fmt::format("group {} is not in the snapshot", group.id));
+                    why->unknown(unknown_input::kGroupMembership, fmt::format("group {} is not in the snapshot", set.groupIds[i]));
             } else if (!user.index) {
                 unknown = true;
                 if (why)
@@ -788,12 +791,13 @@ private:
             } else if (is_member(*user.index, group)) {
                 if (why) why->matched = describe_membership(*user.index, *group.index);
                 return Tri::Yes;
-            } else if (!group.missingNestedGroup.empty()) {
+            } else if (group.incomplete) {
                 unknown = true;
                 if (why)
                     why->unknown(unknown_input::kGroupMembership,
                                 fmt::format("group '{}' contains group {}, which is not in the snapshot",
-                                            directory_.group(*group.index).displayName, group.missingNestedGroup));
+                                            directory_.group(*group.index).displayName,
+                                            first_missing_nested_group(directory_, *group.index)));
             }
         }
         if (!set.roles.empty()) {
@@ -889,8 +893,8 @@ private:
         }
         if (!set.groups.empty()) {
             std::vector<std::string> names;
-            for (const auto& g : set.groups)
-                names.push_back(g.index ? "'" + directory_.group(*g.index).displayName + "'" : g.id);
+            for (std::size_t i = 0; i < set.groups.size(); ++i)
+                names.push_back(set.groups[i].index ? "'" + directory_.group(*set.groups[i].index).displayName + "'" : set.groupIds[i]);
             parts.push_back("groups " + join(names));
         }
         if (!set.roles.empty()) {
@@ -1209,54 +1213,50 @@ Engine::Engine(const Snapshot& snapshot, const Directory& directory) : snapshot_
 
 namespace {
 
+// Condition i of a policy, in reporting order: workload identities, users, then kContextConditions.
+constexpr std::size_t kConditionCount = 2 + std::size(kContextConditions);
+
+Verdict run_condition(std::size_t i, const Evaluator& evaluator, const CompiledPolicy& c, const SignInFacts& s,
+                      const UserFacts& user, Note* note) {
+    if (i == 0) return evaluator.workload(c, note);
+    if (i == 1) return users_verdict(evaluator.users(c, user, note));
+    return (evaluator.*kContextConditions[i - 2])(c, s, note);
+}
+
 PolicyEvaluation evaluate_compiled(const Evaluator& evaluator, const CompiledPolicy& c, const SignInFacts& s,
                                    const UserFacts& user) {
     PolicyEvaluation e;
     e.policy = c.policy;
     e.blockingControls = s.legacyClient ? c.legacyControls : c.modernControls;
+    e.applicability = Applicability::DoesNotApply;
     if (c.policy->state == PolicyState::Disabled) {
-        e.applicability = Applicability::DoesNotApply;
         e.analysisReasons = {"policyNotEnabled"};
         e.details = {"the policy is disabled"};
         return e;
     }
-    std::vector<std::string> matchedReasons, matchedDetails, unknownDetails;
-    // True when the condition decides that the policy does not apply.
-    auto consider = [&](Verdict verdict, Note& note) {
-        switch (verdict.match) {
-            case Match::NotConfigured: return false;
-            case Match::Yes:
-                matchedReasons.push_back(verdict.reason);
-                matchedDetails.push_back(std::move(note.detail));
-                return false;
-            case Match::Unknown:
-                unknownDetails.push_back(std::move(note.detail));
-                for (auto& u : note.unknowns) e.unknowns.push_back(std::move(u));
-                return false;
-            case Match::No: break;
-        }
-        e.applicability = Applicability::DoesNotApply;
-        e.analysisReasons = {verdict.reason};
+    // A first pass without words finds the condition that rules the policy out, if any: only
+    // that one is then explained.
+    for (std::size_t i = 0; i < kConditionCount; ++i) {
+        if (run_condition(i, evaluator, c, s, user, nullptr).match != Match::No) continue;
+        Note note;
+        e.analysisReasons = {run_condition(i, evaluator, c, s, user, &note).reason};
         e.details = {std::move(note.detail)};
-        e.unknowns.clear();
-        return true;
-    };
-    {
-        Note note;
-        if (consider(evaluator.workload(c, &note), note)) return e;
+        return e;
     }
-    {
+    std::vector<std::string> unknownDetails;
+    for (std::size_t i = 0; i < kConditionCount; ++i) {
         Note note;
-        if (consider(users_verdict(evaluator.users(c, user, &note)), note)) return e;
+        Verdict verdict = run_condition(i, evaluator, c, s, user, &note);
+        if (verdict.match == Match::Yes) {
+            e.analysisReasons.push_back(verdict.reason);
+            e.details.push_back(std::move(note.detail));
+        } else if (verdict.match == Match::Unknown) {
+            unknownDetails.push_back(std::move(note.detail));
+            for (auto& u : note.unknowns) e.unknowns.push_back(std::move(u));
+        }
     }
-    for (ContextCondition condition : kContextConditions) {
-        Note note;
-        if (consider((evaluator.*condition)(c, s, &note), note)) return e;
-    }
-    e.details = std::move(matchedDetails);
     if (unknownDetails.empty()) {
         e.applicability = Applicability::Applies;
-        e.analysisReasons = std::move(matchedReasons);
     } else {
         e.applicability = Applicability::CannotTell;
         e.analysisReasons = {"notEnoughInformation"};

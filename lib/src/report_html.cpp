@@ -70,6 +70,7 @@ tr.details > td { background: #fcfcfd; }
 .waiver { color: var(--waived); }
 .expired { color: var(--fail); font-weight: 600; }
 .policies { margin: 0; padding-left: 18px; }
+.verdicts div { white-space: nowrap; margin-bottom: 2px; }
 .counter { color: var(--muted); margin-left: auto; }
 .empty { color: var(--muted); text-align: center; padding: 16px; }
 footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
@@ -293,6 +294,7 @@ void render_header(std::string& out, const Report& report) {
     item("As of", report.asOf);
     item("Snapshot", report.snapshotPath);
     item("Configuration", report.configPath);
+    item("Schedule", report.schedule);
     item("Gate", fmt::format("fails on {} or worse{}; any error fails it", to_string(report.failOn),
                              report.failOnReview ? ", reviews included" : ""));
     if (!report.disabledRules.empty()) {
@@ -353,6 +355,11 @@ struct PolicyLine {
     bool proposed = false;
 };
 
+// "enabledForReportingButNotEnforced" → "report-only"; other states as Graph spells them.
+std::string state_words(const std::string& state) {
+    return state == "enabledForReportingButNotEnforced" ? "report-only" : state;
+}
+
 std::string relation_words(const std::string& key, const nlohmann::json& policy) {
     if (key == "blockingPolicies") return "blocks it";
     if (key == "wouldBlockPolicies") return "would block it once enforced (report-only)";
@@ -375,7 +382,7 @@ std::vector<PolicyLine> policy_lines(const Finding& f, const Report& report) {
             PolicyLine line;
             line.id = p["id"].get<std::string>();
             line.displayName = p.value("displayName", std::string());
-            line.state = p.value("state", std::string());
+            line.state = state_words(p.value("state", std::string()));
             if (p.contains("controls") && p["controls"].is_array())
                 for (const auto& c : p["controls"]) line.controls += (line.controls.empty() ? "" : ", ") + (c.is_string() ? c.get<std::string>() : c.dump());
             line.relation = relation_words(key, p);
@@ -427,7 +434,7 @@ void render_accounts(std::string& out, const Report& report) {
         else policies = "<ul class=\"policies\">" + policies + "</ul>";
         out += fmt::format("<tr class=\"account\" data-account=\"{}\"><td>{}<div class=\"kind\">{}</div>"
                            "<button type=\"button\" class=\"link\" data-set-q=\"{}\">Show its findings</button></td>"
-                           "<td>{}</td><td>{}</td></tr>\n",
+                           "<td class=\"verdicts\">{}</td><td>{}</td></tr>\n",
                            escape_html(subject.name), escape_html(subject.name), escape_html(subject.id),
                            escape_html(subject.name), verdicts, policies);
     }

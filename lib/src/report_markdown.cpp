@@ -40,7 +40,9 @@ std::string code_span(const std::string& text) {
         longest = std::max(longest, run);
     }
     std::string ticks(longest + 1, '`');
-    return ticks + " " + content + " " + ticks;
+    // A space keeps a backtick at either end apart from the delimiters (CommonMark strips it).
+    const bool pad = !content.empty() && (content.front() == '`' || content.back() == '`');
+    return pad ? ticks + " " + content + " " + ticks : ticks + content + ticks;
 }
 
 const char* status_icon(Status s) {
@@ -98,6 +100,13 @@ void status_sections(std::string& out, const Report& report) {
             if (f->status == section.status) group.push_back(f);
         if (group.empty()) continue;
         out += fmt::format("### {} ({})\n\n", section.heading, group.size());
+        if (section.status == Status::Fail) {
+            const auto below = std::count_if(group.begin(), group.end(),
+                                             [&](const Finding* f) { return !at_least(f->severity, report.failOn); });
+            if (below > 0)
+                out += fmt::format("_{} of them {} below the gate's threshold ({}) and {} not fail it._\n\n", below,
+                                   below == 1 ? "is" : "are", to_string(report.failOn), below == 1 ? "does" : "do");
+        }
         for (const Finding* f : group) {
             if (shown == kMaxDetailedFindings) {
                 out += fmt::format("… and more: {} findings are listed in detail here; the full report has all.\n\n",
@@ -160,6 +169,7 @@ std::string report_to_markdown(const Report& report) {
                        report.asOf, code_span(report.snapshotPath));
     if (!report.configPath.empty()) out += " · config " + code_span(report.configPath);
     out += fmt::format(" · fails on {} or worse{}\n\n", to_string(report.failOn), report.failOnReview ? " (reviews too)" : "");
+    if (!report.schedule.empty()) out += "Schedule: " + escape_markdown(report.schedule) + "\n\n";
     if (!s.gatePassed) {
         out += "**Why the gate failed:**\n\n";
         for (const auto& reason : s.gateReasons) out += "- " + escape_markdown(reason) + "\n";

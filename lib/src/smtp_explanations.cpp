@@ -350,6 +350,9 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
                                                policy.displayName, policy.id, join(evaluation->unknowns),
                                                join(evaluation->blockingControls)));
     }
+    if (whatIf.outcome == tenantscan::Outcome::Undetermined && !whatIf.undeterminedBy.empty())
+        finding.evidence.push_back("The outcome depends on what the snapshot does not tell: " +
+                                   join(whatIf.undeterminedBy) + ".");
     if (!names.empty()) {
         finding.cause = "Conditional Access blocks this Basic SMTP AUTH sign-in: " + join(names) + ".";
         finding.fix = "Exclude this account from " + join(names) + " (for HVE accounts: through the exemption group "
@@ -426,11 +429,16 @@ TenantFinding authentication_policy(const Tenant& tenant, const Account& account
                         policy->name + "' allows Basic SMTP: the credentials are the likely cause.";
         finding.fix = "Check the user name (the full address) and reset the password.";
     } else {
-        finding.cause = "The authentication policy '" + policy->name + "' (" + source +
-                        ") does not allow Basic SMTP, so Exchange refuses the password whatever it is.";
-        finding.fix = "Give the account a policy that allows Basic SMTP: New-AuthenticationPolicy \"Allow Basic Auth "
-                      "SMTP\" -AllowBasicAuthSmtp, then Set-User " + address +
-                      " -AuthenticationPolicy \"Allow Basic Auth SMTP\" (takes effect within 24 hours).";
+        finding.cause = "The authentication policy '" + policy->name + "', " + source +
+                        ", does not allow Basic SMTP, so Exchange refuses the password whatever it is.";
+        const auto& policies = *snapshot.authenticationPolicies;
+        auto allowing = std::find_if(policies.begin(), policies.end(), [](const auto& p) { return p.allowBasicAuthSmtp; });
+        finding.fix = allowing != policies.end()
+                          ? "Assign the account a policy that allows Basic SMTP; '" + allowing->name + "' does: Set-User " +
+                                address + " -AuthenticationPolicy \"" + allowing->name + "\" (takes effect within 24 hours)."
+                          : "Give the account a policy that allows Basic SMTP: New-AuthenticationPolicy \"Allow Basic Auth "
+                            "SMTP\" -AllowBasicAuthSmtp, then Set-User " + address +
+                                " -AuthenticationPolicy \"Allow Basic Auth SMTP\" (takes effect within 24 hours).";
     }
     return finding;
 }
@@ -624,6 +632,9 @@ std::vector<Explanation> advisories(const Result& result, const Tenant* tenant) 
 
 Diagnosis diagnose(const Result& result, const Tenant* tenant) {
     Diagnosis diagnosis;
+    diagnosis.advisories = advisories(result, tenant);
+    auto wrongEndpoint = std::find_if(diagnosis.advisories.begin(), diagnosis.advisories.end(),
+                                      [](const Explanation& a) { return a.id == "hve-wrong-endpoint"; });
     bool failureExplained = false;
     for (const auto& step : result.steps) {
         if (step.status == StepStatus::Refused && step.reply) {
@@ -632,14 +643,14 @@ Diagnosis diagnose(const Result& result, const Tenant* tenant) {
             // Steps after the first failure failed with it (e.g. QUIT after a dropped DATA).
             diagnosis.explanations.push_back(explain_failure(result, step));
             failureExplained = true;
+        } else {
+            continue;
         }
-    }
-    diagnosis.advisories = advisories(result, tenant);
-    // An HVE account refused at the wrong endpoint: that is the cause to fix first.
-    for (auto& explanation : diagnosis.explanations) {
-        for (const auto& advisory : diagnosis.advisories)
-            if (advisory.id == "hve-wrong-endpoint" && explanation.step.rfind("AUTH", 0) == 0)
-                explanation.evidence.insert(explanation.evidence.begin(), advisory.cause + " " + advisory.fix);
+        // An HVE account refused at the wrong endpoint: that is the first thing to fix.
+        if (step.kind == StepKind::Auth && wrongEndpoint != diagnosis.advisories.end()) {
+            auto& evidence = diagnosis.explanations.back().evidence;
+            evidence.insert(evidence.begin(), wrongEndpoint->cause + " " + wrongEndpoint->fix);
+        }
     }
     return diagnosis;
 }

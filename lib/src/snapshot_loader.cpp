@@ -92,7 +92,9 @@ std::string odata_type(const JsonView& view) {
     for (const JsonView& source : {view, view.get("AdditionalProperties")}) {
         if (!source.is_object()) continue;
         for (const auto& member : source.value().items()) {
-            if (iequals(member.key(), "@odata.type") && member.value().is_string()) return member.value().get<std::string>();
+            if (iequals(member.key(), "@odata.type") && member.value().is_string()) {
+                return member.value().get<std::string>();
+            }
         }
     }
     return {};
@@ -309,7 +311,8 @@ Recipient decode_recipient(const JsonView& view) {
 
 CasMailbox decode_cas_mailbox(const JsonView& view) {
     return CasMailbox{exchange_identity(view, "Identity"), view.string("PrimarySmtpAddress"),
-                      view.string("ExternalDirectoryObjectId"), view.optional_boolean("SmtpClientAuthenticationDisabled")};
+                      view.string("ExternalDirectoryObjectId"),
+                      view.optional_boolean("SmtpClientAuthenticationDisabled")};
 }
 
 AcceptedDomain decode_accepted_domain(const JsonView& view) {
@@ -429,9 +432,15 @@ void decode_not_collected(const JsonView& root, Snapshot& snapshot) {
         if (is_annotation_key(member.key())) continue;
         JsonView entry = notCollected.get(member.key());
         const SectionInfo* section = find_section(member.key());
-        if (!section) entry.fail("unknown section \"" + member.key() + "\" (expected a section pointer such as /graph/signIns)");
-        if (!entry.value().is_string()) entry.fail("expected the reason as a string, got " + describe_json_type(entry.value()));
-        if (section->collected(snapshot)) entry.fail("the section is present in the snapshot but listed as not collected");
+        if (!section) {
+            entry.fail("unknown section \"" + member.key() + "\" (expected a section pointer such as /graph/signIns)");
+        }
+        if (!entry.value().is_string()) {
+            entry.fail("expected the reason as a string, got " + describe_json_type(entry.value()));
+        }
+        if (section->collected(snapshot)) {
+            entry.fail("the section is present in the snapshot but listed as not collected");
+        }
         snapshot.notCollected[section->pointer] = entry.value().get<std::string>();
     }
 }

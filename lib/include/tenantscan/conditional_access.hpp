@@ -77,7 +77,7 @@ struct WhatIfResult {
     std::optional<UserIndex> user;             // nullopt: user not found in /graph/users
     bool blockedBySecurityDefaults = false;
     Outcome outcome = Outcome::Allowed;        // from enforced policies (and security defaults)
-    Outcome reportOnlyOutcome = Outcome::Allowed; // what report-only policies would add once enforced
+    Outcome reportOnlyOutcome = Outcome::Allowed; // what the report-only policies alone would do once enforced
     std::vector<PolicyEvaluation> policies;    // every policy, in snapshot order
     std::vector<std::string> undeterminedBy;   // unknown inputs that decide an Undetermined outcome
     std::vector<std::string> reportOnlyUndeterminedBy; // the same for reportOnlyOutcome
