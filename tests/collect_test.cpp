@@ -70,6 +70,14 @@ std::size_t count_requests(const FakeCloud& cloud, const std::string& pathPrefix
     return n;
 }
 
+// The example without its device inventory (smtpClients): an inventory kept by the admin, not
+// something the cloud can tell, so a collected snapshot never has it.
+json without_inventory(const std::string& path) {
+    json document = json::parse(read_file(path));
+    document.erase("smtpClients");
+    return document;
+}
+
 }  // namespace
 
 TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its hand-made snapshot") {
@@ -91,7 +99,8 @@ TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its
         for (const auto& section : {"/graph/conditionalAccessPolicies", "/graph/users", "/graph/groups",
                                     "/graph/signIns", "/exchange/hveAccounts", "/exchange/users"})
             CHECK_MESSAGE(snapshot.contains(json::json_pointer(section)), section);
-        CHECK(verdicts(output.path()) == verdicts(options.tenantFile));
+        TempFile handMade(without_inventory(options.tenantFile).dump());
+        CHECK(verdicts(output.path()) == verdicts(handMade.path()));
     }
 }
 
@@ -271,8 +280,8 @@ TEST_CASE("collect: a throttled $batch sub-request is sent again on its own") {
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
     CHECK_MESSAGE(result.exitCode == 0, result.err);
-    auto example = verdicts(fakecloud::example("fabrikam-broken"));
-    CHECK(verdicts(output.path()) == example);
+    TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
+    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
     CHECK(count_requests(cloud, "/graph/v1.0/$batch", false) >= 2);
     CHECK(output.read()["collection"]["statistics"]["throttled"] == 1);
 }
@@ -286,7 +295,8 @@ TEST_CASE("collect: 503 and 504 without Retry-After are retried with back-off") 
     CommandResult result = cloud.collect(output.path());
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(output.read()["collection"]["statistics"]["retries"] == 3);
-    CHECK(verdicts(output.path()) == verdicts(fakecloud::example("fabrikam-broken")));
+    TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
+    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
 }
 
 TEST_CASE("collect: a response slower than the request timeout is retried, and named when it never comes") {
@@ -340,21 +350,22 @@ TEST_CASE("collect: truncated JSON is retried; a body that stays truncated leave
 
 TEST_CASE("collect: an HTML page with status 200 is not taken for data") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
-                     fault({{"path", "/graph/v1.0/identity/conditionalAccess/namedLocations"}, {"action", "html"}, {"times", -1}})});
+                     fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "html"}, {"times", -1}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
-    std::string reason = snapshot["notCollected"]["/graph/namedLocations"];
+    std::string reason = snapshot["notCollected"]["/graph/subscribedSkus"];
     CHECK(reason.find("HTML page instead of JSON") != std::string::npos);
-    CHECK_FALSE(snapshot["graph"].contains("namedLocations"));
-    // The scan still runs: rules needing named locations report an error, the others their verdicts.
+    CHECK_FALSE(snapshot["graph"].contains("subscribedSkus"));
+    CHECK(count_requests(cloud, "/graph/v1.0/subscribedSkus", false) == 1);  // not worth retrying
+    // The scan still runs: rules needing the licences report an error with the reason, the others their verdicts.
     json report = scan_json(output.path());
-    bool namedLocationsError = false;
+    bool named = false;
     for (const auto& f : report["findings"])
-        if (f["status"] == "error" && f["message"].get<std::string>().find("/graph/namedLocations") != std::string::npos)
-            namedLocationsError = true;
-    CHECK(namedLocationsError);
+        if (f["status"] == "error" && f.dump().find("HTML page instead of JSON") != std::string::npos) named = true;
+    CHECK(named);
+    CHECK(report["summary"]["fail"] > 0);
 }
 
 TEST_CASE("collect: an @odata.nextLink loop stops with the section named") {
@@ -388,7 +399,7 @@ TEST_CASE("collect: 403 names the missing permission and licence; the scan repor
     json report = scan_json(output.path());
     bool named = false;
     for (const auto& f : report["findings"])
-        if (f["status"] == "error" && f["message"].get<std::string>().find("AuditLog.Read.All") != std::string::npos) named = true;
+        if (f["status"] == "error" && f.dump().find("AuditLog.Read.All") != std::string::npos) named = true;
     CHECK(named);
 }
 
@@ -442,7 +453,8 @@ TEST_CASE("collect: a token that expires mid-run is renewed once and the request
     for (const auto& entry : cloud.log()) tokenRequests += entry["kind"] == "token";
     CHECK(tokenRequests >= 3);
     CHECK(tokenRequests <= 4);
-    CHECK(verdicts(output.path()) == verdicts(fakecloud::example("fabrikam-broken")));
+    TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
+    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
 }
 
 TEST_CASE("collect: long lists are followed page by page, group members too") {

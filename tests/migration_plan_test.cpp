@@ -76,7 +76,9 @@ TEST_CASE("migration-plan: the broken example's text report reads as a migration
     REQUIRE(plan != std::string::npos);
     CHECK(plan < out.find("FAILURES"));
     CHECK(contains(out, "\n  MFP floor 2 (device)\n    what:   device (owner Facilities): submits to smtp.office365.com:587"));
-    CHECK(contains(out, "\n  erp-mailer@fabrikam.com (account)\n"));
+    // The account seen in the sign-ins is shown with the device that signs in as it.
+    CHECK(contains(out, "\n  ERP invoices (device)\n"));
+    CHECK(contains(out, "[fail high] smtp-basic-auth-sign-ins: erp-mailer@fabrikam.com submitted mail with Basic SMTP AUTH"));
     CHECK(contains(out, "go to:  move it to Azure Communication Services"));
 
     auto stricter = run_cli({"scan", example("fabrikam-broken"), "--as-of", "2026-11-27", "--schedule", "2025-06"});

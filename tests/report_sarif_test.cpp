@@ -180,3 +180,38 @@ TEST_CASE("sarif: relative snapshot paths are relative to the source root, with 
     }
     CHECK(validate(dir.file("out.sarif")).exitCode == 0);
 }
+
+TEST_CASE("sarif: a waived finding carries an accepted suppression; an expired waiver none") {
+    testsupport::TempDir dir;
+    const json config = {{"waivers",
+                          {{{"rule", "hve-conditional-access"}, {"subject", "crm-notify@fabrikam.com"}, {"reason", "CHG-1"},
+                            {"expires", "2027-01-31"}, {"approvedBy", "ciso@fabrikam.com"}},
+                           {{"rule", "hve-conditional-access"}, {"subject", "mfp-floor2@fabrikam.com"}, {"reason", "CHG-2"},
+                            {"expires", "2026-11-01"}}}}};
+    testsupport::write_file(dir.file("tenantscan.json"), config.dump());
+    json sarif = scan_sarif(testsupport::example_snapshot("fabrikam-broken"), dir, {"--config", dir.file("tenantscan.json")});
+    auto v = validate(dir.file("report.sarif"));
+    INFO(v.err);
+    CHECK(v.exitCode == 0);
+    int checked = 0;
+    for (const auto& r : sarif["runs"][0]["results"]) {
+        if (r["ruleId"] != "hve-conditional-access") continue;
+        const std::string subject = r["properties"]["subject"]["name"];
+        if (subject == "crm-notify@fabrikam.com") {
+            CHECK(r["kind"] == "fail");
+            CHECK(r["level"] == "error");
+            REQUIRE(r.contains("suppressions"));
+            CHECK(r["suppressions"][0]["kind"] == "external");
+            CHECK(r["suppressions"][0]["status"] == "accepted");
+            CHECK(r["suppressions"][0]["justification"].get<std::string>().rfind("CHG-1 (waiver until 2027-01-31, approved by ciso@fabrikam.com", 0) == 0);
+            ++checked;
+        } else if (subject == "mfp-floor2@fabrikam.com") {
+            CHECK(r["kind"] == "fail");
+            CHECK_FALSE(r.contains("suppressions"));
+            CHECK(r["properties"]["waiver"]["expired"] == true);
+            CHECK(r["message"]["text"].get<std::string>().find("expired on 2026-11-01") != std::string::npos);
+            ++checked;
+        }
+    }
+    CHECK(checked == 2);
+}

@@ -486,6 +486,36 @@ TEST_CASE("smtp-test: sender, content and unknown refusals") {
     }
 }
 
+TEST_CASE("smtp-test: refusals after sign-in map to their explanations") {
+    struct Case {
+        const char* setting;  // which command the server refuses
+        const char* reply;
+        const char* id;
+    };
+    const Case cases[] = {
+        {"mailReply", "530 5.7.0 Must issue a STARTTLS command first", "starttls-required"},
+        {"mailReply", "530 5.7.57 Client not authenticated to send mail", "not-authenticated"},
+        {"mailReply", "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied", "send-as-denied"},
+        {"mailReply", "451 4.7.500 Server busy. Please try again later.", "throttled"},
+        {"mailReply", "550 5.7.705 Access denied, tenant has exceeded threshold", "tenant-blocked"},
+        {"dataReply", "552 5.2.3 Message size exceeds fixed maximum message size", "message-too-large"},
+        {"dataReply", "554 5.2.2 mailbox full", "mailbox-full-or-quota"},
+        {"dataReply", "554 5.2.0 STOREDRV.Submission.Exception:QuotaExceededException", "message-not-submitted"},
+        {"dataReply", "452 4.3.1 Insufficient system resources", "temporary-failure"},
+    };
+    for (const auto& c : cases) {
+        std::string reply = c.reply;
+        CAPTURE(reply);
+        json config = server_config(kUser);
+        config[c.setting] = c.reply;
+        LoopbackServer server(config, kPassword);
+        Run run = smtp_test(server, {});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{c.id});
+        CHECK(run.report.at("diagnosis")[0].at("reply") == c.reply);
+    }
+}
+
 TEST_CASE("smtp-test: signing in is impossible") {
     SUBCASE("--plain against a server that offers AUTH only after STARTTLS") {
         json config = server_config(kUser);

@@ -261,9 +261,7 @@ bool rule_matches(const ReplyRule& rule, const Step& step, const Reply& reply, C
     bool textMatches = rule.text.empty() || std::any_of(rule.text.begin(), rule.text.end(),
                                                         [&](const std::string& t) { return contains_ci(all, t); });
     bool codeMatches = enhanced_matches(rule.enhanced, reply.enhancedCode);
-    if (rule.combine == Combine::Either && !rule.enhanced.empty() && !rule.text.empty())
-        return enhanced_matches(rule.enhanced, reply.enhancedCode) || textMatches;
-    return codeMatches && textMatches;
+    return rule.combine == Combine::Either ? codeMatches || textMatches : codeMatches && textMatches;
 }
 
 bool is_office365_endpoint(const std::string& host) {
