@@ -146,11 +146,11 @@ void add_live_collection_options(CLI::App& command, LiveCollectionArguments& arg
         ->capture_default_str();
     command.add_flag("--cross-check", args.crossCheck,
                      "Also ask Microsoft's what-if API (conditionalAccess/evaluate) about each HVE account");
-    command.add_option("--login-url", args.loginUrl, "Microsoft Entra ID login base URL (sovereign clouds)")
-        ->capture_default_str();
-    command.add_option("--graph-url", args.graphUrl, "Microsoft Graph base URL (sovereign clouds)")->capture_default_str();
-    command.add_option("--exchange-url", args.exchangeUrl, "Exchange Online base URL (sovereign clouds)")
-        ->capture_default_str();
+    // Base URLs: the last one given wins, so a wrapper script's defaults can be overridden.
+    for (auto* option : {command.add_option("--login-url", args.loginUrl, "Microsoft Entra ID login base URL (sovereign clouds)"),
+                         command.add_option("--graph-url", args.graphUrl, "Microsoft Graph base URL (sovereign clouds)"),
+                         command.add_option("--exchange-url", args.exchangeUrl, "Exchange Online base URL (sovereign clouds)")})
+        option->capture_default_str()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     command.add_option("--ca-file", args.caFile, "Also trust the CA certificates in this PEM file (TLS-inspecting proxy)")
         ->check(CLI::ExistingFile);
     command.add_option("--concurrency", args.concurrency, "HTTP requests in flight at most")

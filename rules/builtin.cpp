@@ -2,7 +2,7 @@
 // static objects would be dropped by the linker from a static library).
 #include <tenantscan/rule.hpp>
 
-#include "checks/checks_rules.hpp"
+#include "engine/engine_rules.hpp"
 #include "hve/hve_rules.hpp"
 #include "smtp/smtp_rules.hpp"
 #include "tenant/tenant_rules.hpp"
@@ -10,7 +10,7 @@
 namespace tenantscan {
 
 void register_builtin_rules(Registry& registry) {
-    rules::register_checks_rules(registry);
+    rules::register_engine_rules(registry);
     rules::register_hve_rules(registry);
     rules::register_smtp_rules(registry);
     rules::register_tenant_rules(registry);

@@ -163,7 +163,7 @@ TEST_CASE("collect: reads no more than the rules need") {
     CHECK(snapshot["exchange"]["hveAccounts"].size() == hve);
     std::set<std::string> casAddresses;
     for (const auto& m : snapshot["exchange"]["casMailboxes"]) casAddresses.insert(m["PrimarySmtpAddress"].get<std::string>());
-    CHECK(casAddresses == std::set<std::string>{"erp-mailer@fabrikam.com"});
+    CHECK(casAddresses == std::set<std::string>{"erp-mailer@fabrikam.com", "nestor@fabrikam.com"});
 }
 
 TEST_CASE("collect: certificate credentials sign an RS256 client assertion the token endpoint verifies") {
@@ -306,7 +306,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
         OutputPath output;
         CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1"});
         CHECK_MESSAGE(result.exitCode == 0, result.err);
-        CHECK(output.read()["graph"]["subscribedSkus"].size() == 1);
+        CHECK(output.read()["graph"]["subscribedSkus"].size() == json::parse(read_file(fakecloud::example("fabrikam-broken")))["graph"]["subscribedSkus"].size());
     }
     SUBCASE("always slow") {
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
@@ -482,9 +482,10 @@ TEST_CASE("collect: sign-ins of the last --since days only") {
     FakeCloud cloud({tenantFile.path()});
     OutputPath output;
     REQUIRE(cloud.collect(output.path()).exitCode == 0);
-    CHECK(output.read()["graph"]["signIns"].size() == 3);
+    const auto recent = tenant["graph"]["signIns"].size();  // the example's sign-ins are all within 30 days
+    CHECK(output.read()["graph"]["signIns"].size() == recent);
     REQUIRE(cloud.collect(output.path(), {"--since", "90"}).exitCode == 0);
-    CHECK(output.read()["graph"]["signIns"].size() == 4);
+    CHECK(output.read()["graph"]["signIns"].size() == recent + 1);
     CHECK(output.read()["collection"]["requested"]["sinceDays"] == 90);
 }
 
@@ -519,7 +520,9 @@ TEST_CASE("collect: plain http is refused except on loopback, and TLS certificat
             if (a.find("ca.pem") == std::string::npos && a != "--ca-file") args.push_back(a);
         CommandResult result = run_cli(args, {fakecloud::kSecretVariable + "=" + fakecloud::kClientSecret});
         CHECK(result.exitCode == 2);
-        CHECK(result.err.find("cannot sign in to Microsoft Graph") != std::string::npos);
+        CHECK(result.err.find("cannot sign in to Microsoft Graph: TLS handshake with " + cloud.base() +
+                              " failed: its certificate is not trusted") != std::string::npos);
+        CHECK(result.err.find("waiting") == std::string::npos);  // not retried: it cannot get better
         CHECK(cloud.log().empty());
     }
     CHECK_FALSE(output.exists());

@@ -1,8 +1,8 @@
-#include "checks/checks_rules.hpp"
+#include "engine/engine_rules.hpp"
 
 namespace tenantscan::rules {
 
-void register_checks_rules(tenantscan::Registry& registry) {
+void register_engine_rules(tenantscan::Registry& registry) {
     registry.add(make_engine_cross_check_rule());  // engine-cross-check
 }
 

@@ -9,7 +9,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
-#include "checks/checks_rules.hpp"
+#include "engine/engine_rules.hpp"
 #include "common/hve_basic_smtp.hpp"
 #include "common/policy_evidence.hpp"
 #include "common/subjects.hpp"

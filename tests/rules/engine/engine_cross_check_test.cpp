@@ -1,4 +1,4 @@
-#include "checks/checks_rules.hpp"
+#include "engine/engine_rules.hpp"
 #include "rules/rule_test_support.hpp"
 
 using namespace rulestest;
@@ -50,7 +50,7 @@ json document_with(json answers) {
 }  // namespace
 
 TEST_CASE("engine-cross-check: registered, and its doc page matches its metadata") {
-    check_registered_and_documented("engine-cross-check", "rules/checks/engine_cross_check.md");
+    check_registered_and_documented("engine-cross-check", "rules/engine/engine_cross_check.md");
 }
 
 TEST_CASE("engine-cross-check: Microsoft and the engine agree on every policy → pass") {

@@ -1,4 +1,4 @@
-// The checks module: rules that check tenantscan itself against Microsoft's own answers.
+// The engine module: rules that check tenantscan itself against Microsoft's own answers.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,6 @@ namespace tenantscan::rules {
 
 std::unique_ptr<tenantscan::Rule> make_engine_cross_check_rule();
 
-void register_checks_rules(tenantscan::Registry& registry);
+void register_engine_rules(tenantscan::Registry& registry);
 
 }  // namespace tenantscan::rules
