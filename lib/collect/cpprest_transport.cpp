@@ -46,11 +46,18 @@ public:
             result.body.assign(body.begin(), body.end());
             return result;
         } catch (const http::http_exception& e) {
-            bool timedOut = e.error_code() == std::make_error_code(std::errc::timed_out);
-            throw TransportFailure(timedOut ? "no response from " + url->origin() + " within " +
-                                                  std::to_string(settings_.timeout.count()) + " ms"
-                                            : url->origin() + ": " + e.what(),
-                                   timedOut);
+            if (e.error_code() == std::make_error_code(std::errc::timed_out))
+                throw TransportFailure("no response from " + url->origin() + " within " +
+                                           std::to_string(settings_.timeout.count()) + " ms",
+                                       TransportFailure::Kind::Timeout);
+            // cpprestsdk reports every handshake failure (certificate chain, host name, protocol)
+            // with this text only.
+            if (std::string(e.what()).find("SSL handshake") != std::string::npos)
+                throw TransportFailure("TLS handshake with " + url->origin() +
+                                           " failed: its certificate is not trusted or not for this host name "
+                                           "(certificates are always validated; --ca-file adds a trusted CA)",
+                                       TransportFailure::Kind::Tls);
+            throw TransportFailure(url->origin() + ": " + e.what(), TransportFailure::Kind::Connection);
         }
     }
 

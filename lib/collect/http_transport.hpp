@@ -31,14 +31,19 @@ struct HttpResponse {
     std::string header(const std::string& name) const;  // "" when absent
 };
 
-// No HTTP response at all: connection refused, TLS failure, timeout, connection cut.
+// No HTTP response at all: connection refused or cut, timeout, TLS handshake failure.
 class TransportFailure : public std::runtime_error {
 public:
-    TransportFailure(const std::string& message, bool timedOut) : std::runtime_error(message), timedOut_(timedOut) {}
-    bool timed_out() const { return timedOut_; }
+    enum class Kind {
+        Connection,  // refused, reset, name not resolved: may be transient
+        Timeout,     // no answer within the timeout: may be transient
+        Tls,         // the handshake failed (untrusted or wrong certificate): retrying cannot help
+    };
+    TransportFailure(const std::string& message, Kind kind) : std::runtime_error(message), kind_(kind) {}
+    Kind kind() const { return kind_; }
 
 private:
-    bool timedOut_;
+    Kind kind_;
 };
 
 class HttpTransport {

@@ -195,8 +195,9 @@ JsonResponse Session::exchange(const std::function<HttpRequest()>& build, const 
             inFlight_.release();
         } catch (const TransportFailure& e) {
             std::string why = redactor_.redact(e.what());
+            if (e.kind() == TransportFailure::Kind::Tls) throw RequestFailure(0, "TlsFailure", why);
             if (lastAttempt)
-                throw RequestFailure(0, e.timed_out() ? "Timeout" : "ConnectionFailed",
+                throw RequestFailure(0, e.kind() == TransportFailure::Kind::Timeout ? "Timeout" : "ConnectionFailed",
                                      why + " (" + std::to_string(attempt + 1) + " attempts)");
             wait_before_retry(section, -1, attempt, why);
             continue;
