@@ -121,25 +121,33 @@ struct CollectArguments {
 }  // namespace
 
 void add_live_collection_options(CLI::App& command, LiveCollectionArguments& args) {
-    command.add_option("--tenant", args.tenant, "Tenant id or one of its domain names");
-    command.add_option("--client-id", args.clientId, "Application (client) id of the app registration");
-    auto* secretEnv = command.add_option("--client-secret-env", args.clientSecretEnv,
-                                         "Name of the environment variable that holds the client secret");
+    command.add_option("--tenant", args.tenant, "Tenant id or one of its domain names")->type_name("TENANT");
+    command.add_option("--client-id", args.clientId, "Application (client) id of the app registration")->type_name("APP_ID");
+    auto* secretEnv = command
+                          .add_option("--client-secret-env", args.clientSecretEnv,
+                                      "Name of the environment variable that holds the client secret")
+                          ->type_name("VAR");
     auto* secretFile =
-        command.add_option("--client-secret-file", args.clientSecretFile, "File that holds the client secret");
-    auto* certificate = command.add_option("--certificate", args.certificate,
-                                           "PEM file with the app's certificate (and its private key, unless "
-                                           "--certificate-key gives it)");
+        command.add_option("--client-secret-file", args.clientSecretFile, "File that holds the client secret")
+            ->type_name("FILE");
+    auto* certificate = command
+                            .add_option("--certificate", args.certificate,
+                                        "PEM file with the app's certificate (and its private key, unless "
+                                        "--certificate-key gives it)")
+                            ->type_name("PEM");
     command.add_option("--certificate-key", args.certificateKey, "PEM file with the certificate's unencrypted private key")
+        ->type_name("PEM")
         ->needs(certificate);
     secretEnv->excludes(secretFile)->excludes(certificate);
     secretFile->excludes(certificate);
     command.add_option("--since", args.sinceDays, "Read the SMTP AUTH sign-ins of the last DAYS days")
+        ->type_name("DAYS")
         ->check(CLI::Range(1, 365))
         ->capture_default_str();
     command.add_option("--sections", args.sections,
                        "Collect only these sections (comma-separated JSON pointers, e.g. /graph/users); "
                        "the sections they are derived from are collected too")
+        ->type_name("LIST")
         ->delimiter(',');
     command.add_option("--hve-group", args.hveGroups,
                        "Display name of the HVE exemption group to collect (repeatable)")

@@ -50,6 +50,17 @@ std::set<std::tuple<std::string, std::string, std::string>> verdicts(const std::
     return out;
 }
 
+// Checks that two snapshots get the same verdicts, naming the findings that differ.
+void check_same_verdicts(const std::string& collected, const std::string& handMade) {
+    auto a = verdicts(collected), b = verdicts(handMade);
+    std::string differences;
+    for (const auto& [rule, subject, status] : a)
+        if (!b.count({rule, subject, status})) differences += "\n  collected only: " + rule + " " + subject + " " + status;
+    for (const auto& [rule, subject, status] : b)
+        if (!a.count({rule, subject, status})) differences += "\n  hand-made only: " + rule + " " + subject + " " + status;
+    CHECK_MESSAGE(differences.empty(), differences);
+}
+
 json scan_json(const std::string& snapshot) {
     CommandResult scan = run_cli({"scan", snapshot, "--format", "json"});
     REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
@@ -100,7 +111,7 @@ TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its
                                     "/graph/signIns", "/exchange/hveAccounts", "/exchange/users"})
             CHECK_MESSAGE(snapshot.contains(json::json_pointer(section)), section);
         TempFile handMade(without_inventory(options.tenantFile).dump());
-        CHECK(verdicts(output.path()) == verdicts(handMade.path()));
+        check_same_verdicts(output.path(), handMade.path());
     }
 }
 
@@ -281,7 +292,7 @@ TEST_CASE("collect: a throttled $batch sub-request is sent again on its own") {
     CommandResult result = cloud.collect(output.path());
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
-    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
+    check_same_verdicts(output.path(), handMade.path());
     CHECK(count_requests(cloud, "/graph/v1.0/$batch", false) >= 2);
     CHECK(output.read()["collection"]["statistics"]["throttled"] == 1);
 }
@@ -296,7 +307,7 @@ TEST_CASE("collect: 503 and 504 without Retry-After are retried with back-off") 
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(output.read()["collection"]["statistics"]["retries"] == 3);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
-    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
+    check_same_verdicts(output.path(), handMade.path());
 }
 
 TEST_CASE("collect: a response slower than the request timeout is retried, and named when it never comes") {
@@ -454,7 +465,7 @@ TEST_CASE("collect: a token that expires mid-run is renewed once and the request
     CHECK(tokenRequests >= 3);
     CHECK(tokenRequests <= 4);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
-    CHECK(verdicts(output.path()) == verdicts(handMade.path()));
+    check_same_verdicts(output.path(), handMade.path());
 }
 
 TEST_CASE("collect: long lists are followed page by page, group members too") {
@@ -552,9 +563,11 @@ TEST_CASE("collect: HTTPS_PROXY is used (CONNECT) unless NO_PROXY names the host
         }
     CHECK(tunnels >= 1);
 
+    args.insert(args.end(), {"--max-retries", "0"});
     CommandResult bypassed = run_cli(args, {secret, "HTTPS_PROXY=http://127.0.0.1:" + std::to_string(cloud.proxy_port()),
                                             "NO_PROXY=localhost,.fakecloud.test"});
     CHECK(bypassed.exitCode == 2);  // cloud.fakecloud.test does not resolve without the proxy
+    CHECK(bypassed.err.find("cannot sign in to Microsoft Graph: https://cloud.fakecloud.test:") != std::string::npos);
 }
 
 TEST_CASE("collect: the snapshot is replaced atomically and kept when nothing could be collected") {
@@ -583,4 +596,71 @@ TEST_CASE("collect: the overall deadline stops a run that would not end") {
     CHECK(result.exitCode == 1);
     std::string reason = output.read()["notCollected"]["/graph/users"];
     CHECK(reason.find("would pass the overall deadline") != std::string::npos);
+}
+
+TEST_CASE("collect: --cross-check stores Microsoft's what-if answers, and engine-cross-check compares them") {
+    json tenant = json::parse(read_file(fakecloud::example("fabrikam-broken")));
+    std::string disabledPolicy, disabledName;
+    for (const auto& policy : tenant["graph"]["conditionalAccessPolicies"])
+        if (policy["state"] == "disabled") {
+            disabledPolicy = policy["id"];
+            disabledName = policy["displayName"];
+        }
+    REQUIRE_FALSE(disabledPolicy.empty());
+    const json& account = tenant["exchange"]["hveAccounts"][0];
+    const std::string userId = account["ExternalDirectoryObjectId"];
+    // Microsoft (the fake) claims a disabled policy applies: the engine must disagree.
+    tenant["fakeCloud"]["whatIf"][userId] = json::array({{{"id", disabledPolicy}, {"policyApplies", true}, {"analysisReasons", "notSet"}}});
+    TempFile tenantFile(tenant.dump());
+    FakeCloud cloud({tenantFile.path()});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path(), {"--cross-check"});
+    REQUIRE_MESSAGE(result.exitCode == 0, result.err);
+    json snapshot = output.read();
+    REQUIRE(snapshot["crossCheck"].size() == tenant["exchange"]["hveAccounts"].size());
+    for (const auto& entry : snapshot["crossCheck"]) {
+        CHECK(entry["request"]["signInConditions"]["clientAppType"] == "other");
+        CHECK(entry["request"]["signInContext"]["includeApplications"] == json::array({"00000002-0000-0ff1-ce00-000000000000"}));
+        CHECK(entry["value"].size() == tenant["graph"]["conditionalAccessPolicies"].size());
+    }
+    CHECK(count_requests(cloud, "/graph/v1.0/identity/conditionalAccess/evaluate", false) ==
+          tenant["exchange"]["hveAccounts"].size());
+
+    json report = scan_json(output.path());
+    std::size_t crossChecks = 0;
+    for (const auto& f : report["findings"]) {
+        if (f["rule"] != "engine-cross-check") continue;
+        ++crossChecks;
+        if (f["subject"]["id"] != userId) continue;
+        CHECK(f["status"] == "review");
+        CHECK(f["message"].get<std::string>().find("'" + disabledName + "' (Microsoft: applies; engine: does not apply, policyNotEnabled)") !=
+              std::string::npos);
+    }
+    CHECK(crossChecks == tenant["exchange"]["hveAccounts"].size());
+
+    // Without --cross-check there is nothing to compare: not applicable, and no what-if request.
+    FakeCloud plain({tenantFile.path()});
+    REQUIRE(plain.collect(output.path()).exitCode == 0);
+    CHECK(count_requests(plain, "/graph/v1.0/identity/conditionalAccess/evaluate", false) == 0);
+    for (const auto& f : scan_json(output.path())["findings"])
+        if (f["rule"] == "engine-cross-check") CHECK(f["status"] == "not-applicable");
+}
+
+TEST_CASE("collect: scan --live collects and scans in one go, and --save-snapshot keeps what it read") {
+    FakeCloud cloud({});
+    OutputPath saved;
+    std::vector<std::string> args = {"scan", "--live", "--client-secret-env", fakecloud::kSecretVariable, "--format", "json",
+                                     "--save-snapshot", saved.path()};
+    auto endpoints = cloud.endpoint_args();
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    CommandResult live = run_cli(args, {fakecloud::kSecretVariable + "=" + fakecloud::kClientSecret});
+    CHECK_MESSAGE(live.exitCode == 1, live.err);  // fabrikam-broken fails the gate
+    REQUIRE(saved.exists());
+    json liveReport = json::parse(live.out);
+    CHECK(liveReport["snapshot"] == saved.path());
+    CHECK(liveReport["findings"] == scan_json(saved.path())["findings"]);
+
+    CHECK(run_cli({"scan", "--format", "json"}).exitCode == 2);                              // neither SNAPSHOT nor --live
+    CHECK(run_cli({"scan", saved.path(), "--live", "--tenant", "x"}).exitCode == 2);         // both
+    CHECK(run_cli({"scan", saved.path(), "--save-snapshot", saved.path()}).exitCode == 2);  // --save-snapshot needs --live
 }

@@ -1220,7 +1220,8 @@ Verdict run_condition(std::size_t i, const Evaluator& evaluator, const CompiledP
                       const UserFacts& user, Note* note) {
     if (i == 0) return evaluator.workload(c, note);
     if (i == 1) return users_verdict(evaluator.users(c, user, note));
-    return (evaluator.*kContextConditions[i - 2])(c, s, note);
+    const ContextCondition condition = kContextConditions[i - 2];
+    return (evaluator.*condition)(c, s, note);
 }
 
 PolicyEvaluation evaluate_compiled(const Evaluator& evaluator, const CompiledPolicy& c, const SignInFacts& s,

@@ -7,8 +7,6 @@ Subject hve_account_subject(const HveAccount& account) {
     return {"hveAccount", id, hve_account_address(account)};
 }
 
-Subject user_subject(const User& user) { return {"user", user.id, user.userPrincipalName}; }
-
 Subject tenant_subject(const Snapshot& snapshot) { return {"tenant", snapshot.tenantId, snapshot.tenantId}; }
 
 std::string hve_account_address(const HveAccount& account) {

@@ -14,9 +14,6 @@ namespace tenantscan::rules {
 //  name = primary SMTP address (the Exchange identity when absent)}.
 Subject hve_account_subject(const HveAccount& account);
 
-// {kind "user", id, name = UPN}.
-Subject user_subject(const User& user);
-
 // {kind "tenant", id = name = tenant id}.
 Subject tenant_subject(const Snapshot& snapshot);
 
