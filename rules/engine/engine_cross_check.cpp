@@ -41,7 +41,8 @@ RuleMetadata make_metadata() {
         "https://learn.microsoft.com/en-us/graph/api/conditionalaccessroot-evaluate",
         "https://learn.microsoft.com/en-us/entra/identity/conditional-access/what-if-tool",
     };
-    // /crossCheck is optional input: without it the rule is not applicable (checked in evaluate).
+    // /crossCheck is optional input: without it the rule is not applicable, unless the snapshot
+    // lists it as not collected (asked for and failed): then error (checked in evaluate).
     m.requiredSections = {};
     return m;
 }
@@ -86,6 +87,14 @@ private:
 
 std::vector<Finding> EngineCrossCheckRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
+    // Asked for (collect --cross-check) but not collected: an error with the collector's reason,
+    // never "not applicable", which would read as "nothing to compare".
+    if (auto failed = snapshot.notCollected.find("/crossCheck"); !snapshot.crossCheck && failed != snapshot.notCollected.end()) {
+        Finding f = finding(Status::Error, tenant_subject(snapshot),
+                            "Microsoft's what-if answers were asked for but not collected: " + failed->second);
+        f.evidence = {{"missingSections", {"/crossCheck"}}, {"reasons", {{"/crossCheck", failed->second}}}};
+        return {f};
+    }
     if (!snapshot.crossCheck)
         return {finding(Status::NotApplicable, tenant_subject(snapshot),
                         "The snapshot has no cross-check data (collect with `tenantscan collect --cross-check` to "

@@ -103,6 +103,17 @@ TEST_CASE("engine-cross-check: without cross-check data the rule is not applicab
     CHECK(contains(f.message, "--cross-check"));
 }
 
+TEST_CASE("engine-cross-check: cross-check asked for but not collected → error with the collector's reason") {
+    json document = tenant(graph(), {{"hveAccounts", {hve_account(kPrinterId, kPrinter)}}});
+    const std::string reason = "403 Forbidden: needs Policy.Read.All and an Entra ID P1 or P2 licence in the tenant";
+    document["notCollected"] = {{"/crossCheck", reason}};
+    Finding f = single(scan(document));
+    CHECK(f.status == Status::Error);
+    CHECK(f.subject.kind == "tenant");
+    CHECK(contains(f.message, "asked for but not collected: " + reason));
+    CHECK(f.evidence["reasons"]["/crossCheck"] == reason);
+}
+
 TEST_CASE("engine-cross-check: cross-check data without the policies the engine needs → error naming them") {
     json document = document_with({answer(kMfaId, "Require MFA for all users", true, "notSet")});
     document["graph"].erase("groups");
