@@ -89,10 +89,13 @@ std::optional<Config> read_config(const ScanArguments& args, const Registry& reg
 }
 
 // --live: the tenant as collected now from Graph and Exchange Online (kept with --save-snapshot).
+// Without --save-snapshot the name "(live collection)" is not a file: the report says so
+// (Report::snapshotIsFile), and SARIF then points at no file.
+constexpr const char* kUnsavedLiveSnapshot = "(live collection)";
 Snapshot live_snapshot(const ScanArguments& args) {
     collect::CollectResult result = collect_live(args.liveArgs);
     if (!args.saveSnapshot.empty()) collect::write_snapshot_file(result.snapshot, args.saveSnapshot);
-    return decode_snapshot(result.snapshot, args.saveSnapshot.empty() ? "(live collection)" : args.saveSnapshot);
+    return decode_snapshot(result.snapshot, args.saveSnapshot.empty() ? kUnsavedLiveSnapshot : args.saveSnapshot);
 }
 
 int run_scan_command(const ScanArguments& args) {
@@ -119,6 +122,7 @@ int run_scan_command(const ScanArguments& args) {
     auto changes = apply_policy_overlay(snapshot, PolicyOverlay{args.policies, args.removePolicies});
     Report report = run_scan(snapshot, registry, options);
     report.configPath = config ? config->path : "";
+    report.snapshotIsFile = !(args.live && args.saveSnapshot.empty());
     report.policyChanges = std::move(changes);
     if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
         locate_lines(report.policySources);

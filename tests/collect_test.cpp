@@ -664,3 +664,243 @@ TEST_CASE("collect: scan --live collects and scans in one go, and --save-snapsho
     CHECK(run_cli({"scan", saved.path(), "--live", "--tenant", "x"}).exitCode == 2);         // both
     CHECK(run_cli({"scan", saved.path(), "--save-snapshot", saved.path()}).exitCode == 2);  // --save-snapshot needs --live
 }
+
+// ---- scan --live --cross-check in every fault case --------------------------------------
+// Each case runs `scan --live --cross-check --save-snapshot` against a fake cloud with one
+// fault: a transient fault must be retried into the same verdicts as the hand-made snapshot; a
+// lasting one must leave out exactly the section it hits, named on stderr, in the saved
+// snapshot's notCollected and in the report's error findings. Secrets never show anywhere.
+namespace {
+
+struct LiveFault {
+    const char* name;
+    json scenario;
+    std::vector<std::string> extra;  // e.g. a short request timeout
+    std::vector<std::string> leftOut;  // sections that must be reported not collected; none = recovered
+};
+
+// (rule, subject id, status) of every finding of a JSON report, without engine-cross-check
+// (the hand-made example has no cross-check data; the live scan has).
+std::set<std::tuple<std::string, std::string, std::string>> verdicts_without_cross_check(const json& report) {
+    std::set<std::tuple<std::string, std::string, std::string>> out;
+    for (const auto& f : report["findings"])
+        if (f["rule"] != "engine-cross-check")
+            out.emplace(f["rule"].get<std::string>(), f["subject"]["id"].get<std::string>(), f["status"].get<std::string>());
+    return out;
+}
+
+void check_live_scan(const LiveFault& c) {
+    CAPTURE(c.name);
+    const std::string example = fakecloud::example("fabrikam-broken");
+    FakeCloud cloud({example, c.scenario});
+    OutputPath saved;
+    std::vector<std::string> args = {"--cross-check", "--format", "json", "--save-snapshot", saved.path(), "--verbose"};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    CommandResult live = cloud.scan_live(args);
+    INFO(live.err);
+    REQUIRE(live.exitCode == 1);  // fabrikam-broken fails the gate, with or without the fault
+    REQUIRE(saved.exists());
+    json report = json::parse(live.out);
+    json snapshot = saved.read();
+    const std::size_t hveAccounts = json::parse(read_file(example))["exchange"]["hveAccounts"].size();
+
+    std::vector<std::string> secrets = {fakecloud::kClientSecret};
+    for (const auto& entry : cloud.log())
+        if (entry["kind"] == "token") secrets.push_back(entry["token"]);
+    const std::string everything = live.out + live.err + read_file(saved.path());
+    for (const auto& secret : secrets) CHECK(everything.find(secret.substr(0, 20)) == std::string::npos);
+
+    std::size_t crossChecks = 0, crossCheckErrors = 0;
+    for (const auto& f : report["findings"])
+        if (f["rule"] == "engine-cross-check") ++crossChecks, crossCheckErrors += f["status"] == "error";
+
+    if (c.leftOut.empty()) {
+        CHECK(snapshot["notCollected"].empty());
+        json handMade = scan_json(TempFile(without_inventory(example).dump()).path());
+        CHECK(verdicts_without_cross_check(report) == verdicts_without_cross_check(handMade));
+        CHECK(crossChecks == hveAccounts);
+        CHECK(crossCheckErrors == 0);
+        return;
+    }
+    std::set<std::string> notCollected;
+    for (const auto& [section, reason] : snapshot["notCollected"].items()) notCollected.insert(section);
+    CHECK(notCollected == std::set<std::string>(c.leftOut.begin(), c.leftOut.end()));
+    for (const auto& section : c.leftOut) {
+        CAPTURE(section);
+        CHECK(live.err.find("tenantscan: warning: " + section + " not collected: ") != std::string::npos);
+        // The collector's reason reaches the report through an error finding.
+        const std::string reason = snapshot["notCollected"][section];
+        bool named = false;
+        for (const auto& f : report["findings"])
+            if (f["status"] == "error" && f.dump().find(json(reason).dump()) != std::string::npos) named = true;
+        CHECK_MESSAGE(named, "no error finding gives the reason: " << reason);
+    }
+    CHECK(report["summary"]["error"] > 0);
+    CHECK(report["summary"]["fail"] > 0);  // the rules that had their input still give verdicts
+}
+
+json faults(json list) { return json{{"faults", std::move(list)}}; }
+
+}  // namespace
+
+TEST_CASE("scan --live --cross-check: transient faults are retried into the hand-made verdicts") {
+    const json tooMany = {{"code", "TooManyRequests"}, {"message", "Too many requests"}};
+    const std::vector<LiveFault> cases = {
+        {"429 with Retry-After on a list",
+         fault({{"path", "/graph/v1.0/users"}, {"action", "status"}, {"status", 429}, {"headers", {{"Retry-After", "1"}}},
+                {"graphError", tooMany}}),
+         {}, {}},
+        {"429 with Retry-After on the what-if API",
+         fault({{"path", "/graph/v1.0/identity/conditionalAccess/evaluate"}, {"action", "status"}, {"status", 429},
+                {"headers", {{"Retry-After", "1"}}}, {"graphError", tooMany}}),
+         {}, {}},
+        {"429 on a $batch sub-request",
+         fault({{"path", "/graph/v1.0/groups/"}, {"batch", true}, {"action", "status"}, {"status", 429},
+                {"headers", {{"Retry-After", "1"}}}, {"graphError", tooMany}}),
+         {}, {}},
+        {"503 and 504 without Retry-After",
+         faults({{{"path", "/graph/v1.0/identity/conditionalAccess/policies"}, {"action", "status"}, {"status", 503}},
+                 {{"path", "/exchange/"}, {"cmdlet", "Get-User"}, {"action", "status"}, {"status", 504}}}),
+         {}, {}},
+        {"slower than the request timeout once",
+         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}}), {"--request-timeout", "1"}, {}},
+        {"truncated JSON once", fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}}), {}, {}},
+        {"token expiring mid-run", json{{"expireTokensAfter", 6}}, {"--concurrency", "1"}, {}},
+    };
+    for (const auto& c : cases) check_live_scan(c);
+}
+
+TEST_CASE("scan --live --cross-check: a lasting fault leaves out exactly its section, named, and the scan goes on") {
+    const std::vector<LiveFault> cases = {
+        {"always slower than the request timeout",
+         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}, {"times", -1}}),
+         {"--request-timeout", "1", "--max-retries", "1"}, {"/graph/subscribedSkus"}},
+        {"always truncated JSON", fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "truncate"}, {"times", -1}}),
+         {"--max-retries", "1"}, {"/graph/subscribedSkus"}},
+        {"HTML sign-in page with status 200",
+         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "html"}, {"times", -1}}), {}, {"/graph/subscribedSkus"}},
+        {"@odata.nextLink loop", fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "loop"}, {"times", -1}}), {},
+         {"/graph/signIns"}},
+        {"401 with a Graph error body",
+         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "status"}, {"status", 401}, {"times", -1},
+                {"graphError", {{"code", "InvalidAuthenticationToken"}, {"message", "Access token validation failure."}}}}),
+         {}, {"/graph/subscribedSkus"}},
+        {"403 with a Graph error body",
+         fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "status"}, {"status", 403}, {"times", -1},
+                {"graphError",
+                 {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
+                  {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}}),
+         {}, {"/graph/signIns"}},
+        {"403 from the what-if API",
+         fault({{"path", "/graph/v1.0/identity/conditionalAccess/evaluate"}, {"action", "status"}, {"status", 403},
+                {"times", -1},
+                {"graphError", {{"code", "Authorization_RequestDenied"}, {"message", "Insufficient privileges to complete the operation."}}}}),
+         {}, {"/crossCheck"}},
+        {"Exchange cmdlet error",
+         fault({{"path", "/exchange/"}, {"cmdlet", "Get-AuthenticationPolicy"}, {"action", "status"}, {"status", 400},
+                {"times", -1},
+                {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
+                                  "'Get-AuthenticationPolicy' is not recognized as a name of a cmdlet."}}),
+         {}, {"/exchange/authenticationPolicies"}},
+        {"a service that echoes the bearer token in its error",
+         fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "echoToken"}, {"times", -1}}), {},
+         {"/exchange/acceptedDomains"}},
+    };
+    for (const auto& c : cases) check_live_scan(c);
+}
+
+TEST_CASE("scan --live: when nothing can be collected, exit 2 with the reason and no report or snapshot") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/login/"}, {"action", "status"}, {"status", 401}, {"times", -1},
+                            {"body", {{"error", "invalid_client"},
+                                      {"error_description", "AADSTS7000222: The provided client secret keys are expired."}}}})});
+    OutputPath saved;
+    CommandResult live = cloud.scan_live({"--cross-check", "--format", "json", "--save-snapshot", saved.path()});
+    CHECK(live.exitCode == 2);
+    CHECK(live.out.empty());
+    CHECK(live.err.find("cannot sign in to Microsoft Graph") != std::string::npos);
+    CHECK(live.err.find("AADSTS7000222") != std::string::npos);
+    CHECK(live.err.find(fakecloud::kClientSecret) == std::string::npos);
+    CHECK_FALSE(saved.exists());
+}
+
+TEST_CASE("scan --live: SARIF without --save-snapshot points at no file; with it, at the saved snapshot") {
+    FakeCloud cloud({});
+    testsupport::TempDir dir;
+    auto validate = [](const std::string& sarif) {
+        return testsupport::run_program("/usr/bin/python3", {testsupport::source_dir() + "/tests/tools/validate_sarif.py",
+                                                             testsupport::source_dir() + "/../shared/schemas/sarif-schema-2.1.0.json",
+                                                             sarif});
+    };
+    auto uris = [](const json& sarif) {
+        std::set<std::string> out;
+        for (const auto& result : sarif["runs"][0]["results"])
+            for (const char* list : {"locations", "relatedLocations"})
+                for (const auto& location : result.value(list, json::array()))
+                    if (location.contains("physicalLocation"))
+                        out.insert(location["physicalLocation"]["artifactLocation"]["uri"].get<std::string>());
+        return out;
+    };
+
+    CommandResult unsaved = cloud.scan_live({"--output", "sarif=" + dir.file("live.sarif")});
+    REQUIRE_MESSAGE(unsaved.exitCode == 1, unsaved.err);
+    json sarif = json::parse(read_file(dir.file("live.sarif")));
+    CommandResult valid = validate(dir.file("live.sarif"));
+    CHECK_MESSAGE(valid.exitCode == 0, valid.err);
+    REQUIRE(sarif["runs"][0]["results"].size() > 0);
+    CHECK(uris(sarif).empty());
+    bool relatedNamed = false;
+    for (const auto& result : sarif["runs"][0]["results"]) {
+        CHECK(result["locations"][0]["logicalLocations"][0]["name"].is_string());  // still says whom it is about
+        for (const auto& location : result.value("relatedLocations", json::array()))
+            relatedNamed |= location["message"]["text"].get<std::string>().find("Conditional Access policy '") == 0;
+    }
+    CHECK(relatedNamed);
+    CHECK(sarif["runs"][0]["invocations"][0]["properties"]["snapshot"] == "(live collection)");
+
+    const std::string savedPath = dir.file("tenant.json");
+    CommandResult kept = cloud.scan_live({"--save-snapshot", savedPath, "--output", "sarif=" + dir.file("saved.sarif")});
+    REQUIRE_MESSAGE(kept.exitCode == 1, kept.err);
+    CommandResult validSaved = validate(dir.file("saved.sarif"));
+    CHECK_MESSAGE(validSaved.exitCode == 0, validSaved.err);
+    CHECK(uris(json::parse(read_file(dir.file("saved.sarif")))) == std::set<std::string>{"file://" + savedPath});
+}
+
+TEST_CASE("collect: progress on stderr when it is a terminal, silent when not, --quiet and --verbose override") {
+    FakeCloud cloud({});
+    OutputPath output;
+    // `script` gives the command a pseudo-terminal for stdin, stdout and stderr, and copies what
+    // it writes there to its own stdout.
+    auto on_terminal = [&](const std::vector<std::string>& extra) {
+        std::string command = "'" + std::string(TENANTSCAN_CLI) + "' collect";
+        std::vector<std::string> args = cloud.endpoint_args();
+        args.insert(args.end(), {"--client-secret-env", fakecloud::kSecretVariable, "--output", output.path()});
+        args.insert(args.end(), extra.begin(), extra.end());
+        for (const auto& a : args) command += " '" + a + "'";
+        CommandResult r = testsupport::run_program("/usr/bin/script", {"-qefc", command, "/dev/null"},
+                                                   {fakecloud::kSecretVariable + "=" + fakecloud::kClientSecret});
+        REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+        return r.out;
+    };
+    std::string terminal = on_terminal({});
+    CHECK(terminal.find("\r\033[Kcollect: /graph/users: 9 objects so far") != std::string::npos);  // pages rewrite one line
+    CHECK(terminal.find("collect: /graph/users: 9 objects\r\n") != std::string::npos);             // each section once done
+    CHECK(terminal.find("collect: /exchange/hveAccounts: 4 objects") != std::string::npos);
+    CHECK(terminal.find("tenantscan: wrote " + output.path()) != std::string::npos);
+    CHECK(terminal.find("GET ") == std::string::npos);  // requests only with --verbose
+
+    std::string quiet = on_terminal({"--quiet"});
+    CHECK(quiet.find("collect:") == std::string::npos);
+    CHECK(quiet.find("tenantscan: wrote") == std::string::npos);
+
+    CommandResult piped = cloud.collect(output.path());
+    REQUIRE(piped.exitCode == 0);
+    CHECK(piped.err.find("collect:") == std::string::npos);
+    CHECK(piped.err.find("tenantscan: wrote " + output.path()) != std::string::npos);
+
+    CommandResult verbose = cloud.collect(output.path(), {"--verbose"});
+    REQUIRE(verbose.exitCode == 0);
+    CHECK(verbose.err.find("collect: /graph/users: started") != std::string::npos);
+    CHECK(verbose.err.find("collect: /graph/users: 9 objects") != std::string::npos);
+    CHECK(verbose.err.find("/graph/v1.0/users?$select=") != std::string::npos);  // one line per request
+}

@@ -1,8 +1,9 @@
-// collect_snapshot(): plans the sections, runs them in two phases (independent lists first,
-// then what is derived from them: groups, per-account Exchange objects, the what-if
-// cross-check) and assembles the snapshot v1 document.
+// collect_snapshot(): plans the sections, runs each one as soon as the sections it reads are
+// finished (independent lists at once; groups, per-account Exchange objects and the what-if
+// cross-check when their inputs are in), and assembles the snapshot v1 document.
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -164,27 +165,30 @@ public:
             }
         }
 
-        run_phase({
-            {"/graph/conditionalAccessPolicies", [this] { return graph_list("/identity/conditionalAccess/policies"); }},
-            {"/graph/namedLocations", [this] { return graph_list("/identity/conditionalAccess/namedLocations"); }},
-            {"/graph/securityDefaults", [this] { return graph_object("/policies/identitySecurityDefaultsEnforcementPolicy"); }},
-            {"/graph/users", [this] { return graph_list(std::string("/users?$select=") + kUserProperties + "&$top=999"); }},
-            {"/graph/roleAssignments", [this] { return graph_list("/roleManagement/directory/roleAssignments"); }},
-            {"/graph/subscribedSkus", [this] { return graph_list("/subscribedSkus"); }},
-            {"/graph/signIns", [this] { return graph_list(sign_ins_path()); }},
-            {"/exchange/organizationConfig", [this] { return single(cmdlet_list("Get-OrganizationConfig", {}, "/exchange/organizationConfig"), "Get-OrganizationConfig"); }},
-            {"/exchange/transportConfig", [this] { return single(cmdlet_list("Get-TransportConfig", {}, "/exchange/transportConfig"), "Get-TransportConfig"); }},
-            {"/exchange/authenticationPolicies", [this] { return cmdlet_list("Get-AuthenticationPolicy", {}, "/exchange/authenticationPolicies"); }},
-            {"/exchange/hveAccounts", [this] { return cmdlet_list("Get-MailUser", {{"HVEAccount", true}, {"ResultSize", "Unlimited"}}, "/exchange/hveAccounts"); }},
-            {"/exchange/hveBillingPolicies", [this] { return cmdlet_list("Get-HVEAccountBillingPolicy", {}, "/exchange/hveBillingPolicies"); }},
-            {"/exchange/acceptedDomains", [this] { return cmdlet_list("Get-AcceptedDomain", {}, "/exchange/acceptedDomains"); }},
-        });
-        run_phase({
-            {"/graph/groups", [this] { return groups(); }},
-            {"/exchange/users", [this] { return per_account("Get-User", "/exchange/users", false); }},
-            {"/exchange/recipients", [this] { return per_account("Get-Recipient", "/exchange/recipients", false); }},
-            {"/exchange/casMailboxes", [this] { return per_account("Get-CASMailbox", "/exchange/casMailboxes", true); }},
-            {"/crossCheck", [this] { return cross_check(); }},
+        // Every section starts at once and waits for the sections it reads (its derivedFrom, and
+        // the optional inputs named here): the per-account Exchange cmdlets need not wait for the
+        // users' pages, which are read one after the other.
+        const std::vector<std::string> none;
+        const std::vector<std::string> senders = {"/exchange/hveAccounts", "/graph/signIns"};
+        run_sections({
+            {"/graph/conditionalAccessPolicies", none, [this] { return graph_list("/identity/conditionalAccess/policies"); }},
+            {"/graph/namedLocations", none, [this] { return graph_list("/identity/conditionalAccess/namedLocations"); }},
+            {"/graph/securityDefaults", none, [this] { return graph_object("/policies/identitySecurityDefaultsEnforcementPolicy"); }},
+            {"/graph/users", none, [this] { return graph_list(std::string("/users?$select=") + kUserProperties + "&$top=999"); }},
+            {"/graph/roleAssignments", none, [this] { return graph_list("/roleManagement/directory/roleAssignments"); }},
+            {"/graph/subscribedSkus", none, [this] { return graph_list("/subscribedSkus"); }},
+            {"/graph/signIns", none, [this] { return graph_list(sign_ins_path()); }},
+            {"/exchange/organizationConfig", none, [this] { return single(cmdlet_list("Get-OrganizationConfig", {}, "/exchange/organizationConfig"), "Get-OrganizationConfig"); }},
+            {"/exchange/transportConfig", none, [this] { return single(cmdlet_list("Get-TransportConfig", {}, "/exchange/transportConfig"), "Get-TransportConfig"); }},
+            {"/exchange/authenticationPolicies", none, [this] { return cmdlet_list("Get-AuthenticationPolicy", {}, "/exchange/authenticationPolicies"); }},
+            {"/exchange/hveAccounts", none, [this] { return cmdlet_list("Get-MailUser", {{"HVEAccount", true}, {"ResultSize", "Unlimited"}}, "/exchange/hveAccounts"); }},
+            {"/exchange/hveBillingPolicies", none, [this] { return cmdlet_list("Get-HVEAccountBillingPolicy", {}, "/exchange/hveBillingPolicies"); }},
+            {"/exchange/acceptedDomains", none, [this] { return cmdlet_list("Get-AcceptedDomain", {}, "/exchange/acceptedDomains"); }},
+            {"/graph/groups", {"/graph/conditionalAccessPolicies", "/graph/roleAssignments"}, [this] { return groups(); }},
+            {"/exchange/users", senders, [this] { return per_account("Get-User", "/exchange/users", false); }},
+            {"/exchange/recipients", senders, [this] { return per_account("Get-Recipient", "/exchange/recipients", false); }},
+            {"/exchange/casMailboxes", senders, [this] { return per_account("Get-CASMailbox", "/exchange/casMailboxes", true); }},
+            {"/crossCheck", {"/exchange/hveAccounts"}, [this] { return cross_check(); }},
         });
     }
 
@@ -247,14 +251,37 @@ private:
         return std::find(planned_.begin(), planned_.end(), pointer) != planned_.end();
     }
 
-    // Runs the planned sections of a phase concurrently (the session bounds requests in flight).
-    void run_phase(const std::vector<std::pair<std::string, SectionBody>>& sections) {
+    struct SectionTask {
+        std::string pointer;
+        std::vector<std::string> reads;  // sections to wait for (those planned); derivedFrom must be among them
+        SectionBody body;
+    };
+
+    // Runs the planned sections concurrently, each once the planned sections it reads are
+    // finished (the session bounds the requests in flight).
+    void run_sections(const std::vector<SectionTask>& tasks) {
         std::vector<std::thread> threads;
-        for (const auto& [pointer, body] : sections) {
-            if (!planned(pointer) || failed_.count(pointer)) continue;
-            threads.emplace_back([this, pointer = pointer, body = body] { run_section(pointer, body); });
+        for (const auto& task : tasks) {
+            if (!planned(task.pointer) || finished(task.pointer)) continue;
+            threads.emplace_back([this, &task] {
+                wait_for(task.reads);
+                run_section(task.pointer, task.body);
+            });
         }
         for (auto& thread : threads) thread.join();
+    }
+
+    bool finished(const std::string& pointer) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return collected_.count(pointer) != 0 || failed_.count(pointer) != 0;
+    }
+    void wait_for(const std::vector<std::string>& pointers) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        sectionFinished_.wait(lock, [&] {
+            return std::all_of(pointers.begin(), pointers.end(), [&](const std::string& p) {
+                return !planned(p) || collected_.count(p) != 0 || failed_.count(p) != 0;
+            });
+        });
     }
 
     void run_section(const std::string& pointer, const SectionBody& body) {
@@ -273,6 +300,7 @@ private:
                 std::lock_guard<std::mutex> lock(mutex_);
                 collected_[pointer] = std::move(value);
             }
+            sectionFinished_.notify_all();
             api_.session().report({ProgressEvent::Kind::SectionDone, pointer, "", objects, std::chrono::milliseconds(0)});
         } catch (const RequestFailure& failure) {
             fail(pointer, detail::failure_reason(failure, *spec));
@@ -290,6 +318,7 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             failed_[pointer] = redacted;
         }
+        sectionFinished_.notify_all();
         api_.session().report({ProgressEvent::Kind::SectionFailed, pointer, redacted, 0, std::chrono::milliseconds(0)});
     }
 
@@ -367,14 +396,14 @@ private:
                 for (const auto& id : strings_at(policy, {"conditions", "users", list})) roles.insert(lower(id));
         }
 
-        // Groups holding a role that a policy targets count for their members (role-assignable groups).
-        std::set<std::string> knownUsers;
-        for (const auto& user : get("/graph/users")) knownUsers.insert(lower(text_member(user, "id")));
+        // Groups holding a role that a policy targets count for their members (role-assignable
+        // groups). A principal may as well be a user or a service principal: reading it as a group
+        // answers 404 and it is skipped (the users' pages are not waited for to tell them apart).
         std::set<std::string> rolePrincipals;
         for (const auto& assignment : get("/graph/roleAssignments")) {
             std::string principal = lower(text_member(assignment, "principalId"));
             if (roles.count(lower(text_member(assignment, "roleDefinitionId"))) &&
-                text_member(assignment, "directoryScopeId") == "/" && is_guid(principal) && !knownUsers.count(principal) &&
+                text_member(assignment, "directoryScopeId") == "/" && is_guid(principal) &&
                 !referencedBy.count(principal))
                 rolePrincipals.insert(principal);
         }
@@ -425,7 +454,7 @@ private:
                 if (result.status == 404) {
                     if (!isMembers && referencedBy.count(id))
                         warn("group " + id + " named by policy '" + referencedBy[id] + "' does not exist");
-                    continue;  // a role principal that is not a group (a service principal) also lands here
+                    continue;  // a role principal that is not a group (a user or a service principal) also lands here
                 }
                 if (result.status < 200 || result.status >= 300) {
                     detail::JsonResponse response;
@@ -571,6 +600,7 @@ private:
     std::vector<std::string> planned_;
     std::chrono::system_clock::time_point now_;
     mutable std::mutex mutex_;
+    std::condition_variable sectionFinished_;  // collected_ or failed_ grew
     std::map<std::string, nlohmann::json> collected_;
     std::map<std::string, std::string> failed_;
     std::vector<std::string> warnings_;

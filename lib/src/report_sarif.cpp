@@ -84,7 +84,10 @@ json artifact_location(const std::string& path) {
     return {{"uri", encoded}, {"uriBaseId", "%SRCROOT%"}};
 }
 
-json physical_location(const SourceLocation& source) {
+// A SARIF location for a place in a file; without physicalLocation when there is no file to
+// point at (a snapshot collected live and not saved: its name is not a path).
+json physical_location(const SourceLocation& source, const Report& report) {
+    if (source.file.empty() || (!report.snapshotIsFile && source.file == report.snapshotPath)) return json::object();
     return {{"physicalLocation",
              {{"artifactLocation", artifact_location(source.file)}, {"region", {{"startLine", std::max(source.line, 1)}}}}}};
 }
@@ -129,13 +132,13 @@ json locations_for(const Finding& f, const Report& report, json& related) {
     int relatedId = 1;
     for (const PolicyReference& r : references) {
         if (r.id == primaryId) continue;
-        json location = physical_location(report.policySources.at(r.id));
+        json location = physical_location(report.policySources.at(r.id), report);
         location["id"] = relatedId++;
         location["message"] = {{"text", fmt::format("Conditional Access policy '{}' ({})",
                                                     r.displayName.empty() ? r.id : r.displayName, r.id)}};
         related.push_back(std::move(location));
     }
-    json location = physical_location(primary);
+    json location = physical_location(primary, report);
     location["logicalLocations"] = json::array(
         {{{"name", f.subject.name}, {"fullyQualifiedName", f.subject.kind + "/" + f.subject.name}, {"kind", f.subject.kind}}});
     if (proposed)

@@ -133,12 +133,26 @@ public:
 
     // `collect` with the client secret in an environment variable, writing `output`.
     testsupport::CommandResult collect(const std::string& output, const std::vector<std::string>& extra = {}) const {
-        std::vector<std::string> args = {"collect"};
-        auto endpoints = endpoint_args();
-        args.insert(args.end(), endpoints.begin(), endpoints.end());
-        args.insert(args.end(), {"--client-secret-env", kSecretVariable, "--output", output});
+        std::vector<std::string> args = {"--output", output};
         args.insert(args.end(), extra.begin(), extra.end());
-        return testsupport::run_cli(args, {kSecretVariable + "=" + kClientSecret});
+        return run_with_secret("collect", args);
+    }
+
+    // `scan --live` against this cloud, with the client secret in an environment variable.
+    testsupport::CommandResult scan_live(const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> args = {"--live"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_with_secret("scan", args);
+    }
+
+    // `tenantscan COMMAND` pointed at this cloud, the client secret in an environment variable.
+    testsupport::CommandResult run_with_secret(const std::string& command, const std::vector<std::string>& args) const {
+        std::vector<std::string> all = {command};
+        auto endpoints = endpoint_args();
+        all.insert(all.end(), endpoints.begin(), endpoints.end());
+        all.insert(all.end(), {"--client-secret-env", kSecretVariable});
+        all.insert(all.end(), args.begin(), args.end());
+        return testsupport::run_cli(all, {kSecretVariable + "=" + kClientSecret});
     }
 
     std::string tenant_id() const {

@@ -25,7 +25,8 @@ std::string rule_help_uri(std::string_view ruleId);  // kRuleDocBaseUrl + rule_d
 // with an accepted suppression; error findings are review results plus a tool notification),
 // partialFingerprints from rule + subject, and a location in the snapshot, or in the proposed
 // policy file when a proposed policy is behind the finding. Lines come from report.policySources
-// (fill them with locate_lines first to point at the policy's own line).
+// (fill them with locate_lines first to point at the policy's own line). When
+// !report.snapshotIsFile, places in the snapshot get no physicalLocation (logical location only).
 nlohmann::json report_to_sarif(const Report& report);
 
 // JUnit XML: a testsuite per rule, a testcase per finding (classname = rule, name = subject):

@@ -37,6 +37,9 @@ struct Report {
     std::string tenantId;
     std::string asOf;
     std::string snapshotPath;
+    // False when the snapshot was not read from a file (`scan --live` without --save-snapshot):
+    // snapshotPath then only describes it, and SARIF results carry no file location for it.
+    bool snapshotIsFile = true;
     // The retirement schedule and where asOf falls in it (ScheduleStatus::header_line, schedule.hpp),
     // e.g. "2026-01 (announced 2026-01-27): before the cut-off; 34 days left until 2026-12-31, …".
     std::string schedule;
