@@ -136,6 +136,10 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
                     "PEM file of CA certificates to trust instead of the default bundle (test servers with a private CA)")
         ->check(CLI::ExistingFile)
         ->type_name("FILE");
+    cmd->add_option("--connect-to", o.connectTo,
+                    "Connect to this address instead of what DNS answers for --host (the certificate is still "
+                    "checked against --host)")
+        ->type_name("ADDRESS[:PORT]");
     cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_flag("--transcript", args->transcript, "Show the SMTP dialogue (credentials redacted)");
     cmd->callback([args, &exitCode] { exitCode = run_guarded([&] { return run_smtp_test(*args); }); });

@@ -2,13 +2,14 @@
 # Installs, from Debian 12's own packages, whatever tenantscan needs to build and test that is
 # not installed yet. Runs apt only when something is missing; uses sudo when not root.
 # With --build-only (CI jobs that only run the scanner, see docs/ci.md), skips what only the test
-# suite needs (doctest, the Python test servers and validators, Chromium for the HTML report test).
+# suite needs (doctest, the Python test servers and validators, Chromium for the HTML report test,
+# the openssl command that makes the test certificates).
 set -eu
 packages="make cmake g++ pkg-config git ca-certificates ccache
   nlohmann-json3-dev libfmt-dev libcli11-dev
   libcpprest-dev libssl-dev libboost-system-dev libcurl4-openssl-dev"
 if [ "${1:-}" != "--build-only" ]; then
-  packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium"
+  packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium openssl"
 fi
 missing=""
 for p in $packages; do

@@ -90,14 +90,17 @@ TEST_CASE("directory: HVE accounts link to their Entra user; names and addresses
     CHECK(d.recipients_with_address("/o=x").empty());
 }
 
-TEST_CASE("directory: an HVE account whose Entra id is missing falls back to its address, else is unlinked") {
+TEST_CASE("directory: an HVE account without an Entra id falls back to its address; an unknown id is unlinked") {
     auto doc = nested_tenant();
-    doc["exchange"]["hveAccounts"] = {{{"PrimarySmtpAddress", "hve@contoso.com"}, {"ExternalDirectoryObjectId", "gone"}},
-                                      {{"PrimarySmtpAddress", "nobody@contoso.com"}}};
+    doc["exchange"]["hveAccounts"] = {{{"PrimarySmtpAddress", "hve@contoso.com"}},
+                                      {{"PrimarySmtpAddress", "nobody@contoso.com"}},
+                                      {{"PrimarySmtpAddress", "hve@contoso.com"}, {"ExternalDirectoryObjectId", "gone"}}};
     auto snapshot = testsupport::snapshot_from(doc);
     Directory d(snapshot);
     CHECK(d.user_of_hve((*snapshot.hveAccounts)[0]).has_value());
     CHECK_FALSE(d.user_of_hve((*snapshot.hveAccounts)[1]).has_value());
+    // The id names an object the snapshot does not have: the user with that address is someone else.
+    CHECK_FALSE(d.user_of_hve((*snapshot.hveAccounts)[2]).has_value());
 }
 
 TEST_CASE("directory: deep nesting (depth 2000) and long cycles resolve without recursion") {

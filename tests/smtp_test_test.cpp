@@ -397,6 +397,24 @@ TEST_CASE("smtp-test: certificate problems are explained, naming the certificate
     }
 }
 
+TEST_CASE("smtp-test: a server that offers only TLS 1.1 or older is refused before the credentials") {
+    json config = server_config(kUser);
+    config["maxTlsVersion"] = "TLSv1.1";
+    LoopbackServer server(config, kPassword);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 2);
+    const json& starttls = step_of(run.report, "starttls");
+    CHECK(starttls.at("status") == "failed");
+    CHECK(starttls.at("failure") == "tlsHandshake");
+    REQUIRE(run.report.at("diagnosis").size() == 1);
+    const json& why = run.report.at("diagnosis")[0];
+    CHECK(why.at("id") == "tls-handshake-failed");
+    CHECK_MESSAGE(why.at("fix").get<std::string>().find("TLS 1.2 or newer") != std::string::npos, why.at("fix"));
+    CHECK(step_of(run.report, "auth").at("status") == "notReached");
+    CHECK_FALSE(client_sent(run.report, "AUTH"));
+    CHECK_FALSE(transcript_has(run.report, kPassword));
+}
+
 TEST_CASE("smtp-test: a slow server runs into the timeout") {
     json config = server_config(kUser);
     config["bannerDelay"] = 30;
@@ -643,6 +661,58 @@ TEST_CASE("smtp-test: an HVE account pointed at smtp.office365.com is sent to th
 
     check_no_secret(smtp::to_json(result, diagnosis, true).dump(), "JSON");
     check_no_secret(smtp::to_text(result, diagnosis, true, false), "text");
+}
+
+TEST_CASE("smtp-test: --connect-to reaches 'smtp.office365.com' on loopback: HVE account → wrong endpoint, policy named") {
+    // The whole command as an admin runs it: the host name is Exchange Online's (the certificate is
+    // checked against it), the connection goes to the loopback server that answers like it.
+    json config = server_config(kUser, "office365");
+    config["authReply"] = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+                          "authenticated successfully. Contact your administrator.";
+    LoopbackServer server(config, kPassword);
+    testsupport::TempFile snapshot(tenant_snapshot().dump(), ".json");
+    auto cli = testsupport::run_cli({"smtp-test", "--host", "smtp.office365.com", "--connect-to",
+                                     "127.0.0.1:" + server.port_text(), "--user", kUser, "--password-env",
+                                     "SMTP_TEST_SECRET", "--to", "helpdesk@contoso.com", "--ca-file",
+                                     smtptest::Certificates::get().path("ca.pem"), "--snapshot", snapshot.path(),
+                                     "--timeout", "10", "--format", "json"},
+                                    {"SMTP_TEST_SECRET=" + kPassword});
+    INFO("stderr: ", cli.err);
+    INFO("stdout: ", cli.out);
+    check_no_secret(cli.out, "stdout");
+    check_no_secret(cli.err, "stderr");
+    CHECK(cli.exitCode == 1);
+    const json report = json::parse(cli.out);
+    CHECK(report.at("target").at("host") == "smtp.office365.com");
+    CHECK(report.at("target").at("connectTo") == "127.0.0.1:" + server.port_text());
+    CHECK(step_of(report, "starttls").at("status") == "ok");
+    CHECK(step_of(report, "auth").at("status") == "failed");
+    REQUIRE(report.at("advisories").size() == 1);
+    CHECK(report.at("advisories")[0].at("id") == "hve-wrong-endpoint");
+    CHECK_MESSAGE(report.at("advisories")[0].at("fix").get<std::string>().find("smtp.hve.mx.microsoft") !=
+                      std::string::npos,
+                  report.at("advisories")[0]);
+    CHECK(explanation_ids(report) == std::vector<std::string>{"auth-sign-in-blocked"});
+    CHECK_MESSAGE(report.dump().find("Block legacy authentication") != std::string::npos, report.dump());
+
+    SUBCASE("the text report says where it connected") {
+        auto text = testsupport::run_cli({"smtp-test", "--host", "smtp.office365.com", "--connect-to",
+                                          "127.0.0.1:" + server.port_text(), "--user", kUser, "--password-env",
+                                          "SMTP_TEST_SECRET", "--auth-only", "--ca-file",
+                                          smtptest::Certificates::get().path("ca.pem"), "--timeout", "10"},
+                                         {"SMTP_TEST_SECRET=" + kPassword});
+        CHECK(text.exitCode == 1);
+        CHECK_MESSAGE(text.out.find("smtp-test smtp.office365.com:587 via 127.0.0.1:" + server.port_text()) !=
+                          std::string::npos,
+                      text.out);
+    }
+    SUBCASE("a bad --connect-to is a usage error before anything is sent") {
+        auto bad = testsupport::run_cli({"smtp-test", "--host", "smtp.office365.com", "--connect-to", "127.0.0.1:99999",
+                                         "--user", kUser, "--password-env", "SMTP_TEST_SECRET", "--auth-only"},
+                                        {"SMTP_TEST_SECRET=" + kPassword});
+        CHECK(bad.exitCode == 2);
+        CHECK_MESSAGE(bad.err.find("port out of range") != std::string::npos, bad.err);
+    }
 }
 
 TEST_CASE("smtp-test: docs/smtp-test.md lists every explanation") {

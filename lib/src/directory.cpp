@@ -207,8 +207,9 @@ bool Directory::has_active_role(UserIndex user, std::string_view roleTemplateId)
 }
 
 std::optional<UserIndex> Directory::user_of_hve(const HveAccount& account) const {
-    if (!account.externalDirectoryObjectId.empty())
-        if (auto u = find_user(account.externalDirectoryObjectId)) return u;
+    // An Entra object id that matches nobody is not replaced by the address: every Entra user has
+    // an id, so a user found by address would be another object (an address conflict), not this one.
+    if (!account.externalDirectoryObjectId.empty()) return find_user(account.externalDirectoryObjectId);
     if (!account.primarySmtpAddress.empty()) return find_user(normalise_address(account.primarySmtpAddress));
     return std::nullopt;
 }

@@ -141,23 +141,24 @@ std::string status_words(Status status) {
     return status == Status::NotApplicable ? "not applicable" : to_string(status);
 }
 
+int status_rank(Status status) {
+    switch (status) {
+        case Status::Error: return 0;
+        case Status::Fail: return 1;
+        case Status::Review: return 2;
+        case Status::Waived: return 3;
+        case Status::Pass: return 4;
+        case Status::NotApplicable: return 5;
+    }
+    return 6;
+}
+
 std::vector<const Finding*> findings_worst_first(const Report& report) {
-    auto rank = [](Status s) {
-        switch (s) {
-            case Status::Error: return 0;
-            case Status::Fail: return 1;
-            case Status::Review: return 2;
-            case Status::Waived: return 3;
-            case Status::Pass: return 4;
-            case Status::NotApplicable: return 5;
-        }
-        return 6;
-    };
     std::vector<const Finding*> out;
     for (const auto& f : report.findings) out.push_back(&f);
     std::stable_sort(out.begin(), out.end(), [&](const Finding* a, const Finding* b) {
-        return std::make_pair(rank(a->status), static_cast<int>(a->severity)) <
-               std::make_pair(rank(b->status), static_cast<int>(b->severity));
+        return std::make_pair(status_rank(a->status), static_cast<int>(a->severity)) <
+               std::make_pair(status_rank(b->status), static_cast<int>(b->severity));
     });
     return out;
 }

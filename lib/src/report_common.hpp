@@ -39,6 +39,9 @@ std::string escape_markdown(std::string_view text);
 // "not-applicable" → "not applicable"; others as to_string.
 std::string status_words(Status status);
 
+// Error 0, fail 1, review 2, waived 3, pass 4, not-applicable 5: the order reports list statuses in.
+int status_rank(Status status);
+
 // The findings that need someone's action first: error, fail, review, then the rest; within a
 // status, worst severity first; otherwise report order.
 std::vector<const Finding*> findings_worst_first(const Report& report);

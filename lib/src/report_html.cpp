@@ -257,18 +257,6 @@ std::string csp_hash(const std::string& text) {
     return "'sha256-" + base64(digest) + "'";
 }
 
-int status_rank(Status s) {
-    switch (s) {
-        case Status::Error: return 0;
-        case Status::Fail: return 1;
-        case Status::Review: return 2;
-        case Status::Waived: return 3;
-        case Status::Pass: return 4;
-        case Status::NotApplicable: return 5;
-    }
-    return 6;
-}
-
 // A CSS class name for a status ("not-applicable" → "s-not-applicable").
 std::string status_class(Status s) { return std::string("s-") + to_string(s); }
 
@@ -477,7 +465,7 @@ void render_findings(std::string& out, const Report& report) {
             "<td>{7}</td><td><span class=\"sev sev-{3}\">{3}</span></td><td><code>{5}</code></td>"
             "<td>{6}<div class=\"kind\">{8}</div></td><td>{9}<button type=\"button\" class=\"toggle\" aria-expanded=\"false\" "
             "aria-controls=\"d{0}\">Details</button></td></tr>\n",
-            index, to_string(f->status), status_rank(f->status), to_string(f->severity), static_cast<int>(f->severity),
+            index, to_string(f->status), report_detail::status_rank(f->status), to_string(f->severity), static_cast<int>(f->severity),
             escape_html(f->rule), escape_html(f->subject.name), badge(f->status), escape_html(f->subject.kind),
             escape_html(f->message));
         std::string details;

@@ -7,6 +7,7 @@
 // Conditional Access policies (or security defaults) that block a Basic SMTP AUTH sign-in, the
 // account's effective Exchange authentication policy, the SMTP AUTH switches, the recipients
 // outside the accepted domains.
+#include <tenantscan/authentication_policy.hpp>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/json_input.hpp>
@@ -364,18 +365,6 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
     return finding;
 }
 
-const AuthenticationPolicy* find_authentication_policy(const Snapshot& snapshot, const std::string& reference) {
-    if (!snapshot.authenticationPolicies) return nullptr;
-    // A user's AuthenticationPolicy holds the policy's name or its distinguished name ("CN=name,CN=Auth Policies,...").
-    std::string name = reference;
-    if (reference.size() > 3 && iequals(reference.substr(0, 3), "CN=")) name = reference.substr(3, reference.find(',') - 3);
-    for (const auto& policy : *snapshot.authenticationPolicies) {
-        for (const auto* candidate : {&policy.name, &policy.identity, &policy.distinguishedName, &policy.guid})
-            if (!candidate->empty() && (iequals(*candidate, reference) || iequals(*candidate, name))) return &policy;
-    }
-    return nullptr;
-}
-
 TenantFinding authentication_policy(const Tenant& tenant, const Account& account, const std::string& address) {
     TenantFinding finding;
     const Snapshot& snapshot = tenant.snapshot;
@@ -384,29 +373,17 @@ TenantFinding authentication_policy(const Tenant& tenant, const Account& account
                                    "authentication policy cannot be checked.");
         return finding;
     }
-    std::string entraId = account.user ? tenant.directory.user(*account.user).id : "";
-    const ExchangeUser* exchangeUser = nullptr;
-    for (const auto& candidate : items(snapshot.exchangeUsers)) {
-        if (iequals(candidate.userPrincipalName, address) ||
-            (!entraId.empty() && iequals(candidate.externalDirectoryObjectId, entraId))) {
-            exchangeUser = &candidate;
-            break;
-        }
-    }
-    std::string reference, source;
-    if (exchangeUser && !exchangeUser->authenticationPolicy.empty()) {
-        reference = exchangeUser->authenticationPolicy;
-        source = "assigned to the account (Get-User AuthenticationPolicy)";
-    } else {
-        if (!exchangeUser)
-            finding.evidence.push_back("'" + address + "' is not in the snapshot's /exchange/users, so a policy assigned "
-                                       "to the account itself cannot be seen; checking the organization default.");
-        if (snapshot.organizationConfig && !snapshot.organizationConfig->defaultAuthenticationPolicy.empty()) {
-            reference = snapshot.organizationConfig->defaultAuthenticationPolicy;
-            source = "the organization default (Get-OrganizationConfig DefaultAuthenticationPolicy)";
-        }
-    }
-    if (reference.empty()) {
+    const std::string entraId = account.user ? tenant.directory.user(*account.user).id : "";
+    const ExchangeUser* exchangeUser = find_exchange_user(items(snapshot.exchangeUsers), entraId, address);
+    if (!exchangeUser)
+        finding.evidence.push_back("'" + address + "' is not in the snapshot's /exchange/users, so a policy assigned "
+                                   "to the account itself cannot be seen; checking the organization default.");
+    const EffectiveAuthenticationPolicy effective = effective_authentication_policy(snapshot, exchangeUser);
+    const std::string& reference = effective.reference;
+    const std::string source = effective.source == EffectiveAuthenticationPolicy::Source::Account
+                                   ? "assigned to the account (Get-User AuthenticationPolicy)"
+                                   : "the organization default (Get-OrganizationConfig DefaultAuthenticationPolicy)";
+    if (effective.source == EffectiveAuthenticationPolicy::Source::None) {
         finding.evidence.push_back("No authentication policy applies to the account (none assigned, no organization "
                                    "default): this layer does not block Basic SMTP.");
         finding.cause = "The server refused the user name and password, and no Exchange authentication policy blocks "
@@ -414,7 +391,7 @@ TenantFinding authentication_policy(const Tenant& tenant, const Account& account
         finding.fix = "Check the user name (the full address) and reset the password.";
         return finding;
     }
-    const AuthenticationPolicy* policy = find_authentication_policy(snapshot, reference);
+    const AuthenticationPolicy* policy = effective.policy;
     if (!policy) {
         finding.evidence.push_back("The effective authentication policy '" + reference + "' (" + source +
                                    ") is not in /exchange/authenticationPolicies.");

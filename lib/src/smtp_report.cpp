@@ -157,7 +157,8 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
           {"from", o.effective_from()},
           {"to", o.to},
           {"authOnly", o.authOnly},
-          {"timeoutSeconds", static_cast<double>(o.timeout.count()) / 1000.0}}},
+          {"timeoutSeconds", static_cast<double>(o.timeout.count()) / 1000.0},
+          {"connectTo", o.connectTo.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.connectTo)}}},
         {"testId", result.testId},
         {"outcome", to_string(result.outcome())},
         {"exitCode", exit_code(result)},
@@ -189,7 +190,9 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
 std::string to_text(const Result& result, const Diagnosis& diagnosis, bool includeTranscript, bool colour) {
     const Options& o = result.options;
     Style style{colour};
-    std::string out = fmt::format("smtp-test {}:{} ({}) as {}", o.host, o.effective_port(), security_phrase(o.security), o.user);
+    std::string out = fmt::format("smtp-test {}:{}{} ({}) as {}", o.host, o.effective_port(),
+                                  o.connectTo.empty() ? std::string() : " via " + o.connectTo, security_phrase(o.security),
+                                  o.user);
     out += o.authOnly ? ", sign-in only\n" : fmt::format(", {} recipient(s), test id {}\n", o.to.size(), result.testId);
 
     std::size_t labelWidth = 0;

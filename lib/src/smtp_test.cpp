@@ -679,6 +679,33 @@ struct CurlDeleter {
     void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 
+// "ADDRESS[:PORT]" → {address, port}; the port defaults to the one the URL uses.
+std::pair<std::string, int> parse_connect_to(const Options& options) {
+    const std::string& text = options.connectTo;
+    std::string address = text, port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) throw std::invalid_argument("connect-to '" + text + "': missing ']'");
+        address = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') throw std::invalid_argument("connect-to '" + text + "': expected ':' after ']'");
+            port = text.substr(close + 2);
+        }
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        address = text.substr(0, text.find(':'));
+        port = text.substr(text.find(':') + 1);
+    }
+    if (address.empty() || address.find_first_of(" \t\r\n/") != std::string::npos)
+        throw std::invalid_argument("connect-to '" + text + "' is not ADDRESS[:PORT]");
+    int number = options.effective_port();
+    if (!port.empty()) {
+        const bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+        number = digits ? std::stoi(port) : 0;
+        if (number < 1 || number > 65535) throw std::invalid_argument("connect-to '" + text + "': port out of range (1-65535)");
+    }
+    return {address, number};
+}
+
 std::string url_for(const Options& options) {
     std::string host = options.host.find(':') != std::string::npos && options.host.front() != '['
                            ? "[" + options.host + "]"  // an IPv6 literal
@@ -713,6 +740,7 @@ void validate(const Options& options) {
     if (bad(options.effective_from())) throw std::invalid_argument("'" + options.effective_from() + "' is not a mail address");
     for (const auto& to : options.to)
         if (bad(to)) throw std::invalid_argument("'" + to + "' is not a mail address");
+    if (!options.connectTo.empty()) parse_connect_to(options);
 }
 
 Result run(const Options& options) {
@@ -734,6 +762,16 @@ Result run(const Options& options) {
 
     std::string url = url_for(options);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    std::unique_ptr<curl_slist, CurlDeleter> connectTo;
+    if (!options.connectTo.empty()) {
+        // HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT; the URL's host stays what TLS verifies.
+        auto [address, port] = parse_connect_to(options);
+        const bool ipv6 = address.find(':') != std::string::npos;
+        connectTo.reset(curl_slist_append(nullptr, fmt::format("{}:{}:{}:{}", options.host, options.effective_port(),
+                                                                 ipv6 ? "[" + address + "]" : address, port)
+                                                         .c_str()));
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, connectTo.get());
+    }
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errorBuffer);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <fmt/format.h>
+#include <tenantscan/authentication_policy.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
@@ -54,52 +55,6 @@ private:
     RuleMetadata metadata_ = make_metadata();
 };
 
-// The value of the first RDN of a distinguished name when it is a CN ("CN=Block Basic,CN=Auth
-// Policies,..." → "Block Basic"), honouring backslash escapes; empty otherwise.
-std::string first_common_name(std::string_view dn) {
-    if (dn.size() < 3 || !iequals(dn.substr(0, 3), "CN=")) return {};
-    std::string value;
-    for (std::size_t i = 3; i < dn.size(); ++i) {
-        if (dn[i] == '\\' && i + 1 < dn.size()) {
-            value += dn[++i];
-        } else if (dn[i] == ',') {
-            break;
-        } else {
-            value += dn[i];
-        }
-    }
-    return value;
-}
-
-// A policy reference as Get-User / Get-OrganizationConfig print it: a name, an identity, a GUID
-// or a distinguished name.
-const AuthenticationPolicy* find_policy(const std::vector<AuthenticationPolicy>& policies, const std::string& reference) {
-    for (const auto& p : policies)
-        if (iequals(reference, p.name) || iequals(reference, p.identity) ||
-            (!p.distinguishedName.empty() && iequals(reference, p.distinguishedName)) ||
-            (!p.guid.empty() && iequals(reference, p.guid)))
-            return &p;
-    const std::string commonName = first_common_name(reference);
-    if (commonName.empty()) return nullptr;
-    for (const auto& p : policies)
-        if (iequals(commonName, p.name) || iequals(commonName, first_common_name(p.distinguishedName))) return &p;
-    return nullptr;
-}
-
-const ExchangeUser* find_exchange_user(const std::vector<ExchangeUser>& users, const HveAccount& account) {
-    if (!account.externalDirectoryObjectId.empty())
-        for (const auto& u : users)
-            if (iequals(u.externalDirectoryObjectId, account.externalDirectoryObjectId)) return &u;
-    const std::string address = Directory::normalise_address(account.primarySmtpAddress);
-    if (!address.empty())
-        for (const auto& u : users)
-            if (iequals(u.userPrincipalName, address)) return &u;
-    if (!account.identity.empty())
-        for (const auto& u : users)
-            if (iequals(u.identity, account.identity)) return &u;
-    return nullptr;
-}
-
 // A PowerShell double-quoted string literal.
 std::string ps_quote(const std::string& text) {
     std::string out = "\"";
@@ -141,7 +96,7 @@ std::vector<std::string> fix_commands(const std::vector<AuthenticationPolicy>& p
         policyName = allowing.front();
     } else {
         policyName = kRecommendedPolicyName;
-        for (int n = 2; find_policy(policies, policyName); ++n)
+        for (int n = 2; find_authentication_policy(policies, policyName); ++n)
             policyName = fmt::format("{} {}", kRecommendedPolicyName, n);
         commands.push_back(fmt::format("New-AuthenticationPolicy {} -AllowBasicAuthSmtp", ps_quote(policyName)));
     }
@@ -181,8 +136,9 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
     const std::string orgDefault = snapshot.organizationConfig->defaultAuthenticationPolicy;
     const std::string address = hve_account_address(account);
     const Subject subject = hve_account_subject(account);
-    const ExchangeUser* exchangeUser = find_exchange_user(*snapshot.exchangeUsers, account);
-    const AuthenticationPolicy* orgPolicy = orgDefault.empty() ? nullptr : find_policy(policies, orgDefault);
+    const ExchangeUser* exchangeUser = find_exchange_user(*snapshot.exchangeUsers, account.externalDirectoryObjectId,
+                                                          account.primarySmtpAddress, account.identity);
+    const AuthenticationPolicy* orgPolicy = find_authentication_policy(policies, orgDefault);
 
     nlohmann::json evidence = {
         {"exchangeUser", exchangeUser ? nlohmann::json{{"identity", exchangeUser->identity},
@@ -245,17 +201,18 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
                          " | ConvertTo-Json) and scan again.");
     }
 
-    const bool ownPolicy = !exchangeUser->authenticationPolicy.empty();
-    const std::string reference = ownPolicy ? exchangeUser->authenticationPolicy : orgDefault;
+    const EffectiveAuthenticationPolicy inEffect = effective_authentication_policy(snapshot, exchangeUser);
+    const bool ownPolicy = inEffect.source == EffectiveAuthenticationPolicy::Source::Account;
+    const std::string& reference = inEffect.reference;
     const char* source = ownPolicy ? "account" : "organizationDefault";
     const char* whose = ownPolicy ? "assigned to this HVE account" : "the organization default";
-    if (reference.empty()) {
+    if (inEffect.source == EffectiveAuthenticationPolicy::Source::None) {
         evidence["effectivePolicy"] = nullptr;
         return other(Status::Pass,
                      "No authentication policy applies to this HVE account (none assigned, no organization default), "
                      "so Exchange does not restrict its Basic SMTP AUTH.");
     }
-    const AuthenticationPolicy* effective = ownPolicy ? find_policy(policies, reference) : orgPolicy;
+    const AuthenticationPolicy* effective = inEffect.policy;
     if (!effective) {
         evidence["effectivePolicy"] = {{"name", reference}, {"source", source}, {"found", false}};
         return other(Status::Review,

@@ -27,6 +27,8 @@ namespace {
 // Users listed per category in the evidence; counts are always complete.
 constexpr std::size_t kSampleSize = 20;
 
+constexpr const char* kBreakGlassParameter = "breakGlass";
+
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "tenant-legacy-auth-protection";
@@ -48,6 +50,11 @@ RuleMetadata make_metadata() {
     };
     m.requiredSections = {"/graph/securityDefaults", "/graph/conditionalAccessPolicies", "/graph/users",
                           "/graph/groups"};
+    m.parameters = {{kBreakGlassParameter,
+                     "Break-glass (emergency access) accounts and groups whose exclusion from the legacy-authentication "
+                     "block is accepted: user principal names or object ids of users, object ids or display names of "
+                     "groups (members count transitively).",
+                     nlohmann::json::array()}};
     return m;
 }
 
@@ -114,9 +121,56 @@ struct PolicyTally {
     std::size_t blocked = 0, undetermined = 0, excluded = 0;  // users whose verdict this policy decided
 };
 
+// The configured break-glass accounts, resolved against the directory.
+struct BreakGlass {
+    std::vector<std::string> configured;
+    std::vector<std::string> unresolved;  // entries that name no user and no group
+    std::vector<bool> isAccount;          // by user index
+    std::size_t accounts = 0;             // users the entries designate (transitively)
+
+    bool contains(UserIndex u) const { return !isAccount.empty() && isAccount[u]; }
+};
+
+BreakGlass resolve_break_glass(const RuleContext& context, const RuleMetadata& metadata) {
+    const nlohmann::json value = context.parameter(metadata.id, metadata, kBreakGlassParameter);
+    BreakGlass result;
+    if (!value.is_array() || !std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); }))
+        throw std::invalid_argument(fmt::format("parameter {}.{} must be an array of strings (user principal names, "
+                                                "user or group object ids, group display names), got {}",
+                                                metadata.id, kBreakGlassParameter, value.dump()));
+    const Directory& directory = context.directory();
+    std::vector<GroupIndex> groups;
+    std::vector<UserIndex> users;
+    for (const auto& entry : value) {
+        const auto name = entry.get<std::string>();
+        result.configured.push_back(name);
+        if (auto user = directory.find_user(name)) {
+            users.push_back(*user);
+        } else if (auto group = directory.find_group(name)) {
+            groups.push_back(*group);
+        } else if (auto named = directory.find_groups_by_name(name); !named.empty()) {
+            groups.insert(groups.end(), named.begin(), named.end());
+        } else {
+            result.unresolved.push_back(name);
+        }
+    }
+    if (users.empty() && groups.empty()) return result;
+    result.isAccount.assign(directory.user_count(), false);
+    for (UserIndex u : users) result.isAccount[u] = true;
+    if (!groups.empty())
+        for (UserIndex u = 0; u < directory.user_count(); ++u)
+            if (!result.isAccount[u] && std::any_of(groups.begin(), groups.end(), [&](GroupIndex g) {
+                    return directory.is_transitive_member(u, g);
+                }))
+                result.isAccount[u] = true;
+    result.accounts = static_cast<std::size_t>(std::count(result.isAccount.begin(), result.isAccount.end(), true));
+    return result;
+}
+
 struct Tally {
     std::size_t inDirectory = 0, disabled = 0, hveAccounts = 0, evaluated = 0, blocked = 0;
     std::vector<UserIndex> notTargeted;
+    std::vector<Explained> breakGlassAccepted;  // break-glass accounts not blocked (excluded or not targeted)
     std::vector<Explained> excluded, undetermined;
     std::map<std::size_t, PolicyTally> perPolicy;                           // by snapshot index
     std::map<std::pair<std::size_t, std::string>, std::size_t> perExclusion; // (policy index, excluded by)
@@ -153,7 +207,7 @@ std::string legacy_block_remediation(const RuleContext& context) {
         kLegacyAuthTemplateId, describe_hve_exemption_group(context));
 }
 
-Tally evaluate_users(const RuleContext& context) {
+Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
     const Directory& directory = context.directory();
     const Engine& engine = context.engine();
     const auto& policies = *context.snapshot().conditionalAccessPolicies;
@@ -191,6 +245,12 @@ Tally evaluate_users(const RuleContext& context) {
                 break;
             }
             case Outcome::Allowed:
+                if (breakGlass.contains(u)) {
+                    tally.breakGlassAccepted.push_back(
+                        {u, decision.excludedBy,
+                         decision.excludedBy ? excluded_by(directory, *decision.excludedBy, u) : std::string(), {}});
+                    break;
+                }
                 if (!decision.excludedBy) {
                     tally.notTargeted.push_back(u);
                     break;
@@ -205,7 +265,7 @@ Tally evaluate_users(const RuleContext& context) {
     return tally;
 }
 
-nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
+nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, const BreakGlass& breakGlass,
                               const std::vector<const ConditionalAccessPolicy*>& candidates) {
     const Directory& directory = context.directory();
     const auto& policies = *context.snapshot().conditionalAccessPolicies;
@@ -256,6 +316,14 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
         undetermined.push_back(std::move(item));
     }
 
+    nlohmann::json accepted = nlohmann::json::array();
+    for (const auto& e : sample(directory, tally.breakGlassAccepted, userOf)) {
+        nlohmann::json item = user_json(directory, e.user);
+        item["policyId"] = e.policy ? nlohmann::json(e.policy->id) : nlohmann::json(nullptr);
+        item["excludedBy"] = e.policy ? nlohmann::json(e.excludedBy) : nlohmann::json("not targeted by any block");
+        accepted.push_back(std::move(item));
+    }
+
     nlohmann::json evidence = {
         {"securityDefaultsEnabled", false},
         {"simulatedSignIn",
@@ -267,6 +335,7 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
           {"hveAccounts", tally.hveAccounts},
           {"evaluated", tally.evaluated},
           {"blocked", tally.blocked},
+          {"breakGlass", tally.breakGlassAccepted.size()},
           {"excluded", tally.excluded.size()},
           {"undetermined", tally.undetermined.size()},
           {"notTargeted", tally.notTargeted.size()}}},
@@ -274,6 +343,11 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
         {"excluded", {{"count", tally.excluded.size()}, {"byExclusion", byExclusion}, {"sample", excluded}}},
         {"undetermined",
          {{"count", tally.undetermined.size()}, {"byUnknown", tally.perUnknown}, {"sample", undetermined}}},
+        {"breakGlass",
+         {{"configured", breakGlass.configured},
+          {"unresolved", breakGlass.unresolved},
+          {"accounts", breakGlass.accounts},
+          {"accepted", {{"count", tally.breakGlassAccepted.size()}, {"sample", accepted}}}}},
         {"sampleSize", kSampleSize},
         {"assumptions", nlohmann::json::array()},
     };
@@ -281,6 +355,15 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally,
         evidence["assumptions"].push_back(
             "/exchange/hveAccounts was not collected, so HVE accounts are evaluated like every other user");
     return evidence;
+}
+
+// Configured break-glass entries that designate nobody: said in every message, since a typo here
+// would otherwise turn an accepted exclusion into a review without saying why.
+std::string unresolved_note(const BreakGlass& breakGlass) {
+    if (breakGlass.unresolved.empty()) return {};
+    std::vector<std::string> quoted;
+    for (const auto& name : breakGlass.unresolved) quoted.push_back("'" + name + "'");
+    return fmt::format(" Break-glass entries that match no user or group: {}.", join_words(quoted));
 }
 
 std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext& context) const {
@@ -309,15 +392,16 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
         return {f};
     }
 
-    const Tally tally = evaluate_users(context);
-    nlohmann::json evidence = tally_evidence(context, tally, candidates);
+    const BreakGlass breakGlass = resolve_break_glass(context, metadata_);
+    const Tally tally = evaluate_users(context, breakGlass);
+    nlohmann::json evidence = tally_evidence(context, tally, breakGlass, candidates);
     const std::size_t excluded = tally.excluded.size(), undetermined = tally.undetermined.size(),
                       notTargeted = tally.notTargeted.size();
     std::vector<std::string> unknownNames;
     for (const auto& [unknown, count] : tally.perUnknown) unknownNames.push_back(unknown);
 
     auto make = [&](Status status, std::string message, std::string remediation = {}) {
-        Finding f = finding(status, tenant, std::move(message));
+        Finding f = finding(status, tenant, std::move(message) + unresolved_note(breakGlass));
         f.evidence = evidence;
         f.remediation = std::move(remediation);
         return std::vector<Finding>{f};
@@ -348,8 +432,9 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
         std::vector<std::string> steps;
         if (excluded > 0)
             steps.push_back(
-                "Check that every exclusion in excluded.byExclusion is intended (break-glass accounts, the HVE "
-                "exemption group) and remove anyone else from the excluding groups or lists");
+                "Check that every exclusion in excluded.byExclusion is intended and remove anyone else from the "
+                "excluding groups or lists; list intended break-glass accounts or their group in the parameter "
+                "tenant-legacy-auth-protection.breakGlass (config file) so that their exclusion is accepted");
         if (undetermined > 0)
             steps.push_back(
                 "For the undetermined users, make the block independent of the unknown input (e.g. of the sign-in "
@@ -365,9 +450,12 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
                                       undetermined, tally.evaluated, join_words(unknownNames)),
                     fmt::format("{}.", fmt::join(steps, ". ")));
     }
-    return make(Status::Pass, fmt::format("Conditional Access blocks legacy authentication for all {} enabled users "
-                                          "(HVE accounts aside).",
-                                          tally.blocked));
+    const std::size_t accepted = tally.breakGlassAccepted.size();
+    return make(Status::Pass,
+                fmt::format("Conditional Access blocks legacy authentication for all {} enabled users (HVE accounts{} "
+                            "aside).",
+                            tally.blocked,
+                            accepted == 0 ? std::string() : fmt::format(" and {} break-glass accounts", accepted)));
 }
 
 }  // namespace

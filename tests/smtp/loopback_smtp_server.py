@@ -18,6 +18,7 @@ CONFIG_JSON keys (all optional):
   dataReply        answer the end of DATA with this reply
   dropDuringData   close the connection after the 354 reply and the first line of the message
   bannerDelay      seconds to wait before the 220 banner (a slow server)
+  maxTlsVersion    "TLSv1.1": offer only TLS 1.0 and 1.1 (an outdated server)
   requireStartTls  answer every command but EHLO/STARTTLS/NOOP/QUIT with 530 until STARTTLS
   spool            directory: each accepted message is written there as <n>.eml
 """
@@ -28,6 +29,7 @@ import json
 import os
 import ssl
 import sys
+import warnings
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
@@ -35,6 +37,11 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 def tls_context(config):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(config["cert"], config["key"])
+    if config.get("maxTlsVersion") == "TLSv1.1":
+        # An outdated server: TLS 1.0 and 1.1 only (OpenSSL 3 needs security level 0 for them).
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
     return context
 
 
@@ -146,6 +153,7 @@ async def serve(config):
 
 
 def main():
+    warnings.simplefilter("ignore", DeprecationWarning)  # ssl.TLSVersion.TLSv1 for maxTlsVersion
     # aiosmtpd logs its own deprecation warnings and every failed TLS handshake (which the
     # certificate scenarios cause on purpose) with tracebacks: noise for the test output.
     logging.disable(logging.CRITICAL)

@@ -3,6 +3,7 @@
 #   ca.pem               a test CA (what --ca-file trusts)
 #   server.pem/.key      signed by the CA for 127.0.0.1 and localhost, valid now
 #   wronghost.pem/.key   signed by the CA for mail.other.example only
+#   office365.pem/.key   signed by the CA for smtp.office365.com (reached with --connect-to)
 #   expired.pem/.key     signed by the CA for 127.0.0.1, expired in 2020
 #   untrusted.pem/.key   for 127.0.0.1, signed by another CA that nobody trusts
 # `openssl ca` is used because it is the only openssl 3.0 command that sets explicit
@@ -32,6 +33,10 @@ subjectAltName = IP:127.0.0.1,DNS:localhost
 basicConstraints = critical,CA:FALSE
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:mail.other.example
+[for_office365]
+basicConstraints = critical,CA:FALSE
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:smtp.office365.com
 CNF
 
 make_ca() {  # name, subject
@@ -58,5 +63,6 @@ make_ca ca "/CN=tenantscan smtp-test CA"
 make_ca otherca "/CN=Nobody trusts this CA"
 issue ca server 127.0.0.1 for_loopback -days 30
 issue ca wronghost mail.other.example for_other_host -days 30
+issue ca office365 smtp.office365.com for_office365 -days 30
 issue ca expired 127.0.0.1 for_loopback -startdate 20200101000000Z -enddate 20200201000000Z
 issue otherca untrusted 127.0.0.1 for_loopback -days 30

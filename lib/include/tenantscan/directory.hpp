@@ -48,7 +48,8 @@ public:
     const std::vector<std::string>& active_roles(UserIndex user) const { return userRoles_[user]; }
     bool has_active_role(UserIndex user, std::string_view roleTemplateId) const;
 
-    // HVE accounts linked to their Entra user by ExternalDirectoryObjectId.
+    // HVE accounts linked to their Entra user by ExternalDirectoryObjectId; only an account without
+    // one is linked by its primary address (as a UPN). An id that matches no user links nobody.
     std::optional<UserIndex> user_of_hve(const HveAccount& account) const;
     bool is_hve_user(UserIndex user) const { return userIsHve_[user]; }
 

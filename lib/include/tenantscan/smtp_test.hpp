@@ -49,6 +49,10 @@ struct Options {
     std::chrono::milliseconds timeout{30000};  // for the connection and for the whole session
     std::string caFile;                        // PEM file of CAs to trust instead of libcurl's
                                                // default bundle (e.g. a test server's private CA)
+    // "ADDRESS[:PORT]": connect there instead of to what DNS answers for `host` (a new server
+    // before the DNS change, one node of several). TLS still verifies the certificate against
+    // `host`, and the explanations still speak of `host`. "" = DNS. IPv6 in brackets: [::1]:587.
+    std::string connectTo;
 
     int effective_port() const;
     const std::string& effective_from() const;

@@ -121,6 +121,50 @@ TEST_CASE("tenant-legacy-auth-protection: users unblocked only because a policy 
     CHECK(contains(f.remediation, "excluded.byExclusion"));
 }
 
+TEST_CASE("tenant-legacy-auth-protection: excluded break-glass accounts listed in the parameter are accepted") {
+    const json document = tenant(graph_with({block_legacy_policy(kBlockLegacyId, "Block legacy authentication",
+                                                                 "enabled", {kHveGroupId, kBreakGlassGroupId})}),
+                                 exchange());
+    auto with_break_glass = [&](json value) {
+        tenantscan::ScanOptions options;
+        options.parameters["tenant-legacy-auth-protection.breakGlass"] = std::move(value);
+        return single(run_rule(tenantscan::rules::make_tenant_legacy_auth_protection_rule(), document, options));
+    };
+    SUBCASE("by group display name (case-insensitive), group id, UPN or user id") {
+        for (const json& value : {json{"break GLASS"}, json{kBreakGlassGroupId}, json{"breakglass@contoso.com"},
+                                  json{kBreakGlassId}}) {
+            CAPTURE(value.dump());
+            Finding f = with_break_glass(value);
+            CHECK(f.status == Status::Pass);
+            CHECK(f.message ==
+                  "Conditional Access blocks legacy authentication for all 2 enabled users (HVE accounts and 1 "
+                  "break-glass accounts aside).");
+            CHECK(f.evidence["users"]["breakGlass"] == 1);
+            CHECK(f.evidence["breakGlass"]["accounts"] == 1);
+            REQUIRE(f.evidence["breakGlass"]["accepted"]["sample"].size() == 1);
+            CHECK(f.evidence["breakGlass"]["accepted"]["sample"][0]["userPrincipalName"] == "breakglass@contoso.com");
+            CHECK(f.evidence["breakGlass"]["accepted"]["sample"][0]["excludedBy"] ==
+                  "group 'Break glass' (" + kBreakGlassGroupId + ")");
+        }
+    }
+    SUBCASE("a break-glass entry only accepts its own accounts: others excluded with them still need review") {
+        Finding f = with_break_glass(json{"alice@contoso.com"});
+        CHECK(f.status == Status::Review);
+        CHECK(f.evidence["excluded"]["sample"][0]["userPrincipalName"] == "breakglass@contoso.com");
+    }
+    SUBCASE("an entry that matches nobody is named in the message and the evidence") {
+        Finding f = with_break_glass(json{"Break glass", "emergency@contoso.com"});
+        CHECK(f.status == Status::Pass);
+        CHECK(contains(f.message, "Break-glass entries that match no user or group: 'emergency@contoso.com'."));
+        CHECK(f.evidence["breakGlass"]["unresolved"] == json{"emergency@contoso.com"});
+    }
+    SUBCASE("a value that is not an array of strings → error naming the parameter") {
+        Finding f = with_break_glass("Break glass");
+        CHECK(f.status == Status::Error);
+        CHECK(contains(f.message, "tenant-legacy-auth-protection.breakGlass must be an array of strings"));
+    }
+}
+
 TEST_CASE("tenant-legacy-auth-protection: users no blocking policy targets → fail listing them") {
     json salesOnly = block_legacy_policy(kBlockLegacyId, "Block legacy authentication for Sales");
     salesOnly["conditions"]["users"] = {{"includeGroups", {kSalesGroupId}}};
