@@ -580,6 +580,10 @@ Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file
 
 Snapshot load_snapshot(const std::string& path) { return decode_snapshot(read_json_file(path), path); }
 
+Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name) {
+    return decode_snapshot(parse_json_text(bytes, name), name);
+}
+
 bool Snapshot::has_section(const std::string& pointer) const {
     for (const SectionInfo& section : kSections) {
         if (section.pointer == pointer) return section.collected(*this);

@@ -13,6 +13,9 @@ namespace tenantscan {
 // Reads and decodes a snapshot file. Throws InputError naming the file and JSON pointer for
 // anything structurally wrong; never returns a partially decoded snapshot.
 Snapshot load_snapshot(const std::string& path);
+// The same from bytes already in memory (any accepted encoding); `name` stands for the file in
+// error messages and as Snapshot::sourcePath.
+Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name);
 Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file);
 
 // Decoders for single Graph objects, shared with policy overlays and the corpus tests.
