@@ -6,6 +6,8 @@
 #include <tenantscan/snapshot_loader.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -35,6 +37,7 @@ struct ScanArguments {
     std::vector<std::string> removePolicies;
     std::string schedule;
     std::string clients;
+    bool timings = false;               // --timings: phase timings on standard error
     bool live = false;                  // collect the tenant now instead of reading SNAPSHOT
     std::string saveSnapshot;           // with --live: also write what was collected
     LiveCollectionArguments liveArgs;   // --tenant, --client-id, credentials, endpoints (collect_command.hpp)
@@ -98,6 +101,35 @@ Snapshot live_snapshot(const ScanArguments& args) {
     return decode_snapshot(result.snapshot, args.saveSnapshot.empty() ? kUnsavedLiveSnapshot : args.saveSnapshot);
 }
 
+// The process's peak resident set so far (VmHWM, MiB); 0 where /proc is not there.
+double peak_rss_mib() {
+    std::FILE* status = std::fopen("/proc/self/status", "r");
+    if (!status) return 0;
+    char line[256];
+    double kib = 0;
+    while (std::fgets(line, sizeof line, status))
+        if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+    std::fclose(status);
+    return kib / 1024.0;
+}
+
+// --timings (docs/performance.md): one "timing PHASE SECONDS" line a phase on standard error, then one
+// "timing rule:ID SECONDS" line a rule, then "memory AFTER-PHASE PEAK-MIB" lines (the peak resident
+// set so far). Read and parse are zero for --live (the collection is not timed).
+void print_timings(const LoadTimings& load, const Report::Timings& scan, std::chrono::steady_clock::duration report,
+                   std::chrono::steady_clock::duration total, const std::vector<std::pair<const char*, double>>& memory) {
+    for (const auto& [phase, mib] : memory) std::fprintf(stderr, "memory %s %.1f\n", phase, mib);
+    auto line = [](const std::string& phase, double seconds) { std::fprintf(stderr, "timing %s %.6f\n", phase.c_str(), seconds); };
+    line("read", load.readSeconds);
+    line("parse", load.parseSeconds);
+    line("model", load.decodeSeconds);
+    line("index", scan.indexSeconds);
+    line("rules", scan.rulesSeconds);
+    line("report", std::chrono::duration<double>(report).count());
+    line("total", std::chrono::duration<double>(total).count());
+    for (const auto& [rule, seconds] : scan.ruleSeconds) line("rule:" + rule, seconds);
+}
+
 int run_scan_command(const ScanArguments& args) {
     if (args.live == !args.snapshot.empty()) throw std::invalid_argument("give either a SNAPSHOT file or --live");
     const auto targets = output_targets(args);
@@ -118,7 +150,12 @@ int run_scan_command(const ScanArguments& args) {
     if (!args.schedule.empty()) options.schedule = args.schedule;
     if (!args.clients.empty()) options.smtpClients = std::make_shared<SmtpClientInventory>(load_smtp_clients(args.clients));
 
-    Snapshot snapshot = args.live ? live_snapshot(args) : load_snapshot(args.snapshot);
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    LoadTimings load;
+    Snapshot snapshot = args.live ? live_snapshot(args) : load_snapshot(args.snapshot, &load);
+    std::vector<std::pair<const char*, double>> memory;
+    if (args.timings) memory.emplace_back("load", peak_rss_mib());
     auto changes = apply_policy_overlay(snapshot, PolicyOverlay{args.policies, args.removePolicies});
     Report report = run_scan(snapshot, registry, options);
     report.configPath = config ? config->path : "";
@@ -127,8 +164,14 @@ int run_scan_command(const ScanArguments& args) {
     if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
         locate_lines(report.policySources);
 
+    if (args.timings) memory.emplace_back("rules", peak_rss_mib());
+    const auto reportStart = Clock::now();
     for (const auto& target : targets)
         write_output(render(target.format, report, use_colour(!target.path.empty())), target.path);
+    if (args.timings) {
+        memory.emplace_back("report", peak_rss_mib());
+        print_timings(load, report.timings, Clock::now() - reportStart, Clock::now() - start, memory);
+    }
     return report.summary.gatePassed ? kExitOk : kExitGateFailed;
 }
 
@@ -178,6 +221,9 @@ void add_scan_command(CLI::App& app, int& exitCode) {
     cmd->add_option("--schedule", args->schedule,
                     "Retirement schedule: a name (e.g. 2026-01, 2025-06) or custom dates YYYY-MM-DD[,YYYY-MM-DD]")
         ->check(schedule_validator());
+    cmd->add_flag("--timings", args->timings,
+                  "Print how long each phase took (read, parse, model, index, rules, report, and each rule) to "
+                  "standard error");
     cmd->add_option("--clients", args->clients, "Device and application inventory (JSON or CSV) instead of the snapshot's smtpClients");
     cmd->callback([args, &exitCode] { exitCode = run_guarded([&] { return run_scan_command(*args); }); });
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <type_traits>
 #include <utility>
 
 #include <tenantscan/errors.hpp>
@@ -139,8 +140,7 @@ void check_nesting(const std::string& text, const std::string& file) {
 
 // nlohmann's messages read "[json.exception.parse_error.101] parse error at line 3, column 5: syntax
 // error while parsing ..."; keep the position and the explanation, drop the id.
-std::string describe_parse_failure(const nlohmann::json::exception& error) {
-    std::string text = error.what();
+std::string describe_parse_failure(std::string text) {
     if (auto close = text.find("] "); text.rfind("[json.exception.", 0) == 0 && close != std::string::npos) {
         text.erase(0, close + 2);
     }
@@ -163,6 +163,18 @@ std::string escape_pointer_token(std::string_view token) {
     return escaped;
 }
 
+// nlohmann/json 3.11 compares object keys transparently, so a lookup needs no std::string; 3.10 does not.
+template <class Map, class = void>
+struct transparent_lookup : std::false_type {};
+template <class Map>
+struct transparent_lookup<Map, std::void_t<typename Map::key_compare::is_transparent>> : std::true_type {};
+
+template <class Map>
+typename Map::const_iterator find_exact(const Map& map, std::string_view key) {
+    if constexpr (transparent_lookup<Map>::value) return map.find(key);
+    else return map.find(std::string(key));
+}
+
 const nlohmann::json& null_json() {
     static const nlohmann::json null_value;
     return null_value;
@@ -173,9 +185,53 @@ nlohmann::json parse_utf8(const std::string& text, const std::string& file) {
     try {
         return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& error) {
-        throw InputError(file, "", describe_parse_failure(error));
+        throw InputError(file, "", describe_parse_failure(error.what()));
     }
 }
+
+// Thrown by SyntaxErrorTrap when the nesting passes kMaxNestingDepth.
+struct NestingTooDeep {};
+
+// Passes every event on, and turns a syntax error into the same InputError parse_utf8 throws. It
+// also counts the nesting, so that the event parser needs no separate pass over the text for it.
+class SyntaxErrorTrap final : public nlohmann::json_sax<nlohmann::json> {
+public:
+    using json = nlohmann::json;
+    explicit SyntaxErrorTrap(json_sax<json>& inner) : inner_(inner) {}
+    bool null() override { return inner_.null(); }
+    bool boolean(bool value) override { return inner_.boolean(value); }
+    bool number_integer(json::number_integer_t value) override { return inner_.number_integer(value); }
+    bool number_unsigned(json::number_unsigned_t value) override { return inner_.number_unsigned(value); }
+    bool number_float(json::number_float_t value, const json::string_t& text) override {
+        return inner_.number_float(value, text);
+    }
+    bool string(json::string_t& value) override { return inner_.string(value); }
+    bool binary(json::binary_t& value) override { return inner_.binary(value); }
+    bool start_object(std::size_t size) override { return deeper() && inner_.start_object(size); }
+    bool key(json::string_t& value) override { return inner_.key(value); }
+    bool end_object() override {
+        --depth_;
+        return inner_.end_object();
+    }
+    bool start_array(std::size_t size) override { return deeper() && inner_.start_array(size); }
+    bool end_array() override {
+        --depth_;
+        return inner_.end_array();
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
+        message = describe_parse_failure(error.what());
+        return false;
+    }
+    std::string message;
+
+private:
+    bool deeper() {
+        if (++depth_ > kMaxNestingDepth) throw NestingTooDeep{};
+        return true;
+    }
+    json_sax<json>& inner_;
+    int depth_ = 0;
+};
 
 // null and [] both mean "not configured" where an object is expected (real exports write either).
 bool is_unset(const nlohmann::json& value) { return value.is_null() || (value.is_array() && value.empty()); }
@@ -188,14 +244,47 @@ nlohmann::json parse_json_text(const std::string& bytes, const std::string& file
     return parse_utf8(to_utf8(bytes, file), file);
 }
 
-nlohmann::json read_json_file(const std::string& path) {
+std::string read_text_file(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a JSON file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path, "", std::string("cannot open file: ") + std::strerror(errno));
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // One read of the whole file (the size is known), not a character-by-character copy.
+    std::string bytes;
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size > 0) {
+        bytes.resize(static_cast<std::size_t>(size));
+        in.read(bytes.data(), size);
+        bytes.resize(static_cast<std::size_t>(in.gcount()));
+    }
+    // Whatever the size said (special files say 0 or -1), read on to the end.
+    if (in.good() || size <= 0) {
+        in.clear();
+        bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     if (in.bad()) throw InputError(path, "", std::string("cannot read file: ") + std::strerror(errno));
-    return parse_utf8(to_utf8(std::move(bytes), path), path);
+    return to_utf8(std::move(bytes), path);
+}
+
+nlohmann::json read_json_file(const std::string& path) { return parse_utf8(read_text_file(path), path); }
+
+void parse_json_events(const std::string& text, const std::string& file, nlohmann::json_sax<nlohmann::json>& handler) {
+    SyntaxErrorTrap trap(handler);
+    bool parsed = false;
+    try {
+        parsed = nlohmann::json::sax_parse(text, &trap);
+    } catch (const NestingTooDeep&) {
+        // Only now the separate pass: it gives the position for the message parse_json_text gives.
+        check_nesting(text, file);
+        throw InputError(file, "", "arrays and objects nested more than " + std::to_string(kMaxNestingDepth) +
+                                       " levels deep");
+    }
+    if (!parsed) {
+        if (trap.message.empty()) throw InputError(file, "", "the JSON parser stopped without saying why");
+        throw InputError(file, "", trap.message);
+    }
 }
 
 bool is_annotation_key(std::string_view key) {
@@ -205,15 +294,54 @@ bool is_annotation_key(std::string_view key) {
 }
 
 JsonView::JsonView(const nlohmann::json& value, std::string file, std::string pointer)
-    : value_(&value), file_(std::move(file)), pointer_(std::move(pointer)) {}
+    : value_(&value),
+      file_(std::make_shared<const std::string>(std::move(file))),
+      pointer_(std::make_shared<const std::string>(std::move(pointer))) {}
+
+JsonView::JsonView(const nlohmann::json& value, const JsonView& parent, Token token)
+    : value_(&value), file_(parent.file_), parentPointer_(parent.shared_pointer()), token_(std::move(token)) {}
+
+const std::shared_ptr<const std::string>& JsonView::shared_pointer() const {
+    if (!pointer_) {
+        const std::string& parent = *parentPointer_;
+        std::string pointer;
+        if (token_.isIndex) {
+            pointer.reserve(parent.size() + 8);
+            pointer.append(parent).append("/").append(std::to_string(token_.index));
+        } else {
+            std::string_view key = token_.ownKey.empty() ? token_.key : std::string_view(token_.ownKey);
+            pointer.reserve(parent.size() + 1 + key.size());
+            pointer.append(parent).append("/").append(escape_pointer_token(key));
+        }
+        pointer_ = std::make_shared<const std::string>(std::move(pointer));
+    }
+    return pointer_;
+}
+
+const std::string& JsonView::pointer() const { return *shared_pointer(); }
+
+JsonView JsonView::element(const nlohmann::json& value, std::size_t index) const {
+    Token token;
+    token.index = index;
+    token.isIndex = true;
+    return JsonView(value, *this, std::move(token));
+}
 
 JsonView JsonView::get(std::string_view key) const {
+    // A key that is not in the document is copied: the caller's text need not outlive the view.
+    auto absent = [&] {
+        Token token;
+        token.ownKey = std::string(key);
+        token.key = key;  // used only when ownKey is empty, i.e. when the key itself is ""
+        if (token.ownKey.empty()) token.key = std::string_view();
+        return JsonView(null_json(), *this, std::move(token));
+    };
     if (!value_->is_object()) {
-        if (is_unset(*value_)) return JsonView(null_json(), file_, pointer_ + "/" + escape_pointer_token(key));
+        if (is_unset(*value_)) return absent();
         fail("expected an object, got " + describe_json_type(*value_));
     }
     const auto& object = value_->get_ref<const nlohmann::json::object_t&>();
-    auto found = object.find(std::string(key));
+    auto found = find_exact(object, key);
     if (found == object.end()) {
         // Case-insensitive fallback: Graph writes camelCase, the PowerShell SDK and Exchange PascalCase.
         // The object is sorted by exact key, so when several spellings exist the choice is stable.
@@ -221,8 +349,10 @@ JsonView JsonView::get(std::string_view key) const {
             return iequals(member.first, key) && !is_annotation_key(member.first);
         });
     }
-    if (found == object.end()) return JsonView(null_json(), file_, pointer_ + "/" + escape_pointer_token(key));
-    return JsonView(found->second, file_, pointer_ + "/" + escape_pointer_token(found->first));
+    if (found == object.end()) return absent();
+    Token token;
+    token.key = found->first;  // the document's key: lives as long as the document
+    return JsonView(found->second, *this, std::move(token));
 }
 
 bool JsonView::has(std::string_view key) const { return !is_unset(get(key).value()); }
@@ -291,9 +421,7 @@ std::vector<JsonView> JsonView::as_elements() const {
     if (value_->is_null()) return result;
     if (value_->is_array()) {
         result.reserve(value_->size());
-        for (std::size_t i = 0; i < value_->size(); ++i) {
-            result.emplace_back((*value_)[i], file_, pointer_ + "/" + std::to_string(i));
-        }
+        for (std::size_t i = 0; i < value_->size(); ++i) result.push_back(element((*value_)[i], i));
         return result;
     }
     if (value_->is_object()) {
@@ -315,7 +443,7 @@ std::vector<JsonView> JsonView::as_elements() const {
     fail("expected an array, got " + describe_json_type(*value_));
 }
 
-void JsonView::fail(const std::string& message) const { throw InputError(file_, pointer_, message); }
+void JsonView::fail(const std::string& message) const { throw InputError(*file_, pointer(), message); }
 
 std::string describe_json_type(const nlohmann::json& value) {
     switch (value.type()) {

@@ -1,6 +1,7 @@
 #include <tenantscan/scan.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <exception>
 #include <stdexcept>
@@ -111,6 +112,10 @@ void require_known_rule(const Registry& registry, const std::string& id, const c
     if (!registry.find(id)) throw std::invalid_argument(fmt::format("ScanOptions::{}: unknown rule id '{}'", option, id));
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::string plural(int n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
 
 // A glob with * (any run) and ? (any one character), ASCII case-insensitive.
@@ -182,11 +187,14 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
     for (const auto& [id, severity] : options.severityOverrides) require_known_rule(registry, id, "severityOverrides");
     for (const auto& w : options.waivers) require_known_rule(registry, w.rule, "waivers");
 
+    const auto indexStart = std::chrono::steady_clock::now();
     Directory directory(snapshot);
     Engine engine(snapshot, directory);
     RuleContext context(snapshot, directory, engine, options);
 
     Report report;
+    report.timings.indexSeconds = seconds_since(indexStart);
+    const auto rulesStart = std::chrono::steady_clock::now();
     report.toolVersion = version();
     report.tenantId = snapshot.tenantId;
     report.asOf = options.asOf;
@@ -205,7 +213,9 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
     for (const Rule* rule : registry.rules()) {
         if (options.disabledRules.count(rule->metadata().id)) continue;
         RuleMetadata metadata = rule->metadata();
+        const auto ruleStart = std::chrono::steady_clock::now();
         auto findings = evaluate_rule(*rule, context);
+        report.timings.ruleSeconds.emplace_back(metadata.id, seconds_since(ruleStart));
         auto override = options.severityOverrides.find(metadata.id);
         if (override != options.severityOverrides.end()) {
             metadata.defaultSeverity = override->second;
@@ -219,6 +229,7 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
         return std::tie(a.rule, a.subject.name, a.subject.id) < std::tie(b.rule, b.subject.name, b.subject.id);
     });
     report.waivers = apply_waivers(report.findings, options.waivers, options.asOf);
+    report.timings.rulesSeconds = seconds_since(rulesStart);
     report.summary = summarise(report.findings, options.failOn, options.failOnReview);
     if (snapshot.conditionalAccessPolicies)
         for (const auto& policy : *snapshot.conditionalAccessPolicies)

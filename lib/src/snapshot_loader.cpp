@@ -4,7 +4,14 @@
 #include <tenantscan/snapshot_loader.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <exception>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <memory>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -210,11 +217,21 @@ std::string exchange_identity(const JsonView& object, std::string_view key) {
     return object.string(key);
 }
 
+// The streamed sections (see "Streaming" below), by the section's JSON pointer as the file spells it
+// ("/graph/users", or "/Graph/Users").
+struct StreamedSection;
+using StreamedSections = std::map<std::string, std::unique_ptr<StreamedSection>>;
+template <class T>
+std::optional<std::vector<T>> take_streamed(StreamedSections* streamed, const JsonView& section);
+
 // A section that is absent or null was not collected (nullopt); [] was collected and is empty.
+// A section decoded while the document was parsed is taken from `streamed`.
 template <class T, class Decode>
-std::optional<std::vector<T>> list_section(const JsonView& parent, std::string_view key, Decode decode) {
+std::optional<std::vector<T>> list_section(const JsonView& parent, std::string_view key, Decode decode,
+                                           StreamedSections* streamed = nullptr) {
     JsonView section = parent.get(key);
     if (section.is_null()) return std::nullopt;
+    if (auto decoded = take_streamed<T>(streamed, section)) return decoded;
     std::vector<JsonView> elements = section.as_elements();
     std::vector<T> decoded;
     decoded.reserve(elements.size());
@@ -380,7 +397,7 @@ void decode_snapshot_version(const JsonView& root) {
     }
 }
 
-void decode_graph(const JsonView& graph, Snapshot& snapshot) {
+void decode_graph(const JsonView& graph, Snapshot& snapshot, StreamedSections* streamed) {
     snapshot.conditionalAccessPolicies =
         list_section<ConditionalAccessPolicy>(graph, "conditionalAccessPolicies", [](const JsonView& view) {
             // In a tenant every policy has a state; guessing one could hide a blocking policy.
@@ -389,21 +406,21 @@ void decode_graph(const JsonView& graph, Snapshot& snapshot) {
             }
             return decode_policy(view);
         });
-    snapshot.namedLocations = list_section<NamedLocation>(graph, "namedLocations", decode_named_location);
+    snapshot.namedLocations = list_section<NamedLocation>(graph, "namedLocations", decode_named_location, streamed);
     snapshot.securityDefaults = object_section<SecurityDefaults>(graph, "securityDefaults", [](const JsonView& view) {
         // Absent isEnabled is unknown, not "off": guessing would decide rules either way.
         if (!view.has("isEnabled")) view.get("isEnabled").fail("missing isEnabled");
         return SecurityDefaults{view.boolean("isEnabled", false)};
     });
-    snapshot.users = list_section<User>(graph, "users", decode_user);
-    snapshot.groups = list_section<Group>(graph, "groups", decode_group);
+    snapshot.users = list_section<User>(graph, "users", decode_user, streamed);
+    snapshot.groups = list_section<Group>(graph, "groups", decode_group, streamed);
     if (snapshot.groups) resolve_untyped_group_members(*snapshot.groups);
-    snapshot.roleAssignments = list_section<RoleAssignment>(graph, "roleAssignments", decode_role_assignment);
+    snapshot.roleAssignments = list_section<RoleAssignment>(graph, "roleAssignments", decode_role_assignment, streamed);
     snapshot.subscribedSkus = list_section<SubscribedSku>(graph, "subscribedSkus", decode_subscribed_sku);
-    snapshot.signIns = list_section<SignIn>(graph, "signIns", decode_sign_in);
+    snapshot.signIns = list_section<SignIn>(graph, "signIns", decode_sign_in, streamed);
 }
 
-void decode_exchange(const JsonView& exchange, Snapshot& snapshot) {
+void decode_exchange(const JsonView& exchange, Snapshot& snapshot, StreamedSections* streamed) {
     snapshot.organizationConfig =
         object_section<OrganizationConfig>(exchange, "organizationConfig", [](const JsonView& view) {
             return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy")};
@@ -413,12 +430,12 @@ void decode_exchange(const JsonView& exchange, Snapshot& snapshot) {
     });
     snapshot.authenticationPolicies =
         list_section<AuthenticationPolicy>(exchange, "authenticationPolicies", decode_authentication_policy);
-    snapshot.exchangeUsers = list_section<ExchangeUser>(exchange, "users", decode_exchange_user);
-    snapshot.hveAccounts = list_section<HveAccount>(exchange, "hveAccounts", decode_hve_account);
+    snapshot.exchangeUsers = list_section<ExchangeUser>(exchange, "users", decode_exchange_user, streamed);
+    snapshot.hveAccounts = list_section<HveAccount>(exchange, "hveAccounts", decode_hve_account, streamed);
     snapshot.hveBillingPolicies =
-        list_section<HveBillingPolicy>(exchange, "hveBillingPolicies", decode_hve_billing_policy);
-    snapshot.recipients = list_section<Recipient>(exchange, "recipients", decode_recipient);
-    snapshot.casMailboxes = list_section<CasMailbox>(exchange, "casMailboxes", decode_cas_mailbox);
+        list_section<HveBillingPolicy>(exchange, "hveBillingPolicies", decode_hve_billing_policy, streamed);
+    snapshot.recipients = list_section<Recipient>(exchange, "recipients", decode_recipient, streamed);
+    snapshot.casMailboxes = list_section<CasMailbox>(exchange, "casMailboxes", decode_cas_mailbox, streamed);
     snapshot.acceptedDomains = list_section<AcceptedDomain>(exchange, "acceptedDomains", decode_accepted_domain);
 }
 
@@ -443,6 +460,243 @@ void decode_not_collected(const JsonView& root, Snapshot& snapshot) {
         }
         snapshot.notCollected[section->pointer] = entry.value().get<std::string>();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: the large list sections are decoded element by element while the document is parsed,
+// so the whole DOM is never held (docs/performance.md). Everything else is built into a DOM as
+// nlohmann's own parser would build it, with an empty array where a streamed section stood, and
+// decoded afterwards exactly as before. A decoding error in a streamed section is kept and thrown
+// where the section is decoded, so errors come in the same order as without streaming: syntax
+// first, then the snapshot version, then the sections in decoding order.
+
+struct StreamedSection {
+    virtual ~StreamedSection() = default;
+    virtual void add(const JsonView& element) = 0;
+    std::exception_ptr error;  // the first decoding error; later elements are parsed, not decoded
+    std::size_t count = 0;     // elements seen
+};
+
+template <class T>
+struct StreamedList final : StreamedSection {
+    explicit StreamedList(T (*decode_element)(const JsonView&)) : decode(decode_element) {}
+    void add(const JsonView& element) override {
+        require_object(element, "an object");
+        values.push_back(decode(element));
+    }
+    T (*decode)(const JsonView&);
+    std::vector<T> values;
+};
+
+
+struct StreamableSection {
+    const char* parent;
+    const char* key;
+    std::unique_ptr<StreamedSection> (*make)();
+};
+
+template <class T, T (*Decode)(const JsonView&)>
+std::unique_ptr<StreamedSection> make_streamed() {
+    return std::make_unique<StreamedList<T>>(Decode);
+}
+
+// The sections that grow with the tenant. (Policies, named locations' siblings and the small
+// sections are few and are decoded from the DOM.)
+const StreamableSection kStreamable[] = {
+    {"graph", "namedLocations", make_streamed<NamedLocation, decode_named_location>},
+    {"graph", "users", make_streamed<User, decode_user>},
+    {"graph", "groups", make_streamed<Group, decode_group>},
+    {"graph", "roleAssignments", make_streamed<RoleAssignment, decode_role_assignment>},
+    {"graph", "signIns", make_streamed<SignIn, decode_sign_in>},
+    {"exchange", "users", make_streamed<ExchangeUser, decode_exchange_user>},
+    {"exchange", "hveAccounts", make_streamed<HveAccount, decode_hve_account>},
+    {"exchange", "hveBillingPolicies", make_streamed<HveBillingPolicy, decode_hve_billing_policy>},
+    {"exchange", "recipients", make_streamed<Recipient, decode_recipient>},
+    {"exchange", "casMailboxes", make_streamed<CasMailbox, decode_cas_mailbox>},
+};
+
+const StreamableSection* find_streamable(std::string_view parent, std::string_view key) {
+    for (const auto& section : kStreamable)
+        if (iequals(section.parent, parent) && iequals(section.key, key)) return &section;
+    return nullptr;
+}
+
+// Builds a DOM from parser events the way nlohmann's parser does (a repeated key: the last wins).
+class DomBuilder {
+public:
+    using json = nlohmann::json;
+    explicit DomBuilder(json& root) : root_(&root) {}
+    // Places a value; returns where it went.
+    json* add(json&& value) {
+        if (frames_.empty()) {
+            *root_ = std::move(value);
+            return root_;
+        }
+        Frame& top = frames_.back();
+        if (top.container->is_array()) {
+            auto& array = top.container->get_ref<json::array_t&>();
+            array.push_back(std::move(value));
+            return &array.back();
+        }
+        *top.slot = std::move(value);
+        return top.slot;
+    }
+    void open(json* container) { frames_.push_back({container, nullptr}); }
+    void close() { frames_.pop_back(); }
+    void key(const std::string& name) { frames_.back().slot = &(*frames_.back().container)[name]; }
+    std::size_t depth() const { return frames_.size(); }
+    bool is_object_at(std::size_t i) const { return frames_[i].container->is_object(); }
+
+private:
+    struct Frame {
+        json* container;
+        json* slot;  // objects: where the value of the last key goes
+    };
+    json* root_;
+    std::vector<Frame> frames_;
+};
+
+class SnapshotEvents final : public nlohmann::json_sax<nlohmann::json> {
+public:
+    using json = nlohmann::json;
+    SnapshotEvents(const std::string& file, json& document, StreamedSections& streams)
+        : file_(file), document_(document), streams_(streams) {}
+
+    bool null() override { return value(json()); }
+    bool boolean(bool v) override { return value(json(v)); }
+    bool number_integer(json::number_integer_t v) override { return value(json(v)); }
+    bool number_unsigned(json::number_unsigned_t v) override { return value(json(v)); }
+    bool number_float(json::number_float_t v, const json::string_t&) override { return value(json(v)); }
+    bool string(json::string_t& v) override { return value(json(std::move(v))); }
+    bool binary(json::binary_t& v) override { return value(json(std::move(v))); }
+
+    bool start_object(std::size_t) override { return open(json::value_t::object); }
+    bool start_array(std::size_t) override {
+        if (!stream_ && document_.depth() == 2 && document_.is_object_at(0) && document_.is_object_at(1))
+            if (const StreamableSection* section = find_streamable(parentKey_, sectionKey_)) {
+                document_.add(json::array());  // the placeholder: "collected", decoded from the stream
+                const std::string pointer = "/" + parentKey_ + "/" + sectionKey_;
+                sectionView_.emplace(elementValue_, file_, pointer);  // the value is not read, only the pointer
+                auto& slot = streams_[pointer];
+                slot = section->make();  // a repeated key: the last occurrence wins, as in the DOM
+                stream_ = slot.get();
+                return true;
+            }
+        return open(json::value_t::array);
+    }
+    bool key(json::string_t& name) override {
+        if (stream_) {
+            if (!stream_->error) element_.key(name);
+            return true;
+        }
+        document_.key(name);
+        if (document_.depth() == 1) {
+            parentKey_ = name;
+            // A repeated "graph" or "exchange" replaces the whole object, and the sections streamed from it.
+            const std::string prefix = "/" + name + "/";
+            for (auto it = streams_.begin(); it != streams_.end();)
+                it = it->first.compare(0, prefix.size(), prefix) == 0 ? streams_.erase(it) : std::next(it);
+        } else if (document_.depth() == 2) {
+            sectionKey_ = name;
+            streams_.erase("/" + parentKey_ + "/" + name);
+        }
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool end_array() override {
+        if (stream_ && streamDepth_ == 0) {
+            stream_ = nullptr;
+            return true;
+        }
+        return close();
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;  // parse_json_events reports it
+    }
+
+private:
+    bool value(json&& v) {
+        if (!stream_) {
+            document_.add(std::move(v));
+        } else if (streamDepth_ == 0) {
+            elementValue_ = std::move(v);
+            finish_element();
+        } else if (!stream_->error) {
+            element_.add(std::move(v));
+        }
+        return true;
+    }
+    bool open(json::value_t type) {
+        if (!stream_) {
+            document_.open(document_.add(json(type)));
+        } else {
+            if (streamDepth_ == 0) element_ = DomBuilder(elementValue_);
+            if (!stream_->error) element_.open(element_.add(json(type)));
+            ++streamDepth_;
+        }
+        return true;
+    }
+    bool close() {
+        if (!stream_) {
+            document_.close();
+            return true;
+        }
+        if (!stream_->error) element_.close();
+        if (--streamDepth_ == 0) finish_element();
+        return true;
+    }
+    void finish_element() {
+        if (!stream_->error) {
+            try {
+                stream_->add(sectionView_->element(elementValue_, stream_->count));
+            } catch (const InputError&) {
+                stream_->error = std::current_exception();
+            }
+        }
+        ++stream_->count;
+        elementValue_ = json();
+    }
+
+    const std::string& file_;
+    DomBuilder document_;
+    StreamedSections& streams_;
+    std::string parentKey_, sectionKey_;  // the keys open at depths 1 and 2
+    StreamedSection* stream_ = nullptr;   // the section being streamed, if any
+    std::optional<JsonView> sectionView_;  // gives the elements' pointers
+    std::size_t streamDepth_ = 0;         // nesting inside the streamed array's current element
+    json elementValue_;
+    DomBuilder element_{elementValue_};
+};
+
+template <class T>
+std::optional<std::vector<T>> take_streamed(StreamedSections* streamed, const JsonView& section) {
+    if (!streamed) return std::nullopt;
+    auto found = streamed->find(section.pointer());
+    if (found == streamed->end()) return std::nullopt;
+    auto* list = dynamic_cast<StreamedList<T>*>(found->second.get());
+    if (!list) throw std::logic_error("streamed section " + found->first + " has another type");
+    if (list->error) std::rethrow_exception(list->error);
+    return std::move(list->values);
+}
+
+Snapshot decode_document(const nlohmann::json& document, const std::string& file, StreamedSections* streamed);
+
+// Parses UTF-8 text, streaming the large sections, and decodes the rest; *parseSeconds gets the
+// time of the parse (which includes decoding the streamed sections).
+Snapshot load_text(const std::string& text, const std::string& file, double* parseSeconds, double* decodeSeconds) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    nlohmann::json document;
+    StreamedSections streamed;
+    {
+        SnapshotEvents events(file, document, streamed);
+        parse_json_events(text, file, events);
+    }
+    const auto parsed = Clock::now();
+    Snapshot snapshot = decode_document(document, file, &streamed);
+    if (parseSeconds) *parseSeconds = std::chrono::duration<double>(parsed - start).count();
+    if (decodeSeconds) *decodeSeconds = std::chrono::duration<double>(Clock::now() - parsed).count();
+    return snapshot;
 }
 
 }  // namespace
@@ -554,6 +808,12 @@ std::vector<NamedLocation> decode_named_locations(const JsonView& view) {
 }
 
 Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file) {
+    return decode_document(document, file, nullptr);
+}
+
+namespace {
+
+Snapshot decode_document(const nlohmann::json& document, const std::string& file, StreamedSections* streamed) {
     JsonView root(document, file, "");
     require_object(root, "the document root to be an object");
     Snapshot snapshot;
@@ -562,8 +822,8 @@ Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file
     snapshot.snapshotVersion = 1;
     snapshot.tenantId = root.string("tenantId");
     snapshot.collectedAt = root.string("collectedAt");
-    decode_graph(root.get("graph"), snapshot);
-    decode_exchange(root.get("exchange"), snapshot);
+    decode_graph(root.get("graph"), snapshot, streamed);
+    decode_exchange(root.get("exchange"), snapshot, streamed);
     JsonView smtpClients = root.get("smtpClients");
     if (!smtpClients.is_null()) {
         smtpClients.as_elements();  // validates the shape: an array, an envelope or a single object
@@ -578,10 +838,22 @@ Snapshot decode_snapshot(const nlohmann::json& document, const std::string& file
     return snapshot;
 }
 
-Snapshot load_snapshot(const std::string& path) { return decode_snapshot(read_json_file(path), path); }
+}  // namespace
+
+Snapshot load_snapshot(const std::string& path) { return load_snapshot(path, nullptr); }
+
+Snapshot load_snapshot(const std::string& path, LoadTimings* timings) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string text = read_text_file(path);
+    const double readSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    LoadTimings measured{readSeconds, 0, 0};
+    Snapshot snapshot = load_text(text, path, &measured.parseSeconds, &measured.decodeSeconds);
+    if (timings) *timings = measured;
+    return snapshot;
+}
 
 Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name) {
-    return decode_snapshot(parse_json_text(bytes, name), name);
+    return load_text(decode_text(bytes, name), name, nullptr, nullptr);
 }
 
 bool Snapshot::has_section(const std::string& pointer) const {

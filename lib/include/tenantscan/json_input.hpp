@@ -3,6 +3,7 @@
 // PowerShell's unwrapped one-element arrays, nulls.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -20,20 +21,29 @@ std::string decode_text(const std::string& bytes, const std::string& file);
 // Reads a file and parses it as JSON (after decode_text). Throws InputError naming the file
 // (and line/column for syntax errors) when the file cannot be read or parsed.
 nlohmann::json read_json_file(const std::string& path);
+// Reads a file and converts it to UTF-8 (decode_text), without parsing it. Throws InputError naming
+// the file when it cannot be read or its encoding is invalid.
+std::string read_text_file(const std::string& path);
 nlohmann::json parse_json_text(const std::string& bytes, const std::string& file);
+// Parses UTF-8 text event by event (nlohmann's SAX interface), after the nesting check the other
+// parsers make: a large document can be consumed without building its DOM. Syntax errors throw the
+// InputError parse_json_text throws (file, line, column); exceptions from the handler pass through.
+void parse_json_events(const std::string& text, const std::string& file, nlohmann::json_sax<nlohmann::json>& handler);
 
 // True for OData annotation keys: "@odata.context", "x@odata.type", "@microsoft.graph.tips".
 bool is_annotation_key(std::string_view key);
 
 // A position in a parsed document: the value, its file and its JSON pointer. All accessors are
 // tolerant of casing and annotations and throw InputError with the pointer on type mismatches.
+// The pointer is built only when asked for (an error, evidence): a view shares its parent's pointer
+// and file and keeps its own last token, so walking a large document formats no strings.
 class JsonView {
 public:
     JsonView(const nlohmann::json& value, std::string file, std::string pointer);
 
     const nlohmann::json& value() const { return *value_; }
-    const std::string& file() const { return file_; }
-    const std::string& pointer() const { return pointer_; }
+    const std::string& file() const { return *file_; }
+    const std::string& pointer() const;
 
     // null or absent counts as "not configured".
     bool is_null() const { return value_->is_null(); }
@@ -59,13 +69,27 @@ public:
     std::vector<JsonView> elements(std::string_view key) const;
     // The same for this value itself.
     std::vector<JsonView> as_elements() const;
+    // A view of `value` as element `index` of this array, for elements parsed apart from their
+    // document (the snapshot loader decodes large arrays element by element). `value` must outlive it.
+    JsonView element(const nlohmann::json& value, std::size_t index) const;
 
     [[noreturn]] void fail(const std::string& message) const;
 
 private:
+    struct Token {
+        std::string_view key;  // into the document's key, or a key the caller named (copied below)
+        std::string ownKey;    // a key that is not in the document, copied
+        std::size_t index = 0;
+        bool isIndex = false;
+    };
+    JsonView(const nlohmann::json& value, const JsonView& parent, Token token);
+    const std::shared_ptr<const std::string>& shared_pointer() const;
+
     const nlohmann::json* value_;
-    std::string file_;
-    std::string pointer_;
+    std::shared_ptr<const std::string> file_;
+    std::shared_ptr<const std::string> parentPointer_;      // null: pointer_ was given
+    Token token_;
+    mutable std::shared_ptr<const std::string> pointer_;    // built on first use
 };
 
 // Name of a JSON type for messages: "a string", "an array", "an object", "a number", ...

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +59,15 @@ struct Report {
     std::vector<PolicyChange> policyChanges;            // a proposed change laid over the snapshot
     // Where each Conditional Access policy (by id) was read from: the snapshot or a proposed file.
     std::map<std::string, SourceLocation> policySources;
+
+    // How long run_scan's phases took (wall-clock seconds; `scan --timings`, docs/performance.md):
+    // building the directory index and the Conditional Access engine, then each rule (in run order).
+    struct Timings {
+        double indexSeconds = 0;
+        double rulesSeconds = 0;
+        std::vector<std::pair<std::string, double>> ruleSeconds;  // rule id → seconds
+    };
+    Timings timings;
 };
 
 // Evaluates every rule in the registry that is not disabled. Rules whose required sections are

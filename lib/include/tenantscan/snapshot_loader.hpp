@@ -13,6 +13,13 @@ namespace tenantscan {
 // Reads and decodes a snapshot file. Throws InputError naming the file and JSON pointer for
 // anything structurally wrong; never returns a partially decoded snapshot.
 Snapshot load_snapshot(const std::string& path);
+// Where load_snapshot spent its time (wall-clock seconds; `scan --timings`, docs/performance.md).
+struct LoadTimings {
+    double readSeconds = 0;    // reading the file and converting it to UTF-8
+    double parseSeconds = 0;   // parsing the JSON
+    double decodeSeconds = 0;  // building the model from the parsed document
+};
+Snapshot load_snapshot(const std::string& path, LoadTimings* timings);
 // The same from bytes already in memory (any accepted encoding); `name` stands for the file in
 // error messages and as Snapshot::sourcePath.
 Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name);
