@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 
@@ -221,6 +222,63 @@ struct CompiledPolicy {
     std::vector<std::string> modernControls;  // what a modern client cannot satisfy (block)
 };
 
+// The ranges of one or more IP named locations, answering "which is the first range (in list order)
+// that contains this address": one hash table per family and prefix length, from the masked address
+// to the first range with it. A lookup is a few probes, not a walk over thousands of ranges.
+class IpRangeIndex {
+public:
+    struct Hit {
+        const NamedLocation* location;
+        const IpRange* range;
+    };
+    void add(const NamedLocation& location) {
+        for (const auto& range : location.ipRanges) {
+            const std::size_t order = entries_.size();
+            entries_.push_back({&location, &range});
+            table_for(range.isV4, range.prefixLength).first.emplace(masked(range.address, range.prefixLength), order);
+        }
+    }
+    // range_contains() over the ranges in order, first hit.
+    std::optional<Hit> first_containing(const IpAddress& ip) const {
+        std::size_t best = entries_.size();
+        for (const auto& table : tables_) {
+            if (table.isV4 != ip.isV4) continue;
+            auto it = table.first.find(masked(ip.address, table.prefix));
+            if (it != table.first.end()) best = std::min(best, it->second);
+        }
+        if (best == entries_.size()) return std::nullopt;
+        return entries_[best];
+    }
+
+private:
+    using Key = std::pair<std::uint64_t, std::uint64_t>;
+    struct KeyHash {
+        std::size_t operator()(const Key& key) const {
+            return std::hash<std::uint64_t>{}(key.first * 0x9E3779B97F4A7C15ULL ^ key.second);
+        }
+    };
+    struct Table {
+        bool isV4;
+        int prefix;
+        std::unordered_map<Key, std::size_t, KeyHash> first;  // masked address → first entry
+    };
+    static Key masked(const std::array<std::uint8_t, 16>& address, int prefix) {
+        std::uint64_t high = 0, low = 0;
+        for (int i = 0; i < 8; ++i) high = (high << 8) | address[static_cast<std::size_t>(i)];
+        for (int i = 8; i < 16; ++i) low = (low << 8) | address[static_cast<std::size_t>(i)];
+        auto mask = [](int bits) { return bits <= 0 ? 0 : bits >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - bits); };
+        return {high & mask(prefix), low & mask(prefix - 64)};
+    }
+    Table& table_for(bool isV4, int prefix) {
+        for (auto& table : tables_)
+            if (table.isV4 == isV4 && table.prefix == prefix) return table;
+        tables_.push_back({isV4, prefix, {}});
+        return tables_.back();
+    }
+    std::vector<Table> tables_;
+    std::vector<Hit> entries_;
+};
+
 struct EngineIndex {
     std::vector<CompiledPolicy> policies;  // snapshot order
     // Transitive members of every group a policy references, one bit per user: a membership test
@@ -229,6 +287,9 @@ struct EngineIndex {
     std::vector<std::int32_t> memberSlotOfGroup;  // GroupIndex → slot in groupMembers, -1: not referenced
     std::vector<const NamedLocation*> trustedIpLocations;
     std::unordered_map<std::string, const NamedLocation*> locationsById;  // lower-case id
+    // The ranges of every IP location, and of the trusted ones together (AllTrusted), indexed.
+    std::shared_ptr<const std::unordered_map<const NamedLocation*, IpRangeIndex>> ipRanges;
+    std::shared_ptr<const IpRangeIndex> trustedIpRanges;
     bool policiesCollected = false;
     bool rolesCollected = false;
     bool anyEnabledPolicy = false;
@@ -973,6 +1034,11 @@ private:
                     if (why) why->unknown(unknown_input::kLocation, "the IP address is not known (AllTrusted)");
                     return Tri::Unknown;
                 }
+                if (index_.trustedIpRanges) {
+                    auto hit = index_.trustedIpRanges->first_containing(*s.ip);
+                    if (hit && why) why->matched = "AllTrusted: " + describe_range_hit(*hit->location, *hit->range);
+                    return tri_of(hit.has_value());
+                }
                 for (const NamedLocation* location : index_.trustedIpLocations)
                     if (ip_in(*location, *s.ip, why)) {
                         if (why) why->matched = "AllTrusted: " + why->matched;
@@ -1006,13 +1072,27 @@ private:
         return Tri::Unknown;
     }
 
-    static bool ip_in(const NamedLocation& location, const IpAddress& ip, Why* why) {
-        for (const auto& range : location.ipRanges)
-            if (range_contains(range, ip)) {
-                if (why) why->matched = fmt::format("'{}' ({})", location.displayName, range.text);
-                return true;
+    static std::string describe_range_hit(const NamedLocation& location, const IpRange& range) {
+        return fmt::format("'{}' ({})", location.displayName, range.text);
+    }
+
+    bool ip_in(const NamedLocation& location, const IpAddress& ip, Why* why) const {
+        const IpRange* hit = first_range_containing(location, ip);
+        if (hit && why) why->matched = describe_range_hit(location, *hit);
+        return hit != nullptr;
+    }
+
+    const IpRange* first_range_containing(const NamedLocation& location, const IpAddress& ip) const {
+        if (index_.ipRanges) {
+            auto indexed = index_.ipRanges->find(&location);
+            if (indexed != index_.ipRanges->end()) {
+                auto found = indexed->second.first_containing(ip);
+                return found ? found->range : nullptr;
             }
-        return false;
+        }
+        for (const auto& range : location.ipRanges)  // a location not in the snapshot's list
+            if (range_contains(range, ip)) return &range;
+        return nullptr;
     }
 
     static Tri country_in(const NamedLocation& location, const SignInFacts& s, Why* why) {
@@ -1189,11 +1269,21 @@ Engine::Engine(const Snapshot& snapshot, const Directory& directory) : snapshot_
     auto index = std::make_shared<detail::EngineIndex>();
     index->policiesCollected = snapshot.conditionalAccessPolicies.has_value();
     index->rolesCollected = snapshot.roleAssignments.has_value();
-    if (snapshot.namedLocations)
+    if (snapshot.namedLocations) {
+        auto ipRanges = std::make_shared<std::unordered_map<const NamedLocation*, detail::IpRangeIndex>>();
+        auto trustedIpRanges = std::make_shared<detail::IpRangeIndex>();
         for (const auto& location : *snapshot.namedLocations) {
             index->locationsById.emplace(to_lower(location.id), &location);
-            if (location.kind == NamedLocation::Kind::Ip && location.isTrusted) index->trustedIpLocations.push_back(&location);
+            if (location.kind != NamedLocation::Kind::Ip) continue;
+            (*ipRanges)[&location].add(location);
+            if (location.isTrusted) {
+                index->trustedIpLocations.push_back(&location);
+                trustedIpRanges->add(location);
+            }
         }
+        index->ipRanges = std::move(ipRanges);
+        index->trustedIpRanges = std::move(trustedIpRanges);
+    }
     if (snapshot.conditionalAccessPolicies) {
         index->memberSlotOfGroup.assign(directory.group_count(), -1);
         index->policies.reserve(snapshot.conditionalAccessPolicies->size());
@@ -1310,30 +1400,65 @@ std::vector<std::string> assumptions_for(const SignInFacts& s, const EngineIndex
 
 }  // namespace
 
-WhatIfResult Engine::evaluate(const SignInContext& context) const {
-    WhatIfResult result;
-    result.context = context;
-    result.user = directory_->find_user(context.userId);
-    const SignInFacts s = facts_of(result.context);
-    const UserFacts user = facts_of_user(*directory_, result.user, result.context.userId);
-    const Evaluator evaluator(*index_, *directory_);
+namespace {
 
+// Fills every field of `result` but context and user (set by the caller): the detailed evaluation of
+// every policy, or with `candidates` (policy indices, ascending) of just those whose users condition
+// can hold for the user.
+void evaluate_detailed(WhatIfResult& result, const EngineIndex& index, const Directory& directory,
+                       const Snapshot& snapshot, const std::vector<std::uint32_t>* candidates) {
+    const SignInFacts s = facts_of(result.context);
+    const UserFacts user = facts_of_user(directory, result.user, result.context.userId);
+    const Evaluator evaluator(index, directory);
     OutcomeTally enforced, reportOnly;
-    result.policies.reserve(index_->policies.size());
-    for (const auto& c : index_->policies) {
+    auto evaluate_one = [&](const CompiledPolicy& c) {
         result.policies.push_back(evaluate_compiled(evaluator, c, s, user));
         const auto& e = result.policies.back();
         if (c.policy->state == PolicyState::Enabled) tally(enforced, e);
         else if (c.policy->state == PolicyState::ReportOnly) tally(reportOnly, e);
+    };
+    if (!candidates) {
+        result.policies.reserve(index.policies.size());
+        for (const auto& c : index.policies) evaluate_one(c);
+    } else {
+        for (std::uint32_t i : *candidates) {
+            const auto& c = index.policies[i];
+            UsersMatch m = evaluator.users(c, user, nullptr);
+            if (m != UsersMatch::NotIncluded && m != UsersMatch::Excluded) evaluate_one(c);
+        }
     }
-    const TenantVerdict tenant = tenant_verdict(*snapshot_, *index_, s);
+    const TenantVerdict tenant = tenant_verdict(snapshot, index, s);
     finish(tenant, enforced, reportOnly);
     result.blockedBySecurityDefaults = tenant.securityDefaultsBlock;
     result.outcome = enforced.outcome();
     result.reportOnlyOutcome = reportOnly.outcome();
     if (result.outcome == Outcome::Undetermined) result.undeterminedBy = std::move(enforced.unknowns);
     if (result.reportOnlyOutcome == Outcome::Undetermined) result.reportOnlyUndeterminedBy = std::move(reportOnly.unknowns);
-    result.assumptions = assumptions_for(s, *index_, *snapshot_);
+    result.assumptions = assumptions_for(s, index, snapshot);
+}
+
+}  // namespace
+
+WhatIfResult Engine::evaluate(const SignInContext& context) const {
+    WhatIfResult result;
+    result.context = context;
+    result.user = directory_->find_user(context.userId);
+    evaluate_detailed(result, *index_, *directory_, *snapshot_, nullptr);
+    return result;
+}
+
+WhatIfResult Engine::evaluate_blocking(const PreparedSignIn& prepared, UserIndex user) const {
+    WhatIfResult result;
+    result.context = prepared.context_;
+    result.context.userId = directory_->user(user).id;
+    result.user = user;
+    // Every other policy is disabled, cannot block this client, or is ruled out by a condition that
+    // does not depend on the user: evaluate() would find that it does not apply.
+    std::vector<std::uint32_t> candidates;
+    for (const auto& candidate : prepared.enforced_) candidates.push_back(candidate.policy);
+    for (const auto& candidate : prepared.reportOnly_) candidates.push_back(candidate.policy);
+    std::sort(candidates.begin(), candidates.end());
+    evaluate_detailed(result, *index_, *directory_, *snapshot_, &candidates);
     return result;
 }
 
@@ -1348,6 +1473,8 @@ PolicyEvaluation Engine::evaluate_policy(const ConditionalAccessPolicy& policy, 
     detail::EngineIndex scratch;
     scratch.trustedIpLocations = index_->trustedIpLocations;
     scratch.locationsById = index_->locationsById;
+    scratch.ipRanges = index_->ipRanges;
+    scratch.trustedIpRanges = index_->trustedIpRanges;
     scratch.rolesCollected = index_->rolesCollected;
     CompiledPolicy c = compile_policy(policy, *directory_, scratch);
     const Evaluator scratchEvaluator(scratch, *directory_);

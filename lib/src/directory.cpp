@@ -82,6 +82,8 @@ Directory::Directory(const Snapshot& snapshot) : snapshot_(&snapshot) {
     userGroups_.assign(users_.size(), {});
     for (UserIndex u = 0; u < users_.size(); ++u) {
         auto& groups = userGroups_[u];
+        std::sort(directGroups[u].begin(), directGroups[u].end());
+        directGroups[u].erase(std::unique(directGroups[u].begin(), directGroups[u].end()), directGroups[u].end());
         for (GroupIndex g : directGroups[u]) {
             groups.push_back(g);
             groups.insert(groups.end(), ancestors[g].begin(), ancestors[g].end());
@@ -89,6 +91,7 @@ Directory::Directory(const Snapshot& snapshot) : snapshot_(&snapshot) {
         std::sort(groups.begin(), groups.end());
         groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
     }
+    userDirectGroups_ = std::move(directGroups);
 
     // Active tenant-wide roles: direct assignments to users, and to role-assignable groups.
     userRoles_.assign(users_.size(), {});
@@ -174,16 +177,11 @@ std::vector<GroupIndex> Directory::membership_path(UserIndex user, GroupIndex ta
     if (!is_transitive_member(user, target)) return {};
     // Breadth-first from the groups that contain the user directly, upwards to the target:
     // the shortest chain, listed outermost (target) first.
-    const auto& userId = users_[user]->id;
     std::vector<long> previous(groups_.size(), -2);  // -2 unseen, -1 start
     std::deque<GroupIndex> queue;
-    for (GroupIndex g : userGroups_[user]) {
-        const auto& members = groups_[g]->memberUserIds;
-        bool direct = std::any_of(members.begin(), members.end(), [&](const std::string& m) { return iequals(m, userId); });
-        if (direct) {
-            previous[g] = -1;
-            queue.push_back(g);
-        }
+    for (GroupIndex g : userDirectGroups_[user]) {  // ascending, as userGroups_ is
+        previous[g] = -1;
+        queue.push_back(g);
     }
     while (!queue.empty()) {
         GroupIndex g = queue.front();

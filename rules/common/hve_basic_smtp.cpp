@@ -111,17 +111,17 @@ std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& c
             evaluated.push_back(location_label(signIn));
 
             const auto kind = assumption_kind(location);
-            bool detailed = !simulation.user || !assumptionsByKind.count(kind);
-            if (!detailed) {
+            if (!simulation.user || !assumptionsByKind.count(kind)) {
+                simulation.results.push_back(engine.evaluate(signIn));
+                assumptionsByKind.emplace(kind, simulation.results.back().assumptions);
+            } else {
                 auto it = prepared.find(location);
                 if (it == prepared.end()) it = prepared.emplace(location, engine.prepare(signIn)).first;
                 const UserDecision decision = engine.decide(it->second, *simulation.user);
-                // Explain when a policy blocks or may block (security defaults alone need no policy details).
-                detailed = decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed;
-            }
-            if (detailed) {
-                simulation.results.push_back(engine.evaluate(signIn));
-                assumptionsByKind.emplace(kind, simulation.results.back().assumptions);
+                // Explain when a policy blocks or may block (security defaults alone need no policy
+                // details), evaluating in detail only the policies that do.
+                if (decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed)
+                    simulation.results.push_back(engine.evaluate_blocking(it->second, *simulation.user));
             }
             for (const auto& a : assumptionsByKind.at(kind))
                 if (std::find(assumptions.begin(), assumptions.end(), a) == assumptions.end()) assumptions.push_back(a);

@@ -23,7 +23,9 @@ struct HveBasicSmtpSimulation {
     std::vector<SignInContext> signIns;    // one per distinct (IP, country) of the account's sign-ins, else one
                                            // with the location unknown
     // The engine's detailed answer for the sign-ins where an enforced or report-only policy blocks or
-    // may block (and any the engine could not screen); a sign-in absent here is allowed by both.
+    // may block (and any the engine could not screen); a sign-in absent here is allowed by both. Once
+    // the engine's assumptions for a kind of location are known, only the policies that block or may
+    // block are evaluated in detail (Engine::evaluate_blocking).
     std::vector<WhatIfResult> results;
     // {account, entraUser, signInLocations: {signInsCollected, signInsMatched, evaluated, note?}, assumptions}
     nlohmann::json evidence;

@@ -1,4 +1,7 @@
 // hve-billing-policy: once HVE is billed, every HVE account has a valid billing policy.
+#include <algorithm>
+#include <unordered_map>
+
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
@@ -42,18 +45,32 @@ private:
 };
 
 // Get-HVEAccountBillingPolicy names the account by whatever identity it prints: match every
-// identifier the account has.
-const HveBillingPolicy* billing_of(const Snapshot& snapshot, const HveAccount& account) {
-    std::vector<std::string> keys = {account.primarySmtpAddress, account.identity, account.name, account.displayName,
-                                     account.externalDirectoryObjectId};
-    keys.insert(keys.end(), account.emailAddresses.begin(), account.emailAddresses.end());
-    for (const HveBillingPolicy& billing : *snapshot.hveBillingPolicies) {
-        const std::string identity = Directory::normalise_address(billing.identity);
-        for (const auto& key : keys)
-            if (!key.empty() && Directory::normalise_address(key) == identity) return &billing;
+// identifier the account has. The first entry (in snapshot order) that any identifier names wins;
+// the entries are indexed once by normalised identity.
+class BillingIndex {
+public:
+    explicit BillingIndex(const std::vector<HveBillingPolicy>& billings) : billings_(billings) {
+        for (std::size_t i = 0; i < billings.size(); ++i)
+            byIdentity_.emplace(Directory::normalise_address(billings[i].identity), i);  // keeps the first
     }
-    return nullptr;
-}
+    const HveBillingPolicy* find(const HveAccount& account) const {
+        std::size_t best = billings_.size();
+        auto consider = [&](const std::string& key) {
+            if (key.empty()) return;
+            if (auto it = byIdentity_.find(Directory::normalise_address(key)); it != byIdentity_.end())
+                best = std::min(best, it->second);
+        };
+        for (const std::string* key : {&account.primarySmtpAddress, &account.identity, &account.name,
+                                       &account.displayName, &account.externalDirectoryObjectId})
+            consider(*key);
+        for (const auto& address : account.emailAddresses) consider(address);
+        return best < billings_.size() ? &billings_[best] : nullptr;
+    }
+
+private:
+    const std::vector<HveBillingPolicy>& billings_;
+    std::unordered_map<std::string, std::size_t> byIdentity_;
+};
 
 std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
@@ -64,6 +81,7 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
     const std::string& billingFrom = hve_dates().billingFrom;
     const bool billed = days_between(billingFrom, context.options().asOf) >= 0;
     std::vector<Finding> findings;
+    const BillingIndex billings(*snapshot.hveBillingPolicies);
     for (const HveAccount& account : *snapshot.hveAccounts) {
         const Subject subject = hve_account_subject(account);
         if (!billed) {
@@ -74,7 +92,7 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
             findings.push_back(std::move(f));
             continue;
         }
-        const HveBillingPolicy* billing = billing_of(snapshot, account);
+        const HveBillingPolicy* billing = billings.find(account);
         const std::string address = hve_account_address(account);
         Finding f = [&] {
             if (!billing) {

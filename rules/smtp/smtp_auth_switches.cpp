@@ -1,6 +1,8 @@
 // smtp-auth-switches: the effective SmtpClientAuthenticationDisabled of every account seen
 // submitting mail with SMTP AUTH (mailbox value when set, else the organization's).
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
@@ -79,15 +81,31 @@ std::map<std::string, SeenAccount> seen_accounts(const RuleContext& context, con
     return accounts;
 }
 
-const CasMailbox* find_cas_mailbox(const Snapshot& snapshot, const Subject& subject) {
-    for (const CasMailbox& mailbox : *snapshot.casMailboxes) {
-        if (!mailbox.externalDirectoryObjectId.empty() && iequals(mailbox.externalDirectoryObjectId, subject.id)) return &mailbox;
-        if (!mailbox.primarySmtpAddress.empty() &&
-            Directory::normalise_address(mailbox.primarySmtpAddress) == Directory::normalise_address(subject.name))
-            return &mailbox;
+// The CAS mailbox of an account: the first one (in snapshot order) whose object id is the account's id
+// or whose primary address is the account's name. Indexed once, so thousands of senders cost no
+// scan of thousands of mailboxes each.
+class CasMailboxIndex {
+public:
+    explicit CasMailboxIndex(const std::vector<CasMailbox>& mailboxes) : mailboxes_(mailboxes) {
+        for (std::size_t i = 0; i < mailboxes.size(); ++i) {
+            if (!mailboxes[i].externalDirectoryObjectId.empty())
+                byId_.emplace(to_lower(mailboxes[i].externalDirectoryObjectId), i);  // keeps the first
+            if (!mailboxes[i].primarySmtpAddress.empty())
+                byAddress_.emplace(Directory::normalise_address(mailboxes[i].primarySmtpAddress), i);
+        }
     }
-    return nullptr;
-}
+    const CasMailbox* find(const Subject& subject) const {
+        std::size_t best = mailboxes_.size();
+        if (auto it = byId_.find(to_lower(subject.id)); it != byId_.end()) best = it->second;
+        if (auto it = byAddress_.find(Directory::normalise_address(subject.name)); it != byAddress_.end())
+            best = std::min(best, it->second);
+        return best < mailboxes_.size() ? &mailboxes_[best] : nullptr;
+    }
+
+private:
+    const std::vector<CasMailbox>& mailboxes_;
+    std::unordered_map<std::string, std::size_t> byId_, byAddress_;
+};
 
 nlohmann::json optional_bool(const std::optional<bool>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -104,9 +122,10 @@ std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) 
 
     const std::optional<bool> org = snapshot.transportConfig->smtpClientAuthenticationDisabled;
     std::vector<Finding> findings;
+    const CasMailboxIndex mailboxes(*snapshot.casMailboxes);
     for (const auto& entry : accounts) {
         const auto& account = entry.second;  // not a structured binding: clang 14 cannot capture one in the lambda below
-        const CasMailbox* mailbox = find_cas_mailbox(snapshot, account.subject);
+        const CasMailbox* mailbox = mailboxes.find(account.subject);
         const std::optional<bool> own = mailbox ? mailbox->smtpClientAuthenticationDisabled : std::nullopt;
         nlohmann::json evidence = {{"seenIn", account.seenIn},
                                    {"organizationSmtpClientAuthenticationDisabled", optional_bool(org)},

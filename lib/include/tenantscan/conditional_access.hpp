@@ -139,6 +139,12 @@ public:
     // the outcomes evaluate(c with userId = u) gives.
     PreparedSignIn prepare(const SignInContext& context) const;
     UserDecision decide(const PreparedSignIn& prepared, UserIndex user) const;
+    // evaluate()'s detailed answer for this user and the prepared sign-in, limited to the policies
+    // that block or may block it (enforced and report-only): WhatIfResult::policies holds only those,
+    // in snapshot order; the outcomes, undeterminedBy, reportOnlyUndeterminedBy and assumptions are
+    // evaluate()'s, and so are blocking_enforced(), undetermined_enforced() and blocking_report_only().
+    // For explaining thousands of blocked accounts without evaluating every policy for each.
+    WhatIfResult evaluate_blocking(const PreparedSignIn& prepared, UserIndex user) const;
 
     // The controls of a policy a legacy client cannot satisfy (see PolicyEvaluation::blockingControls).
     static std::vector<std::string> legacy_blocking_controls(const ConditionalAccessPolicy& policy);

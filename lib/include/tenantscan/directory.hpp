@@ -67,6 +67,7 @@ private:
     std::unordered_map<std::string, GroupIndex> groupById_;   // lower-case id
     std::unordered_multimap<std::string, GroupIndex> groupByName_;
     std::vector<std::vector<GroupIndex>> userGroups_;
+    std::vector<std::vector<GroupIndex>> userDirectGroups_;  // groups that list the user as a member, sorted
     std::vector<std::vector<GroupIndex>> parentGroups_;       // group → groups that contain it directly
     std::vector<std::vector<std::string>> userRoles_;
     std::vector<bool> userIsHve_;
