@@ -118,6 +118,6 @@ Add-HveGroupExclusion 'a9000000-0000-4000-8000-000000000002' 'Require MFA - ever
 # [ ] tenant-conditional-access-licence (fail high) 2b7e1f3a-9c4d-4e5f-8a6b-1c2d3e4f5a6b: The tenant needs Conditional Access (5 Conditional Access policies are enabled or report-only) but has no Microsoft Entra ID P1 service plan (AAD_PREMIUM or AAD_PREMIUM_P2) in /graph/subscribedSkus.
 #       Fix: Get Microsoft Entra ID P1 for the tenant: standalone, or in Microsoft 365 Business Premium, E3 or E5, or EMS E3/E5. Until then the existing policies cannot be edited, e.g. to exclude the HVE exemption group.
 # [ ] tenant-legacy-auth-protection (review critical) 2b7e1f3a-9c4d-4e5f-8a6b-1c2d3e4f5a6b: 1 of 5 enabled users are not blocked from legacy authentication only because a policy excludes them.
-#       Fix: Check that every exclusion in excluded.byExclusion is intended (break-glass accounts, the HVE exemption group) and remove anyone else from the excluding groups or lists.
+#       Fix: Check that every exclusion in excluded.byExclusion is intended and remove anyone else from the excluding groups or lists; list intended break-glass accounts or their group in the parameter tenant-legacy-auth-protection.breakGlass (config file) so that their exclusion is accepted.
 
 if ($DryRun) { Write-Host 'Dry run finished: nothing was changed. Run with -Apply to make the changes.' }
