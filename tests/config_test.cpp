@@ -187,6 +187,29 @@ TEST_CASE("config: rules can be disabled, their severity overridden and their pa
     CHECK(configuration["parameters"]["hve-exclusion-group.group"] == "No Such HVE Group");
 }
 
+TEST_CASE("config: break-glass accounts whose exclusion from the legacy block is accepted") {
+    auto legacy = [](const Scan& result) {
+        return find_finding(result.report, "tenant-legacy-auth-protection", "2b7e1f3a-9c4d-4e5f-8a6b-1c2d3e4f5a6b");
+    };
+    const auto plain = scan(fabrikam(), {"--no-config"});
+    REQUIRE(legacy(plain) != nullptr);
+    CHECK((*legacy(plain))["status"] == "review");
+
+    const auto accepted = scan_with_config(
+        {{"rules", {{"tenant-legacy-auth-protection", {{"parameters", {{"breakGlass", {"legacy AUTH exceptions"}}}}}}}}});
+    REQUIRE(legacy(accepted) != nullptr);
+    CHECK((*legacy(accepted))["status"] == "pass");
+    CHECK((*legacy(accepted))["evidence"]["breakGlass"]["accepted"]["count"] == 1);
+    CHECK(accepted.report["configuration"]["parameters"]["tenant-legacy-auth-protection.breakGlass"] ==
+          json{"legacy AUTH exceptions"});
+
+    testsupport::TempFile wrongType(
+        json{{"rules", {{"tenant-legacy-auth-protection", {{"parameters", {{"breakGlass", "Break glass"}}}}}}}}.dump());
+    auto r = run_cli({"scan", fabrikam(), "--as-of", kAsOf, "--config", wrongType.path()});
+    CHECK(r.exitCode == 2);
+    CHECK_MESSAGE(contains(r.err, "/rules/tenant-legacy-auth-protection/parameters/breakGlass"), r.err);
+}
+
 TEST_CASE("config: the gate settings come from the file, and flags win over them") {
     auto plain = scan(fabrikam(), {"--no-config"});
     // What the gate must say at a threshold, computed from the findings.
