@@ -31,6 +31,9 @@ namespace {
 constexpr int kMaxNesting = 200;           // parentheses and -not; deeper rules are rejected, never overflow the stack
 constexpr std::size_t kMaxPatternLength = 1000;
 constexpr int kMaxPatternNesting = 32;     // std::regex compiles recursively: bound what it is given
+// libstdc++ reads a repetition count ({n,m}) or back-reference number (\n) into a long without an
+// overflow check (undefined behaviour, found by fuzz_device_filter); counts beyond this are refused.
+constexpr std::size_t kMaxPatternNumberDigits = 4;
 
 enum class Op { Eq, StartsWith, EndsWith, Contains, In, Match };
 
@@ -225,9 +228,27 @@ void check_pattern_complexity(const std::string& pattern, std::size_t position) 
                                       position);
     int depth = 0;
     bool escaped = false;
+    bool inBraces = false;   // inside {n,m}
+    bool counting = false;   // in a number that std::regex reads as a count or a back-reference
+    std::size_t digits = 0;
     for (char c : pattern) {
+        if (c >= '0' && c <= '9') {
+            if (counting && ++digits > kMaxPatternNumberDigits)
+                throw DeviceFilterSyntaxError("regular expression with a repetition count or back-reference number "
+                                              "longer than " + std::to_string(kMaxPatternNumberDigits) + " digits",
+                                              position);
+        } else {
+            digits = 0;
+            counting = inBraces;
+        }
         if (escaped) {
             escaped = false;
+            counting = c >= '0' && c <= '9';
+            digits = counting ? 1 : 0;
+        } else if (c == '{') {
+            inBraces = counting = true;
+        } else if (c == '}') {
+            inBraces = counting = false;
         } else if (c == '\\') {
             escaped = true;
         } else if (c == '(') {
@@ -449,12 +470,16 @@ void print_value(std::string& out, const Node::Value& value) {
         out += value.text;
         return;
     }
-    out += '"';
+    // In "..." a backslash or backtick before the closing quote would escape it, so a value ending
+    // with one is printed between \"...\" (the doubly escaped form the lexer also reads), where
+    // only \" closes and a quote inside is written `" (found by fuzz_device_filter).
+    const bool escapedForm = !value.text.empty() && (value.text.back() == '\\' || value.text.back() == '`');
+    out += escapedForm ? "\\\"" : "\"";
     for (char c : value.text) {
-        if (c == '"') out += '\\';
+        if (c == '"') out += escapedForm ? '`' : '\\';
         out += c;
     }
-    out += '"';
+    out += escapedForm ? "\\\"" : "\"";
 }
 
 void print(std::string& out, const Node& node) {
