@@ -93,6 +93,14 @@ TEST_CASE("device filter: operators on values") {
     CHECK_FALSE(on(R"(device.displayName -match "^PAW")", kLaptop));
     CHECK(on(R"(device.displayName -notMatch "^PAW")", kLaptop));
     CHECK_FALSE(on(R"(device.displayName -notMatch "Shared")", kLaptop));  // a search, not a full match
+    // Patterns a backtracking matcher takes exponential time on (2^40 paths here) answer at once:
+    // -match runs on RE2. With std::regex this line would not finish.
+    const Device longName{{"displayname", std::string(40, 'a') + "!"}};
+    CHECK_FALSE(on(R"(device.displayName -match "^(a+)+$")", longName));
+    CHECK_FALSE(on(R"(device.displayName -match "^(a|a)*$")", longName));
+    CHECK(on(R"(device.displayName -match "^(a+)+!$")", longName));
+    // RE2 has no back-references: such a pattern is refused (a policy using it is "cannot tell").
+    CHECK(error_position(R"(device.displayName -match "(a)\1")", "invalid regular expression") == 26);
 
     // A property the device map has as explicitly null.
     CHECK_FALSE(on(R"(device.extensionAttribute1 -eq "CONTOSO-IT")", kLaptop));

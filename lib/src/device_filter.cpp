@@ -12,16 +12,12 @@
 // comparisons, then -not, then -and, then -or; parentheses override.
 #include <tenantscan/device_filter.hpp>
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s <regex> (the std::function of
-// its compiler) when optimising with -fsanitize=address: silenced for that header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <regex>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+// -match patterns run on RE2 (Debian's libre2): matching takes time linear in the input whatever
+// the pattern, where std::regex backtracks exponentially (found by fuzz_device_filter) and
+// recurses per character. RE2 has no back-references or look-around: such a pattern is a
+// syntax error here, so a policy using it is "cannot tell" (review), never a guess.
+#include <re2/re2.h>
+
 #include <string_view>
 
 namespace tenantscan {
@@ -30,9 +26,9 @@ namespace {
 
 constexpr int kMaxNesting = 200;           // parentheses and -not; deeper rules are rejected, never overflow the stack
 constexpr std::size_t kMaxPatternLength = 1000;
-constexpr int kMaxPatternNesting = 32;     // std::regex compiles recursively: bound what it is given
-// libstdc++ reads a repetition count ({n,m}) or back-reference number (\n) into a long without an
-// overflow check (undefined behaviour, found by fuzz_device_filter); counts beyond this are refused.
+constexpr int kMaxPatternNesting = 32;     // deeper groups are refused (RE2 also bounds its parse)
+// Repetition counts ({n,m}) and back-reference numbers (\n) longer than this are refused before
+// compiling (libstdc++'s regex overflowed on them; RE2 refuses counts above 1000 anyway).
 constexpr std::size_t kMaxPatternNumberDigits = 4;
 
 enum class Op { Eq, StartsWith, EndsWith, Contains, In, Match };
@@ -105,7 +101,7 @@ struct DeviceFilterRule::Node {
     Op op = Op::Eq;
     bool negated = false;
     std::vector<Value> values;    // one, or the list of -in/-notIn
-    std::optional<std::regex> pattern;
+    std::shared_ptr<const re2::RE2> pattern;  // -match / -notMatch, case-insensitive
 };
 
 namespace {
@@ -220,7 +216,7 @@ std::string found(const Token& token) {
     return "'" + token.text + "'";
 }
 
-// Rejects patterns std::regex would take too deep (its compiler and matcher recurse).
+// Rejects over-long, over-nested patterns and over-long counts before they are compiled.
 void check_pattern_complexity(const std::string& pattern, std::size_t position) {
     if (pattern.size() > kMaxPatternLength)
         throw DeviceFilterSyntaxError("regular expression longer than " + std::to_string(kMaxPatternLength) +
@@ -417,11 +413,14 @@ private:
     void compile_pattern(Node& node) {
         const std::string& pattern = node.values.front().text;
         check_pattern_complexity(pattern, valuePosition_);
-        try {
-            node.pattern.emplace(pattern, std::regex::ECMAScript | std::regex::icase);
-        } catch (const std::regex_error& e) {
-            throw DeviceFilterSyntaxError("invalid regular expression \"" + pattern + "\": " + e.what(), valuePosition_);
-        }
+        re2::RE2::Options options;
+        options.set_case_sensitive(false);
+        options.set_log_errors(false);
+        auto compiled = std::make_shared<const re2::RE2>(pattern, options);
+        if (!compiled->ok())
+            throw DeviceFilterSyntaxError("invalid regular expression \"" + pattern + "\": " + compiled->error(),
+                                          valuePosition_);
+        node.pattern = std::move(compiled);
     }
 
     Lexer lexer_;
@@ -459,7 +458,7 @@ bool evaluate(const Node& node, const Lookup& lookup) {
                 for (const auto& candidate : node.values)
                     if (same_text(*value, candidate.text)) positive = true;
                 break;
-            case Op::Match: positive = std::regex_search(*value, *node.pattern); break;
+            case Op::Match: positive = re2::RE2::PartialMatch(*value, *node.pattern); break;
         }
     }
     return positive != node.negated;
