@@ -706,10 +706,13 @@ std::pair<std::string, int> parse_connect_to(const Options& options) {
     return {address, number};
 }
 
+// An IPv6 literal in brackets, as URLs and CURLOPT_CONNECT_TO write it; any other name as it is.
+std::string bracket_ipv6(const std::string& name) {
+    return !name.empty() && name.front() != '[' && name.find(':') != std::string::npos ? "[" + name + "]" : name;
+}
+
 std::string url_for(const Options& options) {
-    std::string host = options.host.find(':') != std::string::npos && options.host.front() != '['
-                           ? "[" + options.host + "]"  // an IPv6 literal
-                           : options.host;
+    const std::string host = bracket_ipv6(options.host);
     return fmt::format("{}://{}:{}/", options.security == Security::ImplicitTls ? "smtps" : "smtp", host,
                        options.effective_port());
 }
@@ -766,9 +769,8 @@ Result run(const Options& options) {
     if (!options.connectTo.empty()) {
         // HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT; the URL's host stays what TLS verifies.
         auto [address, port] = parse_connect_to(options);
-        const bool ipv6 = address.find(':') != std::string::npos;
-        connectTo.reset(curl_slist_append(nullptr, fmt::format("{}:{}:{}:{}", options.host, options.effective_port(),
-                                                                 ipv6 ? "[" + address + "]" : address, port)
+        connectTo.reset(curl_slist_append(nullptr, fmt::format("{}:{}:{}:{}", bracket_ipv6(options.host),
+                                                                 options.effective_port(), bracket_ipv6(address), port)
                                                          .c_str()));
         curl_easy_setopt(c, CURLOPT_CONNECT_TO, connectTo.get());
     }
