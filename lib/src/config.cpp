@@ -11,21 +11,13 @@
 #include <tenantscan/scan.hpp>
 #include <tenantscan/schedule.hpp>
 
+#include "text_detail.hpp"
+
 namespace tenantscan {
 
 namespace {
 
 using nlohmann::json;
-
-std::string escape_token(std::string_view token) {
-    std::string out;
-    for (char c : token) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
-    }
-    return out;
-}
 
 // A value of the configuration document with its JSON pointer. Unlike snapshot input, the
 // configuration is ours: keys are exact and unknown keys are errors, so a typo never silently
@@ -39,7 +31,7 @@ public:
     const std::string& pointer() const { return pointer_; }
     [[noreturn]] void fail(const std::string& message) const { throw InputError(*file_, pointer_, message); }
 
-    Node child(std::string_view key) const { return Node((*value_)[std::string(key)], *file_, pointer_ + "/" + escape_token(key)); }
+    Node child(std::string_view key) const { return Node((*value_)[std::string(key)], *file_, pointer_ + "/" + text_detail::escape_pointer_token(key)); }
     Node element(std::size_t index) const { return Node((*value_)[index], *file_, pointer_ + "/" + std::to_string(index)); }
 
     void require_object(const char* what) const {

@@ -13,20 +13,25 @@
 
 #include <tenantscan/errors.hpp>
 
+#include "text_detail.hpp"
+
 namespace tenantscan {
 
-namespace {
+namespace text_detail {
 
-// Graph objects nest about a dozen levels deep (the corpus peaks at 11). Anything far deeper is
-// hostile or broken input; refusing it early keeps every recursive walk over the document
-// (ours, and nlohmann's copy and dump) far from the stack limit.
-constexpr int kMaxNestingDepth = 256;
-
-std::string hex16(unsigned value) {
-    static const char digits[] = "0123456789ABCDEF";
-    std::string text = "0x";
-    for (int shift = 12; shift >= 0; shift -= 4) text += digits[(value >> shift) & 0xF];
-    return text;
+std::string escape_pointer_token(std::string_view token) {
+    std::string escaped;
+    escaped.reserve(token.size());
+    for (char c : token) {
+        if (c == '~') {
+            escaped += "~0";
+        } else if (c == '/') {
+            escaped += "~1";
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -45,6 +50,25 @@ void append_utf8(std::string& out, char32_t cp) {
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
     }
+}
+
+}  // namespace text_detail
+
+using text_detail::append_utf8;
+using text_detail::escape_pointer_token;
+
+namespace {
+
+// Graph objects nest about a dozen levels deep (the corpus peaks at 11). Anything far deeper is
+// hostile or broken input; refusing it early keeps every recursive walk over the document
+// (ours, and nlohmann's copy and dump) far from the stack limit.
+constexpr int kMaxNestingDepth = 256;
+
+std::string hex16(unsigned value) {
+    static const char digits[] = "0123456789ABCDEF";
+    std::string text = "0x";
+    for (int shift = 12; shift >= 0; shift -= 4) text += digits[(value >> shift) & 0xF];
+    return text;
 }
 
 std::string utf16_to_utf8(const std::string& bytes, std::size_t start, bool littleEndian, const std::string& file) {
@@ -146,21 +170,6 @@ std::string describe_parse_failure(std::string text) {
     }
     if (text.rfind("parse error at ", 0) == 0) text.erase(0, std::strlen("parse error at "));
     return text;
-}
-
-std::string escape_pointer_token(std::string_view token) {
-    std::string escaped;
-    escaped.reserve(token.size());
-    for (char c : token) {
-        if (c == '~') {
-            escaped += "~0";
-        } else if (c == '/') {
-            escaped += "~1";
-        } else {
-            escaped += c;
-        }
-    }
-    return escaped;
 }
 
 // nlohmann/json 3.11 compares object keys transparently, so a lookup needs no std::string; 3.10 does not.

@@ -6,37 +6,11 @@
 
 #include <tenantscan/json_input.hpp>
 
+#include "text_detail.hpp"
+
 namespace tenantscan {
 
 namespace {
-
-std::string escape_token(const std::string& token) {
-    std::string out;
-    for (char c : token) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
-    }
-    return out;
-}
-
-void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
 
 // Walks a JSON text only along the wanted paths, skipping everything else without building it,
 // and records the line where each wanted value starts. It never recurses deeper than the longest
@@ -109,7 +83,7 @@ private:
                         unsigned low = hex4();
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                     }
-                    append_utf8(out, cp);
+                    text_detail::append_utf8(out, cp);
                     break;
                 }
                 default: out += c;
@@ -169,7 +143,7 @@ private:
                 if (!more() || peek() != ':') return;
                 advance();
                 skip_space();
-                child(path + "/" + escape_token(key));
+                child(path + "/" + text_detail::escape_pointer_token(key));
             } else {
                 child(path + "/" + std::to_string(index));
             }
