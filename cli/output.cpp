@@ -21,19 +21,24 @@ bool use_colour(bool writingToFile) {
 }
 
 void write_output(const std::string& text, const std::string& path) {
+    write_output_stream(path, [&](std::ostream& out) { out << text; });
+}
+
+void write_output_stream(const std::string& path, const std::function<void(std::ostream&)>& write) {
     if (path.empty()) {
-        std::cout << text << std::flush;
+        write(std::cout);
+        std::cout << std::flush;
         return;
     }
     std::string temporary = path + ".tmp-" + std::to_string(getpid());
-    {
+    try {
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
+        if (out) write(out);
         out.close();
-        if (!out) {
-            std::remove(temporary.c_str());
-            throw std::runtime_error(path + ": cannot write the output file");
-        }
+        if (!out) throw std::runtime_error(path + ": cannot write the output file");
+    } catch (...) {
+        std::remove(temporary.c_str());
+        throw;
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
         std::remove(temporary.c_str());

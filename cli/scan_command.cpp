@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "collect_command.hpp"
@@ -74,13 +76,34 @@ std::vector<OutputTarget> output_targets(const ScanArguments& args) {
 }
 
 std::string render(const std::string& format, const Report& report, bool colour) {
-    if (format == "json") return report_to_json(report).dump(2) + "\n";
+    if (format == "json") {
+        std::ostringstream out;
+        write_report_json(report, out);
+        return std::move(out).str();
+    }
     if (format == "sarif") return report_to_sarif(report).dump(2) + "\n";
     if (format == "junit") return report_to_junit(report);
     if (format == "markdown") return report_to_markdown(report);
     if (format == "html") return report_to_html(report);
     return report_to_text(report, colour);
 }
+
+// Completes the streamed report's header with what the CLI knows, then hands it to the writer.
+class DescribedSink : public FindingSink {
+public:
+    DescribedSink(FindingSink& writer, std::function<void(Report&)> describe)
+        : writer_(writer), describe_(std::move(describe)) {}
+    void begin(const Report& header) override {
+        Report described = header;
+        describe_(described);
+        writer_.begin(described);
+    }
+    void add(std::vector<Finding>& ruleFindings) override { writer_.add(ruleFindings); }
+
+private:
+    FindingSink& writer_;
+    std::function<void(Report&)> describe_;
+};
 
 // The configuration: --config FILE, else tenantscan.json beside the snapshot (unless --no-config).
 std::optional<Config> read_config(const ScanArguments& args, const Registry& registry) {
@@ -157,20 +180,43 @@ int run_scan_command(const ScanArguments& args) {
     std::vector<std::pair<const char*, double>> memory;
     if (args.timings) memory.emplace_back("load", peak_rss_mib());
     auto changes = apply_policy_overlay(snapshot, PolicyOverlay{args.policies, args.removePolicies});
-    Report report = run_scan(snapshot, registry, options);
-    report.configPath = config ? config->path : "";
-    report.snapshotIsFile = !(args.live && args.saveSnapshot.empty());
-    report.policyChanges = std::move(changes);
-    if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
-        locate_lines(report.policySources);
+    // What the scan itself does not know, set on the report (and on a streamed report's header).
+    const auto describe = [&](Report& report) {
+        report.configPath = config ? config->path : "";
+        report.snapshotIsFile = !(args.live && args.saveSnapshot.empty());
+        report.policyChanges = changes;
+    };
 
-    if (args.timings) memory.emplace_back("rules", peak_rss_mib());
-    const auto reportStart = Clock::now();
-    for (const auto& target : targets)
-        write_output(render(target.format, report, use_colour(!target.path.empty())), target.path);
+    Report report;
+    Clock::duration reportTime{};
+    if (targets.size() == 1 && targets.front().format == "json") {
+        // One JSON report: streamed, one rule's findings at a time, never all held at once
+        // (docs/performance.md). The bytes are the same as report_to_json's.
+        write_output_stream(targets.front().path, [&](std::ostream& out) {
+            JsonReportWriter writer(out);
+            DescribedSink sink(writer, describe);
+            report = run_scan(snapshot, registry, options, sink);
+            describe(report);
+            if (args.timings) memory.emplace_back("rules", peak_rss_mib());
+            const auto endStart = Clock::now();
+            writer.end(report);
+            reportTime = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report.timings.sinkSeconds)) +
+                         (Clock::now() - endStart);
+        });
+    } else {
+        report = run_scan(snapshot, registry, options);
+        describe(report);
+        if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
+            locate_lines(report.policySources);
+        if (args.timings) memory.emplace_back("rules", peak_rss_mib());
+        const auto reportStart = Clock::now();
+        for (const auto& target : targets)
+            write_output(render(target.format, report, use_colour(!target.path.empty())), target.path);
+        reportTime = Clock::now() - reportStart;
+    }
     if (args.timings) {
         memory.emplace_back("report", peak_rss_mib());
-        print_timings(load, report.timings, Clock::now() - reportStart, Clock::now() - start, memory);
+        print_timings(load, report.timings, reportTime, Clock::now() - start, memory);
     }
     return report.summary.gatePassed ? kExitOk : kExitGateFailed;
 }

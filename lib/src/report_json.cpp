@@ -6,6 +6,8 @@
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 
+#include <string_view>
+
 namespace tenantscan {
 
 namespace {
@@ -19,13 +21,13 @@ json waiver_json(const Waiver& w) {
     return out;
 }
 
-json finding_json(const Finding& f) {
+// A finding's members but its evidence (the bulk of it, which the streaming writer does not copy).
+json finding_json_without_evidence(const Finding& f) {
     json out = {{"rule", f.rule},
                 {"status", to_string(f.status)},
                 {"severity", to_string(f.severity)},
                 {"subject", {{"kind", f.subject.kind}, {"id", f.subject.id}, {"name", f.subject.name}}},
                 {"message", f.message},
-                {"evidence", f.evidence},
                 {"remediation", f.remediation}};
     if (f.waiver) {
         json w = waiver_json(f.waiver->waiver);
@@ -33,6 +35,12 @@ json finding_json(const Finding& f) {
         w["expired"] = f.waiver->expired;
         out["waiver"] = std::move(w);
     }
+    return out;
+}
+
+json finding_json(const Finding& f) {
+    json out = finding_json_without_evidence(f);
+    out["evidence"] = f.evidence;
     return out;
 }
 
@@ -66,11 +74,12 @@ std::string required_string(const JsonView& parent, const char* key) {
     return value;
 }
 
-}  // namespace
+constexpr std::size_t kFlushAt = std::size_t(1) << 20;  // the streaming writer's buffer, in bytes
+constexpr std::string_view kFindingsKey = "findings";
+constexpr std::string_view kEvidenceKey = "evidence";  // sorts before every other member of a finding
 
-nlohmann::json report_to_json(const Report& report) {
-    json findings = json::array();
-    for (const auto& f : report.findings) findings.push_back(finding_json(f));
+// Every member of the report but its findings.
+json report_without_findings(const Report& report) {
     const auto& s = report.summary;
     json out = {{"reportVersion", 1},
                 {"tool", {{"name", "tenantscan"}, {"version", report.toolVersion}}},
@@ -87,8 +96,7 @@ nlohmann::json report_to_json(const Report& report) {
                   {"gate", s.gatePassed ? "passed" : "failed"},
                   {"gateReasons", s.gateReasons},
                   {"failOn", to_string(report.failOn)},
-                  {"failOnReview", report.failOnReview}}},
-                {"findings", findings}};
+                  {"failOnReview", report.failOnReview}}}};
     if (!report.configPath.empty() || !report.disabledRules.empty() || !report.severityOverrides.empty() ||
         !report.parameters.empty()) {
         json severities = json::object();
@@ -111,6 +119,93 @@ nlohmann::json report_to_json(const Report& report) {
     }
     if (!report.policyChanges.empty()) out["policyOverlay"] = overlay_json(report.policyChanges);
     return out;
+}
+
+}  // namespace
+
+nlohmann::json report_to_json(const Report& report) {
+    json out = report_without_findings(report);
+    json findings = json::array();
+    for (const auto& f : report.findings) findings.push_back(finding_json(f));
+    out[std::string(kFindingsKey)] = std::move(findings);
+    return out;
+}
+
+// The streaming writer reproduces nlohmann's dump(2) layout: objects' members in key order (json's
+// objects are std::maps), two spaces a level, "key": value, "[]" and "{}" when empty. Values are
+// serialised by nlohmann's own serializer at the indent they sit at, so strings and numbers are
+// written exactly as dump() writes them. tests/report_json_stream_test.cpp compares the two.
+JsonReportWriter::JsonReportWriter(std::ostream& out) : out_(out) { buffer_.reserve(kFlushAt + 4096); }
+
+JsonReportWriter::~JsonReportWriter() = default;
+
+void JsonReportWriter::write(const json& value, unsigned indent) {
+    nlohmann::detail::serializer<json> serializer(nlohmann::detail::output_adapter<char>(buffer_), ' ',
+                                                  json::error_handler_t::strict);
+    serializer.dump(value, true, false, 2, indent);
+}
+
+void JsonReportWriter::flush_if_full() {
+    if (buffer_.size() < kFlushAt) return;
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    buffer_.clear();
+}
+
+void JsonReportWriter::member(std::string_view key, const json& value, unsigned indent) {
+    buffer_.append(indent, ' ');
+    write(json(key), indent);  // the key as dump() escapes it
+    buffer_ += ": ";
+    write(value, indent);
+}
+
+void JsonReportWriter::begin(const Report& header) {
+    buffer_ += "{\n";
+    const json members = report_without_findings(header);
+    for (const auto& [key, value] : members.items()) {
+        if (key >= kFindingsKey) break;
+        member(key, value, 2);
+        buffer_ += ",\n";
+    }
+    buffer_ += "  \"findings\": ";
+    flush_if_full();
+}
+
+void JsonReportWriter::add(std::vector<Finding>& ruleFindings) { write_findings(ruleFindings); }
+
+void JsonReportWriter::write_findings(const std::vector<Finding>& findings) {
+    for (const auto& f : findings) {
+        buffer_ += anyFinding_ ? ",\n    {\n" : "[\n    {\n";
+        anyFinding_ = true;
+        member(kEvidenceKey, f.evidence, 6);
+        const json members = finding_json_without_evidence(f);
+        for (const auto& [key, value] : members.items()) {
+            buffer_ += ",\n";
+            member(key, value, 6);
+        }
+        buffer_ += "\n    }";
+        flush_if_full();
+    }
+}
+
+void JsonReportWriter::end(const Report& report) {
+    buffer_ += anyFinding_ ? "\n  ]" : "[]";
+    const json members = report_without_findings(report);
+    for (const auto& [key, value] : members.items()) {
+        if (key <= kFindingsKey) continue;
+        buffer_ += ",\n";
+        member(key, value, 2);
+    }
+    buffer_ += "\n}\n";
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    buffer_.clear();
+    out_.flush();
+}
+
+void write_report_json(const Report& report, std::ostream& out) {
+    JsonReportWriter writer(out);
+    writer.begin(report);
+    writer.write_findings(report.findings);
+    writer.end(report);
 }
 
 Report report_from_json(const nlohmann::json& document, const std::string& file) {

@@ -74,39 +74,51 @@ std::vector<Finding> evaluate_rule(const Rule& rule, const RuleContext& context)
 }
 
 // Marks the fail/review/error findings a waiver covers as waived, records a waiver that matched
-// but has expired on the finding, and says what became of each waiver.
-std::vector<WaiverOutcome> apply_waivers(std::vector<Finding>& findings, const std::vector<Waiver>& waivers,
-                                         const std::string& asOf) {
-    std::vector<WaiverOutcome> outcomes;
-    for (const auto& w : waivers) outcomes.push_back({w, WaiverState::Stale, 0});
-    // Dates are YYYY-MM-DD, so text order is date order; a waiver applies through its expiry day.
-    auto expired = [&](const Waiver& w) { return asOf > w.expires; };
-    for (auto& f : findings) {
-        if (f.status != Status::Fail && f.status != Status::Review && f.status != Status::Error) continue;
-        const WaiverOutcome* active = nullptr;
-        const WaiverOutcome* lapsed = nullptr;
-        for (auto& outcome : outcomes) {
-            if (outcome.waiver.rule != f.rule || !subject_matches(outcome.waiver.subject, f.subject)) continue;
-            ++outcome.matchedFindings;
-            if (expired(outcome.waiver)) {
-                if (!lapsed) lapsed = &outcome;
-            } else if (!active) {
-                active = &outcome;
+// but has expired on the finding, and says what became of each waiver. Findings come one rule at a
+// time; the outcomes count over all of them.
+class WaiverTally {
+public:
+    WaiverTally(const std::vector<Waiver>& waivers, std::string asOf) : asOf_(std::move(asOf)) {
+        for (const auto& w : waivers) outcomes_.push_back({w, WaiverState::Stale, 0});
+    }
+
+    void apply(std::vector<Finding>& findings) {
+        for (auto& f : findings) {
+            if (f.status != Status::Fail && f.status != Status::Review && f.status != Status::Error) continue;
+            const WaiverOutcome* active = nullptr;
+            const WaiverOutcome* lapsed = nullptr;
+            for (auto& outcome : outcomes_) {
+                if (outcome.waiver.rule != f.rule || !subject_matches(outcome.waiver.subject, f.subject)) continue;
+                ++outcome.matchedFindings;
+                if (expired(outcome.waiver)) {
+                    if (!lapsed) lapsed = &outcome;
+                } else if (!active) {
+                    active = &outcome;
+                }
+            }
+            if (active) {
+                f.waiver = FindingWaiver{active->waiver, f.status, false};
+                f.status = Status::Waived;
+            } else if (lapsed) {
+                f.waiver = FindingWaiver{lapsed->waiver, f.status, true};
             }
         }
-        if (active) {
-            f.waiver = FindingWaiver{active->waiver, f.status, false};
-            f.status = Status::Waived;
-        } else if (lapsed) {
-            f.waiver = FindingWaiver{lapsed->waiver, f.status, true};
+    }
+
+    std::vector<WaiverOutcome> outcomes() && {
+        for (auto& outcome : outcomes_) {
+            if (expired(outcome.waiver)) outcome.state = WaiverState::Expired;
+            else if (outcome.matchedFindings > 0) outcome.state = WaiverState::Applied;
         }
+        return std::move(outcomes_);
     }
-    for (auto& outcome : outcomes) {
-        if (expired(outcome.waiver)) outcome.state = WaiverState::Expired;
-        else if (outcome.matchedFindings > 0) outcome.state = WaiverState::Applied;
-    }
-    return outcomes;
-}
+
+private:
+    // Dates are YYYY-MM-DD, so text order is date order; a waiver applies through its expiry day.
+    bool expired(const Waiver& w) const { return asOf_ > w.expires; }
+    std::string asOf_;
+    std::vector<WaiverOutcome> outcomes_;
+};
 
 void require_known_rule(const Registry& registry, const std::string& id, const char* option) {
     if (!registry.find(id)) throw std::invalid_argument(fmt::format("ScanOptions::{}: unknown rule id '{}'", option, id));
@@ -140,6 +152,69 @@ bool glob_matches(std::string_view pattern, std::string_view text) {
     return p == pattern.size();
 }
 
+// The summary counts and the gate, over findings that come one rule at a time.
+class SummaryTally {
+public:
+    SummaryTally(Severity failOn, bool failOnReview) : failOn_(failOn), failOnReview_(failOnReview) {}
+
+    void count(const std::vector<Finding>& findings) {
+        for (const auto& f : findings) {
+            switch (f.status) {
+                case Status::Pass: ++s_.pass; break;
+                case Status::Fail:
+                    ++s_.fail;
+                    if (at_least(f.severity, failOn_)) {
+                        ++gatingFails_;
+                        if (f.waiver && f.waiver->expired) ++lapsedWaivers_;
+                    }
+                    break;
+                case Status::Review:
+                    ++s_.review;
+                    if (failOnReview_ && at_least(f.severity, failOn_)) ++gatingReviews_;
+                    break;
+                case Status::NotApplicable: ++s_.notApplicable; break;
+                case Status::Error: ++s_.error; break;
+                case Status::Waived: ++s_.waived; break;
+            }
+        }
+    }
+
+    Summary finish() && {
+        if (gatingFails_ > 0)
+            s_.gateReasons.push_back(fmt::format("{} at severity {} or above{}", plural(gatingFails_, "failing finding"),
+                                                 to_string(failOn_),
+                                                 lapsedWaivers_ ? fmt::format(" ({} with an expired waiver)", lapsedWaivers_)
+                                                                : std::string()));
+        if (gatingReviews_ > 0)
+            s_.gateReasons.push_back(fmt::format("{} to review at severity {} or above (fail-on-review is set)",
+                                                 plural(gatingReviews_, "finding"), to_string(failOn_)));
+        if (s_.error > 0)
+            s_.gateReasons.push_back(fmt::format("{} could not be evaluated (error)", plural(s_.error, "rule result")));
+        s_.gatePassed = s_.gateReasons.empty();
+        return std::move(s_);
+    }
+
+private:
+    Severity failOn_;
+    bool failOnReview_;
+    Summary s_;
+    int gatingFails_ = 0, gatingReviews_ = 0, lapsedWaivers_ = 0;
+};
+
+// The non-streamed scan: keeps every rule's findings, in order.
+class CollectingSink : public FindingSink {
+public:
+    explicit CollectingSink(std::vector<Finding>& findings) : findings_(findings) {}
+    void begin(const Report&) override {}
+    void add(std::vector<Finding>& ruleFindings) override {
+        findings_.insert(findings_.end(), std::make_move_iterator(ruleFindings.begin()),
+                         std::make_move_iterator(ruleFindings.end()));
+    }
+
+private:
+    std::vector<Finding>& findings_;
+};
+
 }  // namespace
 
 bool subject_matches(const std::string& pattern, const Subject& subject) {
@@ -147,42 +222,20 @@ bool subject_matches(const std::string& pattern, const Subject& subject) {
 }
 
 Summary summarise(const std::vector<Finding>& findings, Severity failOn, bool failOnReview) {
-    Summary s;
-    int gatingFails = 0, gatingReviews = 0, lapsedWaivers = 0;
-    for (const auto& f : findings) {
-        switch (f.status) {
-            case Status::Pass: ++s.pass; break;
-            case Status::Fail:
-                ++s.fail;
-                if (at_least(f.severity, failOn)) {
-                    ++gatingFails;
-                    if (f.waiver && f.waiver->expired) ++lapsedWaivers;
-                }
-                break;
-            case Status::Review:
-                ++s.review;
-                if (failOnReview && at_least(f.severity, failOn)) ++gatingReviews;
-                break;
-            case Status::NotApplicable: ++s.notApplicable; break;
-            case Status::Error: ++s.error; break;
-            case Status::Waived: ++s.waived; break;
-        }
-    }
-    if (gatingFails > 0)
-        s.gateReasons.push_back(fmt::format("{} at severity {} or above{}", plural(gatingFails, "failing finding"),
-                                            to_string(failOn),
-                                            lapsedWaivers ? fmt::format(" ({} with an expired waiver)", lapsedWaivers)
-                                                          : std::string()));
-    if (gatingReviews > 0)
-        s.gateReasons.push_back(fmt::format("{} to review at severity {} or above (fail-on-review is set)",
-                                            plural(gatingReviews, "finding"), to_string(failOn)));
-    if (s.error > 0)
-        s.gateReasons.push_back(fmt::format("{} could not be evaluated (error)", plural(s.error, "rule result")));
-    s.gatePassed = s.gateReasons.empty();
-    return s;
+    SummaryTally tally(failOn, failOnReview);
+    tally.count(findings);
+    return std::move(tally).finish();
 }
 
 Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options) {
+    std::vector<Finding> findings;
+    CollectingSink sink(findings);
+    Report report = run_scan(snapshot, registry, options, sink);
+    report.findings = std::move(findings);
+    return report;
+}
+
+Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options, FindingSink& sink) {
     for (const auto& id : options.disabledRules) require_known_rule(registry, id, "disabledRules");
     for (const auto& [id, severity] : options.severityOverrides) require_known_rule(registry, id, "severityOverrides");
     for (const auto& w : options.waivers) require_known_rule(registry, w.rule, "waivers");
@@ -210,7 +263,20 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
     report.disabledRules.assign(options.disabledRules.begin(), options.disabledRules.end());
     report.severityOverrides = options.severityOverrides;
     report.parameters = options.parameters;
-    for (const Rule* rule : registry.rules()) {
+    if (snapshot.conditionalAccessPolicies)
+        for (const auto& policy : *snapshot.conditionalAccessPolicies)
+            report.policySources[policy.id] = {policy.sourceFile.empty() ? snapshot.sourcePath : policy.sourceFile,
+                                               policy.sourcePointer, 0};
+    const auto timeSink = [&](auto&& call) {
+        const auto start = std::chrono::steady_clock::now();
+        call();
+        report.timings.sinkSeconds += seconds_since(start);
+    };
+    timeSink([&] { sink.begin(report); });
+
+    WaiverTally waivers(options.waivers, options.asOf);
+    SummaryTally summary(options.failOn, options.failOnReview);
+    for (const Rule* rule : registry.rules()) {  // sorted by id: the report's order
         if (options.disabledRules.count(rule->metadata().id)) continue;
         RuleMetadata metadata = rule->metadata();
         const auto ruleStart = std::chrono::steady_clock::now();
@@ -222,19 +288,16 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
             for (auto& f : findings) f.severity = override->second;
         }
         report.rules.push_back(std::move(metadata));
-        report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
-                               std::make_move_iterator(findings.end()));
+        std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+            return std::tie(a.subject.name, a.subject.id) < std::tie(b.subject.name, b.subject.id);
+        });
+        waivers.apply(findings);
+        summary.count(findings);
+        timeSink([&] { sink.add(findings); });
     }
-    std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
-        return std::tie(a.rule, a.subject.name, a.subject.id) < std::tie(b.rule, b.subject.name, b.subject.id);
-    });
-    report.waivers = apply_waivers(report.findings, options.waivers, options.asOf);
-    report.timings.rulesSeconds = seconds_since(rulesStart);
-    report.summary = summarise(report.findings, options.failOn, options.failOnReview);
-    if (snapshot.conditionalAccessPolicies)
-        for (const auto& policy : *snapshot.conditionalAccessPolicies)
-            report.policySources[policy.id] = {policy.sourceFile.empty() ? snapshot.sourcePath : policy.sourceFile,
-                                               policy.sourcePointer, 0};
+    report.waivers = std::move(waivers).outcomes();
+    report.summary = std::move(summary).finish();
+    report.timings.rulesSeconds = seconds_since(rulesStart) - report.timings.sinkSeconds;
     return report;
 }
 

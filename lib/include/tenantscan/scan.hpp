@@ -2,7 +2,9 @@
 #pragma once
 
 #include <map>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -64,7 +66,8 @@ struct Report {
     // building the directory index and the Conditional Access engine, then each rule (in run order).
     struct Timings {
         double indexSeconds = 0;
-        double rulesSeconds = 0;
+        double rulesSeconds = 0;   // evaluating the rules (and applying overrides and waivers)
+        double sinkSeconds = 0;    // inside the FindingSink (streamed scans: writing the report)
         std::vector<std::pair<std::string, double>> ruleSeconds;  // rule id → seconds
     };
     Timings timings;
@@ -76,6 +79,24 @@ struct Report {
 // decides the gate.
 Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options);
 
+// Receives a streamed scan's findings, one rule at a time, instead of the Report keeping them.
+class FindingSink {
+public:
+    virtual ~FindingSink() = default;
+    // Once, before any finding: the report's header (everything but findings, waivers, summary and
+    // timings), so a writer can start its output.
+    virtual void begin(const Report& header) = 0;
+    // Once a rule that ran, in rule-id order: that rule's findings, sorted by (subject name, subject
+    // id), with severity overrides and waivers applied. The sink may keep or move them.
+    virtual void add(std::vector<Finding>& ruleFindings) = 0;
+};
+
+// The same scan, streamed: each rule's findings go to `sink` and are then dropped, so memory holds
+// one rule's findings at a time (docs/performance.md). The returned Report has no findings; its
+// summary, waivers, rules and timings are complete. run_scan(snapshot, registry, options) is this
+// with a sink that keeps everything, so both give the same findings in the same order.
+Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOptions& options, FindingSink& sink);
+
 // Recomputes summary counts and the gate: a fail at or above failOn, any error, and with
 // failOnReview a review at or above failOn, each fail it. Waived findings never gate.
 Summary summarise(const std::vector<Finding>& findings, Severity failOn, bool failOnReview = false);
@@ -86,6 +107,34 @@ bool subject_matches(const std::string& pattern, const Subject& subject);
 
 // JSON report v1.
 nlohmann::json report_to_json(const Report& report);
+
+// The same JSON report written as it goes, without building the document: the bytes are those of
+// report_to_json(report).dump(2) followed by a newline. Use it as a FindingSink with the streamed
+// run_scan: begin() writes the members before "findings" (the header must carry them: asOf and the
+// configuration), add() writes findings, end() the members after them from the finished report.
+class JsonReportWriter : public FindingSink {
+public:
+    explicit JsonReportWriter(std::ostream& out);
+    ~JsonReportWriter() override;
+    JsonReportWriter(const JsonReportWriter&) = delete;
+    JsonReportWriter& operator=(const JsonReportWriter&) = delete;
+
+    void begin(const Report& header) override;
+    void add(std::vector<Finding>& ruleFindings) override;  // = write_findings
+    void write_findings(const std::vector<Finding>& findings);
+    void end(const Report& report);  // flushes; the stream's state is the caller's to check
+
+private:
+    void write(const nlohmann::json& value, unsigned indent);
+    void member(std::string_view key, const nlohmann::json& value, unsigned indent);
+    void flush_if_full();
+    std::ostream& out_;
+    std::string buffer_;
+    bool anyFinding_ = false;
+};
+
+// report_to_json(report).dump(2) + "\n" to `out`, without building the document.
+void write_report_json(const Report& report, std::ostream& out);
 // Reads a JSON report v1 back (for `diff`). Throws InputError with the JSON pointer when the
 // document is not one.
 Report report_from_json(const nlohmann::json& document, const std::string& file);
