@@ -28,7 +28,8 @@ test: build
 # directory of its own. Any sanitizer report aborts the test that triggered it.
 SANITIZE_BUILD ?= build-sanitize
 SANITIZER_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitize/ubsan.supp \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp
 test-sanitize: deps
 	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DTENANTSCAN_SANITIZE=ON
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)

@@ -45,7 +45,8 @@ std::set<std::tuple<std::string, std::string, std::string>> verdicts(const std::
     CommandResult scan = run_cli({"scan", snapshot, "--format", "json"});
     REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
     std::set<std::tuple<std::string, std::string, std::string>> out;
-    for (const auto& f : json::parse(scan.out)["findings"])
+    const json report = json::parse(scan.out);  // named: a temporary's member would dangle in the loop
+    for (const auto& f : report.at("findings"))
         out.emplace(f["rule"].get<std::string>(), f["subject"]["id"].get<std::string>(), f["status"].get<std::string>());
     return out;
 }
@@ -642,7 +643,8 @@ TEST_CASE("collect: --cross-check stores Microsoft's what-if answers, and engine
     FakeCloud plain({tenantFile.path()});
     REQUIRE(plain.collect(output.path()).exitCode == 0);
     CHECK(count_requests(plain, "/graph/v1.0/identity/conditionalAccess/evaluate", false) == 0);
-    for (const auto& f : scan_json(output.path())["findings"])
+    const json plainReport = scan_json(output.path());
+    for (const auto& f : plainReport.at("findings"))
         if (f["rule"] == "engine-cross-check") CHECK(f["status"] == "not-applicable");
 }
 

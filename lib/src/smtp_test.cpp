@@ -202,7 +202,9 @@ std::string iso_time(const ASN1_TIME* time) {
 
 std::vector<std::string> subject_alt_names(X509* cert) {
     std::vector<std::string> names;
-    auto* general = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)> owned(
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)), GENERAL_NAMES_free);
+    GENERAL_NAMES* general = owned.get();
     if (!general) return names;
     for (int i = 0; i < sk_GENERAL_NAME_num(general); ++i) {
         const GENERAL_NAME* name = sk_GENERAL_NAME_value(general, i);
@@ -222,7 +224,6 @@ std::vector<std::string> subject_alt_names(X509* cert) {
             }
         }
     }
-    GENERAL_NAMES_free(general);
     return names;
 }
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,9 @@ public:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            // Should the test process die first (a sanitizer abort), the kernel kills the server, so
+            // it does not keep the test's output pipe open and hang ctest until its timeout.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             ::dup2(out[1], 1);
             ::close(out[0]);
             ::close(out[1]);
