@@ -2,6 +2,7 @@
 // ones and runs the scan. Built against the installed package by the install_and_consume test.
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <tenantscan/model.hpp>
 #include <tenantscan/rule.hpp>
@@ -40,5 +41,16 @@ int main(int argc, char** argv) {
     auto report = tenantscan::run_scan(snapshot, registry, options);
     for (const auto& f : report.findings)
         std::cout << f.rule << " " << tenantscan::to_string(f.status) << " " << f.subject.name << "\n";
+
+    // The streamed scan writes the same JSON report, holding one rule's findings at a time.
+    std::ostringstream streamed;
+    tenantscan::JsonReportWriter writer(streamed);
+    auto summary = tenantscan::run_scan(snapshot, registry, options, writer);
+    writer.end(summary);
+    if (streamed.str() != tenantscan::report_to_json(report).dump(2) + "\n") {
+        std::cerr << "the streamed JSON report differs from report_to_json\n";
+        return 1;
+    }
+    std::cout << "streamed report: same bytes\n";
     return 0;
 }
