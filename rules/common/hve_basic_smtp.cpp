@@ -73,7 +73,8 @@ SignInContext basic_smtp_sign_in(const std::string& userId) {
     return context;
 }
 
-std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& context) {
+void for_each_hve_basic_smtp(const RuleContext& context,
+                             const std::function<void(const HveBasicSmtpSimulation&)>& each) {
     const Snapshot& snapshot = context.snapshot();
     const Directory& directory = context.directory();
     const Engine& engine = context.engine();
@@ -81,7 +82,6 @@ std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& c
     std::map<Location, PreparedSignIn> prepared;  // the user-independent part, per distinct location
     std::map<std::pair<int, bool>, std::vector<std::string>> assumptionsByKind;
 
-    std::vector<HveBasicSmtpSimulation> simulations;
     for (const HveAccount& account : *snapshot.hveAccounts) {
         HveBasicSmtpSimulation simulation;
         simulation.account = &account;
@@ -143,9 +143,8 @@ std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& c
                                {"entraUser", entra_user_evidence(directory, simulation.user)},
                                {"signInLocations", std::move(locationEvidence)},
                                {"assumptions", assumptions}};
-        simulations.push_back(std::move(simulation));
+        each(simulation);
     }
-    return simulations;
 }
 
 std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation) {

@@ -2,6 +2,7 @@
 // shared by hve-conditional-access and hve-report-only-policies.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,12 +32,14 @@ struct HveBasicSmtpSimulation {
     nlohmann::json evidence;
 };
 
-// One simulation per HVE account, in snapshot order. Sign-ins belong to an account when their
+// Calls `each` with one simulation per HVE account, in snapshot order; a simulation lives only for its
+// call, so the detailed evaluations of thousands of accounts are never all held at once. Sign-ins belong to an account when their
 // userId is its Entra object id or their userPrincipalName is its UPN or primary address.
 // /graph/signIns is optional: without it every location is unknown, and the evidence says so.
 // Thousands of accounts are screened cheaply (Engine::prepare once per distinct location,
 // Engine::decide per account); only what needs explaining gets the engine's detailed evaluation.
-std::vector<HveBasicSmtpSimulation> simulate_hve_basic_smtp(const RuleContext& context);
+void for_each_hve_basic_smtp(const RuleContext& context,
+                             const std::function<void(const HveBasicSmtpSimulation&)>& each);
 
 // "(sign-in location unknown)", "(from 203.0.113.7 (DE) and 198.51.100.2)", "(from 12 sign-in locations)".
 std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation);

@@ -75,8 +75,9 @@ std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& conte
         }
         return findings;
     }
-    for (const auto& simulation : simulate_hve_basic_smtp(context))
+    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
         findings.push_back(evaluate_account(context, simulation));
+    });
     return findings;
 }
 

@@ -76,8 +76,9 @@ std::vector<Finding> HveReportOnlyPoliciesRule::evaluate(const RuleContext& cont
         return {finding(Status::NotApplicable, tenant_subject(snapshot),
                         "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
     std::vector<Finding> findings;
-    for (const auto& simulation : simulate_hve_basic_smtp(context))
+    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
         findings.push_back(evaluate_account(context, simulation));
+    });
     return findings;
 }
 
