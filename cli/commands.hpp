@@ -14,5 +14,6 @@ void add_scan_command(CLI::App& app, int& exitCode);
 void add_rules_command(CLI::App& app, int& exitCode);
 void add_whatif_command(CLI::App& app, int& exitCode);
 void add_diff_command(CLI::App& app, int& exitCode);
+void add_devices_command(CLI::App& app, int& exitCode);
 
 }  // namespace tenantscan::cli
