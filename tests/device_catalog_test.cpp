@@ -68,7 +68,8 @@ TEST_CASE("device catalogue data: every row is evidenced, dated and well-formed 
 
     const std::set<std::string> statuses{"oauth-available", "from-firmware", "partial", "none-planned",
                                          "check-vendor-list", "unsupported"};
-    const std::set<std::string> flows{"device-code", "authorization-code", "client-credentials", "unknown"};
+    const std::set<std::string> flows{"device-code", "authorization-code", "client-credentials", "resource-owner-password",
+                                      "unknown"};
     const std::regex isoDate(R"(\d{4}-\d{2}-\d{2})");
     std::set<std::string> vendors;
     std::set<std::pair<std::string, std::string>> rows;
@@ -115,7 +116,19 @@ TEST_CASE("device catalogue data: the compiled-in catalogue is the file, validat
         const auto& b = catalog.families()[i];
         CHECK(std::make_pair(lower(a.vendor), lower(a.family)) < std::make_pair(lower(b.vendor), lower(b.family)));
     }
-    CHECK_NOTHROW(DeviceCatalog::parse(read_file(source_dir() + "/data/devices.json")));
+    // The embedded text is the file's, byte for byte where it matters (CMake's configure_file must
+    // not have replaced anything in it).
+    const auto fromFile = DeviceCatalog::parse(read_file(source_dir() + "/data/devices.json"));
+    REQUIRE(fromFile.families().size() == catalog.families().size());
+    CHECK(fromFile.note() == catalog.note());
+    for (std::size_t i = 0; i < catalog.families().size(); ++i) {
+        const auto& a = catalog.families()[i];
+        const auto& b = fromFile.families()[i];
+        CHECK(a.notes == b.notes);
+        CHECK(a.modelPatterns == b.modelPatterns);
+        REQUIRE(a.sources.size() == b.sources.size());
+        for (std::size_t k = 0; k < a.sources.size(); ++k) CHECK(a.sources[k].url == b.sources[k].url);
+    }
 }
 
 TEST_CASE("device catalogue: malformed data is an error naming the JSON pointer, never a smaller catalogue") {
@@ -253,6 +266,15 @@ TEST_CASE("device lookup: a firmware threshold says at-least, below, or undeterm
     CHECK(compare_firmware("24", "FW24") == FirmwareCheck::Undetermined);
     CHECK(compare_firmware("CXTPC.240.037", "FW24") == FirmwareCheck::Undetermined);
     CHECK(compare_firmware("7.", "7") == FirmwareCheck::Undetermined);
+    CHECK(compare_firmware("16r2", "16r1") == FirmwareCheck::AtLeast);
+    CHECK(compare_firmware("15r3", "16r1") == FirmwareCheck::Below);
+    CHECK(compare_firmware("16", "16r1") == FirmwareCheck::Undetermined);
+    CHECK(compare_firmware("16sr1", "16r1") == FirmwareCheck::Undetermined);
+    CHECK(compare_firmware("7.1.1", "7.2") == FirmwareCheck::Below);
+    CHECK(compare_firmware("7", "7.0.1") == FirmwareCheck::Below);
+    CHECK(compare_firmware("4.2", "4.2.0") == FirmwareCheck::AtLeast);
+    CHECK(compare_firmware("4.2r1", "4.2") == FirmwareCheck::Undetermined);  // only ".N" may follow
+    CHECK(compare_firmware("9999999999", "1") == FirmwareCheck::Undetermined);
 }
 
 TEST_CASE("device lookup on the curated data: Lexmark from FW24, Sharp BP models, an unlisted vendor") {
@@ -270,6 +292,11 @@ TEST_CASE("device lookup on the curated data: Lexmark from FW24, Sharp BP models
     CHECK(catalog.lookup({"Sharp", "MX-2651", ""}).empty());  // not in the rows we evidenced
 
     CHECK(catalog.lookup({"No Such Vendor", "", ""}).empty());
+
+    auto pbx = catalog.lookup({"innovaphone", "PBX", "15r1"});
+    REQUIRE(pbx.size() == 1);
+    CHECK(pbx[0].family.firmwareFrom == "16r1");
+    CHECK(pbx[0].firmware == FirmwareCheck::Below);
 }
 
 TEST_CASE("cli: devices lists the catalogue, sorted and deterministic, as text and JSON") {

@@ -34,6 +34,7 @@ constexpr std::pair<DeviceOAuthFlow, const char*> kFlows[] = {
     {DeviceOAuthFlow::DeviceCode, "device-code"},
     {DeviceOAuthFlow::AuthorizationCode, "authorization-code"},
     {DeviceOAuthFlow::ClientCredentials, "client-credentials"},
+    {DeviceOAuthFlow::ResourceOwnerPassword, "resource-owner-password"},
     {DeviceOAuthFlow::Unknown, "unknown"},
 };
 
@@ -185,7 +186,7 @@ Compiled read_family(const Reader& row, const std::string& updated) {
         const auto flow = item.text();
         const auto k = std::find_if(std::begin(kFlows), std::end(kFlows), [&](const auto& x) { return flow == x.second; });
         if (k == std::end(kFlows))
-            item.fail(fmt::format("'{}' is not a flow (device-code, authorization-code, client-credentials, unknown)", flow));
+            item.fail(fmt::format("'{}' is not a flow (device-code, authorization-code, client-credentials, resource-owner-password, unknown)", flow));
         if (!seenFlows.insert(flow).second) item.fail(fmt::format("flow '{}' is listed twice", flow));
         f.flows.push_back(k->first);
     }
@@ -225,24 +226,40 @@ std::string without_vendor(const std::string& model, const std::string& key) {
     return model.substr(i);
 }
 
-// "FW24" -> {"fw", {24}}; "7.1.1" -> {"", {7, 1, 1}}; anything else -> nothing.
-bool split_version(std::string_view text, std::string& prefix, std::vector<unsigned long>& numbers) {
-    const auto s = trim(text);
-    std::size_t i = 0;
-    while (i < s.size() && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) ++i;
-    prefix = to_lower(s.substr(0, i));
-    numbers.clear();
-    while (i < s.size()) {
+// A version as runs of digits and of letters or dots: "FW24" -> fw|24, "16r1" -> 16|r|1,
+// "7.1.1" -> 7|.|1|.|1. Empty when the text has any other character, no number, a number of more
+// than nine digits, or does not end in a number.
+struct VersionToken {
+    bool number = false;
+    unsigned long value = 0;
+    std::string text;  // letters or dots, lower case
+};
+
+std::vector<VersionToken> split_version(std::string_view text) {
+    const auto s = to_lower(trim(text));
+    std::vector<VersionToken> tokens;
+    bool anyNumber = false;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto isDigit = [&](std::size_t k) { return s[k] >= '0' && s[k] <= '9'; };
+        const auto isWordChar = [&](std::size_t k) { return (s[k] >= 'a' && s[k] <= 'z') || s[k] == '.'; };
         const std::size_t start = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == start || i - start > 9) return false;
-        numbers.push_back(std::stoul(s.substr(start, i - start)));
-        if (i == s.size()) break;
-        if (s[i] != '.') return false;
-        ++i;
-        if (i == s.size()) return false;
+        VersionToken t;
+        if (isDigit(i)) {
+            while (i < s.size() && isDigit(i)) ++i;
+            if (i - start > 9) return {};
+            t.number = true;
+            t.value = std::stoul(s.substr(start, i - start));
+            anyNumber = true;
+        } else if (isWordChar(i)) {
+            while (i < s.size() && isWordChar(i)) ++i;
+            t.text = s.substr(start, i - start);
+        } else {
+            return {};
+        }
+        tokens.push_back(std::move(t));
     }
-    return !numbers.empty();
+    if (!anyNumber || !tokens.back().number) return {};
+    return tokens;
 }
 
 }  // namespace
@@ -278,14 +295,24 @@ std::string to_string(FirmwareCheck check) {
 }
 
 FirmwareCheck compare_firmware(std::string_view firmware, std::string_view threshold) {
-    std::string fwPrefix, thPrefix;
-    std::vector<unsigned long> fw, th;
-    if (!split_version(firmware, fwPrefix, fw) || !split_version(threshold, thPrefix, th) || fwPrefix != thPrefix)
-        return FirmwareCheck::Undetermined;
-    const auto n = std::max(fw.size(), th.size());
-    fw.resize(n, 0);
-    th.resize(n, 0);
-    return fw < th ? FirmwareCheck::Below : FirmwareCheck::AtLeast;
+    auto fw = split_version(firmware);
+    auto th = split_version(threshold);
+    if (fw.empty() || th.empty()) return FirmwareCheck::Undetermined;
+    // The same shape: letters and dots equal, numbers where the other has numbers; the longer one
+    // may go on only with ".N" groups ("7.1.1" against "7.2"), which count as zeros in the shorter.
+    const auto& longer = fw.size() >= th.size() ? fw : th;
+    const auto common = std::min(fw.size(), th.size());
+    for (std::size_t i = 0; i < common; ++i)
+        if (fw[i].number != th[i].number || (!fw[i].number && fw[i].text != th[i].text)) return FirmwareCheck::Undetermined;
+    for (std::size_t i = common; i < longer.size(); i += 2)
+        if (longer[i].number || longer[i].text != "." || i + 1 >= longer.size() || !longer[i + 1].number)
+            return FirmwareCheck::Undetermined;
+    for (std::size_t i = 0; i < longer.size(); ++i) {
+        const unsigned long a = i < fw.size() ? fw[i].value : 0;
+        const unsigned long b = i < th.size() ? th[i].value : 0;
+        if (a != b) return a < b ? FirmwareCheck::Below : FirmwareCheck::AtLeast;
+    }
+    return FirmwareCheck::AtLeast;
 }
 
 DeviceCatalog DeviceCatalog::parse(std::string_view text, const std::string& file) {

@@ -26,6 +26,8 @@ enum class DeviceOAuthFlow {
     AuthorizationCode,  // "authorization-code": an administrator signs in in a browser opened from
                         // the device's panel or web pages (or the product's console); it keeps the token
     ClientCredentials,  // "client-credentials": an app registration's own secret or certificate
+    ResourceOwnerPassword,  // "resource-owner-password": the mailbox's user name and password are sent
+                            // to the token endpoint (fails with MFA; Conditional Access applies)
     Unknown,            // "unknown": the vendor's page does not say
 };
 
@@ -60,9 +62,11 @@ enum class FirmwareCheck {
 };
 std::string to_string(FirmwareCheck check);
 
-// Compares two versions of the same scheme: an optional letter prefix (the same in both,
-// case-insensitive) followed by dot-separated numbers, e.g. "FW24" / "FW25", "7.2" / "7.1.1".
-// Anything else is Undetermined, never a guess.
+// Compares two versions written the same way: runs of digits and runs of letters or dots, the
+// letters and dots equal in both (case-insensitive), ending in a number; the longer one may go on
+// with ".N" groups only. "FW23" < "FW24", "16r1" < "16r2", "7.1.1" < "7.2", "4.2" = "4.2.0".
+// Anything else ("CXTPC.240.037" against "FW24", "v4.3" against "4.2", "4.3-beta") is
+// Undetermined, never a guess.
 FirmwareCheck compare_firmware(std::string_view firmware, std::string_view threshold);
 
 struct DeviceQuery {
