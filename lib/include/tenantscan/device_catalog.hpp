@@ -101,6 +101,7 @@ public:
     struct Impl;
 
 private:
+    DeviceCatalog() = default;  // only parse() makes one: there is no empty, unvalidated catalogue
     std::shared_ptr<const Impl> impl_;
 };
 
