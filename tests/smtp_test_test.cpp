@@ -708,6 +708,7 @@ TEST_CASE("smtp-test: an HVE account pointed at smtp.office365.com is sent to th
     options.caFile = smtptest::Certificates::get().path("ca.pem");
     smtp::Result result = smtp::run(options);
     REQUIRE(smtp::exit_code(result) == 1);
+    CHECK_FALSE(result.messageAccepted);
 
     tenantscan::Snapshot snapshot = testsupport::snapshot_from(tenant_snapshot());
     tenantscan::Directory directory(snapshot);
@@ -1144,4 +1145,26 @@ TEST_CASE("smtp-test: test like the device: TLS version, ciphers, mechanism") {
             CHECK(r.out.empty());
         }
     }
+}
+
+TEST_CASE("smtp-test: a server that refuses at the greeting and hangs up") {
+    json config = server_config(kUser);
+    config["banner"] = json::array({"421 4.3.2 Service not available, closing transmission channel"});
+    config["quit"] = nullptr;
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 1);
+    CHECK(step_of(run.report, "banner").at("status") == "refused");
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"temporary-failure"});  // QUIT adds nothing
+    CHECK_FALSE(client_sent(run.report, "AUTH"));
+}
+
+TEST_CASE("smtp-test: text that is not SMTP is not parsed as a reply") {
+    json config = server_config(kUser);
+    config["banner"] = json::array({"HTTP/1.1 400 Bad Request"});
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 2);
+    CHECK(step_of(run.report, "banner").at("failure") == "malformedReply");
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"malformed-reply"});
 }

@@ -428,6 +428,7 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
         finding.fix = "Exclude this account from " + join(names) + " (for HVE accounts: through the exemption group "
                       "the policies exclude), or move the sender to OAuth (XOAUTH2).";
     } else if (whatIf.undetermined_enforced().empty()) {
+        finding.rulesOut = true;
         finding.evidence.push_back(
             "In the snapshot (collected " + (tenant.snapshot.collectedAt.empty() ? "at an unknown time" : tenant.snapshot.collectedAt) +
             ") neither security defaults nor an enabled Conditional Access policy block this sign-in: the tenant may "
@@ -571,6 +572,17 @@ TenantFinding tenant_finding(TenantCheck check, const Tenant& tenant, const Resu
     return {};
 }
 
+const char* layer_name(TenantCheck check) {
+    switch (check) {
+        case TenantCheck::SignInPolicies: return "security defaults and Conditional Access";
+        case TenantCheck::AuthenticationPolicy: return "the authentication policy";
+        case TenantCheck::SmtpAuthSwitch: return "the SMTP AUTH switch";
+        case TenantCheck::ExternalRecipients: return "the recipient's domain";
+        case TenantCheck::Account: return "the account's existence";
+    }
+    return "";
+}
+
 // What --timeout and a TLS handshake failure say about the settings that were tested.
 std::string port_hint(const Result& result, const Step& step) {
     const Options& o = result.options;
@@ -676,6 +688,8 @@ Explanation explain_refusal(const Result& result, const Step& step, const Tenant
     for (TenantCheck check : rule->checks) {
         TenantFinding finding = tenant_finding(check, *tenant, result, step);
         explanation.evidence.insert(explanation.evidence.end(), finding.evidence.begin(), finding.evidence.end());
+        if (finding.rulesOut && rule->checks.size() > 1)
+            explanation.evidence.push_back(std::string("This rules out ") + layer_name(check) + ".");
         // A layer that allows the sign-in only rewrites the cause for the reply that suspects it alone.
         bool applies = !finding.rulesOut || rule->checks.size() == 1;
         if (!overridden && applies && !finding.cause.empty()) {
@@ -845,7 +859,9 @@ Diagnosis diagnose(const Result& result, const Tenant* tenant) {
         // After the server confirmed what was asked (250 after the message, or 235 with
         // --auth-only), an unanswered QUIT is an advisory, not a failure.
         bool afterDone = step.kind == StepKind::Quit && (result.options.authOnly ? result.authenticated : result.messageAccepted);
-        if (afterDone) continue;
+        // A QUIT that fails after an earlier refusal or failure adds nothing to its explanation.
+        bool afterEnd = step.kind == StepKind::Quit && !diagnosis.explanations.empty();
+        if (afterDone || afterEnd) continue;
         if (step.status == StepStatus::Refused && step.reply) {
             diagnosis.explanations.push_back(explain_refusal(result, step, tenant));
         } else if (step.status == StepStatus::Failed && !failureExplained) {

@@ -1149,6 +1149,8 @@ private:
     void quit() {
         Step& s = step(StepKind::Quit);
         if (connection_.fd() < 0 || s.status != StepStatus::NotReached) return;
+        // QUIT gets a few seconds of its own, also when a refusal came at the end of --timeout.
+        deadline_ = std::max(deadline_, Clock::now() + std::min<Clock::duration>(options_.timeout, std::chrono::seconds(5)));
         begin(s);
         Reply reply;
         if (!command(s, "QUIT", reply)) {
