@@ -58,7 +58,7 @@ struct Options {
     std::vector<std::string> to;               // recipients; required unless authOnly
     bool authOnly = false;                     // stop after AUTH (no message is sent)
     std::chrono::milliseconds timeout{30000};  // for the connection and for the whole session
-    std::string caFile;                        // PEM file of CAs to trust instead of libcurl's
+    std::string caFile;                        // PEM file of CAs to trust instead of OpenSSL's
                                                // default bundle (e.g. a test server's private CA)
     // "ADDRESS[:PORT]": connect there instead of to what DNS answers for `host` (a new server
     // before the DNS change, one node of several). TLS still verifies the certificate against
@@ -166,7 +166,7 @@ struct Step {
     std::optional<Reply> reply;         // the final reply (for a refusal: the server's words)
     std::string detail;                 // facts learned: address, TLS parameters, mechanisms offered
     Failure failure = Failure::None;    // Failed steps only
-    std::string error;                  // libcurl's or OpenSSL's words for a Failed step
+    std::string error;                  // what went wrong, for a Failed step (OpenSSL's or the system's words)
 };
 
 // The TLS session, from OpenSSL during the handshake (also when certificate verification fails,
