@@ -1168,3 +1168,18 @@ TEST_CASE("smtp-test: text that is not SMTP is not parsed as a reply") {
     CHECK(step_of(run.report, "banner").at("failure") == "malformedReply");
     CHECK(explanation_ids(run.report) == std::vector<std::string>{"malformed-reply"});
 }
+
+TEST_CASE("smtp-test: a name that does not resolve fails the DNS step within --timeout") {
+    auto started = std::chrono::steady_clock::now();
+    auto r = testsupport::run_cli({"smtp-test", "--host", "no-such-host.invalid", "--user", kUser, "--password-env",
+                                   "SMTP_TEST_SECRET", "--auth-only", "--timeout", "3", "--format", "json"},
+                                  {"SMTP_TEST_SECRET=" + kPassword});
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8));
+    check_invariants(r, nullptr, 0, 0, true, true);
+    CHECK(r.exitCode == 2);
+    json report = json::parse(r.out);
+    const json& dns = step_of(report, "dns");
+    CHECK(dns.at("status") == "failed");
+    CHECK((dns.at("failure") == "resolve" || dns.at("failure") == "timeout"));
+    CHECK(step_of(report, "connect").at("status") == "notReached");
+}

@@ -32,12 +32,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -613,13 +616,14 @@ private:
         result_.remotePort = port;
 
         begin(resolve);
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
         addrinfo* found = nullptr;
-        int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+        int rc = 0, lookupErrno = 0;
+        if (!resolve_within(host, port, found, rc, lookupErrno)) {
+            fail(resolve, Failure::Timeout, fmt::format("{} did not resolve within {} seconds", host, seconds()));
+            return false;
+        }
         if (rc != 0 || !found) {
-            fail(resolve, Failure::Resolve, rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
+            fail(resolve, Failure::Resolve, rc == EAI_SYSTEM ? std::strerror(lookupErrno) : gai_strerror(rc));
             return false;
         }
         std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
@@ -663,6 +667,46 @@ private:
         }
         fail(connect, timedOut ? Failure::Timeout : Failure::Connect, lastError);
         return false;
+    }
+
+    // getaddrinfo cannot be interrupted: it runs on a thread of its own, and --timeout bounds the
+    // wait. A lookup still running when the test gives up frees its own result when it ends.
+    bool resolve_within(const std::string& host, int port, addrinfo*& found, int& rc, int& error) {
+        struct Lookup {
+            std::mutex mutex;
+            std::condition_variable done;
+            bool finished = false, abandoned = false;
+            int rc = 0, error = 0;
+            addrinfo* result = nullptr;
+        };
+        auto lookup = std::make_shared<Lookup>();
+        std::thread([lookup, host, service = std::to_string(port)] {
+            addrinfo hints{};
+            hints.ai_family = AF_UNSPEC;
+            hints.ai_socktype = SOCK_STREAM;
+            addrinfo* result = nullptr;
+            int code = getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
+            int saved = errno;
+            std::lock_guard<std::mutex> lock(lookup->mutex);
+            if (lookup->abandoned) {
+                if (result) freeaddrinfo(result);
+                return;
+            }
+            lookup->rc = code;
+            lookup->error = saved;
+            lookup->result = result;
+            lookup->finished = true;
+            lookup->done.notify_all();
+        }).detach();
+        std::unique_lock<std::mutex> lock(lookup->mutex);
+        if (!lookup->done.wait_until(lock, deadline_, [&] { return lookup->finished; })) {
+            lookup->abandoned = true;
+            return false;
+        }
+        found = lookup->result;
+        rc = lookup->rc;
+        error = lookup->error;
+        return true;
     }
 
     static std::string address_text(const sockaddr* address) {
