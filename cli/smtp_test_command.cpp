@@ -1,5 +1,6 @@
 #include "smtp_test_command.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -25,6 +26,7 @@ struct SmtpTestArguments {
     std::string snapshot;
     std::string format = "text";
     bool transcript = false;
+    std::string tlsMaxVersion, authMechanism;
 };
 
 std::string secret_from_environment(const std::string& variable) {
@@ -67,6 +69,13 @@ int run_smtp_test(SmtpTestArguments& args) {
     if (!(args.timeoutSeconds > 0 && args.timeoutSeconds <= 86400))
         throw std::invalid_argument("--timeout must be a positive number of seconds, at most 86400");
     o.timeout = std::chrono::milliseconds(static_cast<long long>(args.timeoutSeconds * 1000));
+    if (args.tlsMaxVersion == "1.2") o.tlsMaxVersion = smtp::TlsMaxVersion::Tls12;
+    if (args.tlsMaxVersion == "1.3") o.tlsMaxVersion = smtp::TlsMaxVersion::Tls13;
+    std::string mechanism = args.authMechanism;
+    for (auto& c : mechanism) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (mechanism == "LOGIN") o.authMechanism = smtp::AuthMechanism::Login;
+    if (mechanism == "PLAIN") o.authMechanism = smtp::AuthMechanism::Plain;
+    if (mechanism == "XOAUTH2") o.authMechanism = smtp::AuthMechanism::XOAuth2;
     read_credential(args);
     smtp::validate(o);
 
@@ -86,7 +95,9 @@ int run_smtp_test(SmtpTestArguments& args) {
     if (snapshot) tenant.emplace(smtp::Tenant{*snapshot, *directory, *engine});
     smtp::Diagnosis diagnosis = smtp::diagnose(result, tenant ? &*tenant : nullptr);
     if (args.format == "json")
-        write_output(smtp::to_json(result, diagnosis, args.transcript).dump(2) + "\n", "");
+        // Every string is already printable(); the replace handler is the last line of defence:
+        // no byte the server sent can make the JSON invalid or empty.
+        write_output(smtp::to_json(result, diagnosis, args.transcript).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "");
     else
         write_output(smtp::to_text(result, diagnosis, args.transcript, use_colour(false)), "");
     return smtp::exit_code(result);
@@ -100,8 +111,10 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
         "smtp-test",
         "Prove that an account can submit mail: sign in and send a labelled test message through an SMTP server, "
         "step by step with timings, and explain any refusal");
-    cmd->footer("Exit codes: 0 every requested step succeeded, 1 the server refused something, 2 usage error or "
-                "connection error (DNS, TCP, timeout, TLS, connection lost).\n"
+    cmd->footer("Exit codes: 0 the server accepted the test message after 354 (with --auth-only: the account signed "
+                "in, 235), 1 the server refused something or accepted the message for only some recipients, 2 usage "
+                "error, or a connection or protocol error (DNS, TCP, timeout, TLS, connection lost, a reply SMTP does "
+                "not allow).\n"
                 "Example (HVE): tenantscan smtp-test --host smtp.hve.mx.microsoft --user scanner@contoso.com "
                 "--password-env HVE_PASSWORD --to helpdesk@contoso.com");
     smtp::Options& o = args->options;
@@ -140,6 +153,18 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
                     "Connect to this address instead of what DNS answers for --host (the certificate is still "
                     "checked against --host)")
         ->type_name("ADDRESS[:PORT]");
+    cmd->add_option("--tls-max-version", args->tlsMaxVersion,
+                    "Highest TLS version to offer, like the device: 1.2 (most printers) or 1.3 (default: both 1.2 and 1.3)")
+        ->check(CLI::IsMember({"1.2", "1.3"}))
+        ->type_name("1.2|1.3");
+    cmd->add_option("--ciphers", o.ciphers,
+                    "Cipher suites to offer, in OpenSSL syntax, like the device (e.g. ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA)")
+        ->type_name("LIST");
+    cmd->add_option("--auth-mechanism", args->authMechanism,
+                    "SASL mechanism, like the device: LOGIN (most devices) or PLAIN for a password, XOAUTH2 for a token "
+                    "(default: PLAIN, else LOGIN; XOAUTH2 for a token)")
+        ->check(CLI::IsMember({"LOGIN", "PLAIN", "XOAUTH2"}, CLI::ignore_case))
+        ->type_name("LOGIN|PLAIN|XOAUTH2");
     cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_flag("--transcript", args->transcript, "Show the SMTP dialogue (credentials redacted)");
     cmd->callback([args, &exitCode] { exitCode = run_guarded([&] { return run_smtp_test(*args); }); });

@@ -61,32 +61,101 @@ void check_no_secret(const std::string& text, const char* where) {
 }
 
 struct Run {
-    testsupport::CommandResult cli;
-    json report;  // stdout parsed (JSON runs)
+    testsupport::CommandResult cli;   // --format json --transcript
+    json report;                      // its stdout, parsed
+    testsupport::CommandResult text;  // the same scenario in the text format
+    std::vector<std::string> received;  // the messages the server accepted during the JSON run
 };
 
 enum class Credential { Password, Token };
 
-// Runs `tenantscan smtp-test` against the loopback server (JSON, with the transcript: the most
-// text that could leak), and checks that nothing leaks.
-Run smtp_test(const LoopbackServer& server, const std::vector<std::string>& extra, Credential credential = Credential::Password) {
+// Whether the transcript shows the documented end of a submission: the client's DATA, a 354,
+// the message, then a 250 (RFC 5321 §4.1.1.4).
+bool transcript_shows_acceptance(const json& report) {
+    if (!report.contains("transcript")) return false;
+    int state = 0;  // 0 before DATA, 1 DATA sent, 2 got 354, 3 message sent
+    for (const auto& line : report.at("transcript")) {
+        std::string text = line.at("text");
+        bool client = line.at("from") == "client";
+        if (state == 0 && client && text == "DATA") state = 1;
+        else if (state == 1 && !client) state = text.rfind("354", 0) == 0 ? 2 : 0;
+        else if (state == 2 && client && text == ".") state = 3;
+        else if (state == 3 && !client) return text.rfind("250 ", 0) == 0;
+    }
+    return false;
+}
+
+// The one check every scenario goes through, whatever it tests:
+// - exit 0 only when the server really accepted a message after 354 (its spool has a new
+//   message and the transcript shows DATA, 354, the message, 250), or, with --auth-only, only
+//   when the server accepted the sign-in (235);
+// - no secret (password, token, their base64 forms as AUTH carries them) in stdout or stderr;
+// - JSON output is always valid JSON, and its exitCode is the process's;
+// - text output carries no raw ESC or CR (a server cannot paint the terminal).
+void check_invariants(const testsupport::CommandResult& cli, const LoopbackServer* server, std::size_t messagesBefore,
+                      std::size_t signInsBefore, bool authOnly, bool jsonFormat) {
+    INFO("stdout: ", cli.out);
+    INFO("stderr: ", cli.err);
+    check_no_secret(cli.out, "stdout");
+    check_no_secret(cli.err, "stderr");
+    CHECK(cli.out.find('\x1b') == std::string::npos);
+    CHECK(cli.out.find('\r') == std::string::npos);
+    CHECK(cli.err.find('\x1b') == std::string::npos);
+    json report;
+    if (jsonFormat) {
+        REQUIRE_FALSE(cli.out.empty());
+        REQUIRE_NOTHROW(report = json::parse(cli.out));
+        CHECK(report.at("exitCode") == cli.exitCode);
+        CHECK((report.at("outcome") == "success") == (cli.exitCode == 0));
+    }
+    if (cli.exitCode != 0) return;
+    REQUIRE_MESSAGE(server != nullptr, "exit 0 without a server that could have accepted anything");
+    if (authOnly) {
+        CHECK_MESSAGE(server->sign_ins() > signInsBefore, "exit 0, but the server accepted no sign-in");
+    } else {
+        CHECK_MESSAGE(server->received().size() > messagesBefore, "exit 0, but the server accepted no message");
+        if (jsonFormat && report.contains("transcript"))
+            CHECK_MESSAGE(transcript_shows_acceptance(report), "exit 0 without DATA, 354, message, 250 in the transcript");
+    }
+}
+
+bool has_arg(const std::vector<std::string>& args, const std::string& name) {
+    return std::find(args.begin(), args.end(), name) != args.end();
+}
+
+// Runs `tenantscan smtp-test` against the loopback server twice, as JSON with the transcript (the
+// most text that could leak) and as text with the transcript, and checks both (check_invariants)
+// and that both formats end the same way.
+Run smtp_test(const LoopbackServer& server, const std::vector<std::string>& extra, Credential credential = Credential::Password,
+              const std::string& secret = "") {
     std::vector<std::string> args = {"smtp-test", "--host", "127.0.0.1", "--port", server.port_text(), "--user", kUser,
-                                     "--ca-file", smtptest::Certificates::get().path("ca.pem"), "--format", "json",
-                                     "--transcript",
+                                     "--ca-file", smtptest::Certificates::get().path("ca.pem"), "--transcript",
                                      credential == Credential::Password ? "--password-env" : "--oauth-token-env",
                                      "SMTP_TEST_SECRET"};
-    bool recipients = std::any_of(extra.begin(), extra.end(), [](const std::string& a) { return a == "--to" || a == "--auth-only"; });
+    bool recipients = has_arg(extra, "--to") || has_arg(extra, "--auth-only");
     if (!recipients) args.insert(args.end(), {"--to", "helpdesk@contoso.com"});
-    if (std::find(extra.begin(), extra.end(), "--timeout") == extra.end()) args.insert(args.end(), {"--timeout", "10"});
+    if (!has_arg(extra, "--timeout")) args.insert(args.end(), {"--timeout", "10"});
     args.insert(args.end(), extra.begin(), extra.end());
+    const bool authOnly = has_arg(extra, "--auth-only");
+    const std::vector<std::string> env = {
+        "SMTP_TEST_SECRET=" + (!secret.empty() ? secret : credential == Credential::Password ? kPassword : kToken),
+        "NO_COLOR=1"};
+
     Run run;
-    run.cli = testsupport::run_cli(args, {"SMTP_TEST_SECRET=" + (credential == Credential::Password ? kPassword : kToken)});
-    check_no_secret(run.cli.out, "stdout");
-    check_no_secret(run.cli.err, "stderr");
-    INFO("stderr: ", run.cli.err);
-    INFO("stdout: ", run.cli.out);
-    REQUIRE_FALSE(run.cli.out.empty());
+    std::size_t messages = server.received().size(), signIns = server.sign_ins();
+    std::vector<std::string> jsonArgs = args;
+    jsonArgs.insert(jsonArgs.end(), {"--format", "json"});
+    run.cli = testsupport::run_cli(jsonArgs, env);
+    check_invariants(run.cli, &server, messages, signIns, authOnly, true);
+    auto all = server.received();
+    run.received.assign(all.begin() + static_cast<std::ptrdiff_t>(std::min(messages, all.size())), all.end());
     run.report = json::parse(run.cli.out);
+
+    messages = server.received().size();
+    signIns = server.sign_ins();
+    run.text = testsupport::run_cli(args, env);
+    check_invariants(run.text, &server, messages, signIns, authOnly, false);
+    CHECK_MESSAGE(run.text.exitCode == run.cli.exitCode, "text and JSON end differently: ", run.text.out);
     return run;
 }
 
@@ -186,7 +255,7 @@ TEST_CASE("smtp-test: a message goes through STARTTLS end to end") {
     // The server got the message, labelled with the unique id, for both recipients.
     std::string testId = report.at("testId");
     CHECK(report.at("subject") == "tenantscan smtp-test " + testId);
-    auto messages = server.received();
+    const auto& messages = run.received;
     REQUIRE(messages.size() == 1);
     CHECK(messages[0].find("Subject: tenantscan smtp-test " + testId) != std::string::npos);
     CHECK(messages[0].find("X-Envelope-To: helpdesk@contoso.com,it@contoso.com") != std::string::npos);
@@ -204,8 +273,7 @@ TEST_CASE("smtp-test: the text report lists each step with its timing") {
                                    "--password-env", "SMTP_TEST_SECRET", "--to", "helpdesk@contoso.com", "--ca-file",
                                    smtptest::Certificates::get().path("ca.pem"), "--transcript"},
                                   {"SMTP_TEST_SECRET=" + kPassword, "NO_COLOR=1"});
-    check_no_secret(r.out, "stdout");
-    check_no_secret(r.err, "stderr");
+    check_invariants(r, &server, 0, 0, false, false);
     CHECK(r.exitCode == 0);
     for (const char* expected : {"TCP connect", "banner", "STARTTLS", "AUTH PLAIN", "RCPT TO <helpdesk@contoso.com>",
                                  "DATA", "QUIT", " ms ", "Result: SUCCESS", "Transcript (credentials redacted)",
@@ -219,9 +287,10 @@ TEST_CASE("smtp-test: --auth-only signs in and sends nothing") {
     Run run = smtp_test(server, {"--auth-only"});
     CHECK(run.cli.exitCode == 0);
     CHECK(step_of(run.report, "auth").at("status") == "ok");
-    CHECK(step_of(run.report, "noop").at("status") == "ok");
+    CHECK(run.report.at("auth").at("authenticated") == true);
     CHECK(step_of(run.report, "quit").at("status") == "ok");
-    for (const auto& step : run.report.at("steps")) CHECK(step.at("step") != "mailFrom");
+    for (const auto& step : run.report.at("steps")) CHECK((step.at("step") != "mailFrom" && step.at("step") != "noop"));
+    CHECK_FALSE(run.report.contains("delivery"));
     CHECK_FALSE(run.report.contains("subject"));
     CHECK(server.received().empty());
 }
@@ -234,8 +303,7 @@ TEST_CASE("smtp-test: implicit TLS with --tls, and a password from a file") {
     auto r = testsupport::run_cli({"smtp-test", "--host", "127.0.0.1", "--port", server.port_text(), "--tls", "--user",
                                    kUser, "--password-file", passwordFile.path(), "--to", "helpdesk@contoso.com",
                                    "--ca-file", smtptest::Certificates::get().path("ca.pem"), "--format", "json"});
-    check_no_secret(r.out, "stdout");
-    check_no_secret(r.err, "stderr");
+    check_invariants(r, &server, 0, 0, false, true);
     INFO(r.err);
     REQUIRE(r.exitCode == 0);
     json report = json::parse(r.out);
@@ -253,7 +321,7 @@ TEST_CASE("smtp-test: OAuth signs in with XOAUTH2") {
     CHECK(run.cli.exitCode == 0);
     CHECK(run.report.at("auth").at("mechanismUsed") == "XOAUTH2");
     CHECK(run.report.at("target").at("credential") == "oauthToken");
-    CHECK(server.received().size() == 1);
+    CHECK(run.received.size() == 1);
 }
 
 TEST_CASE("smtp-test: each refused AUTH reply is explained") {
@@ -421,7 +489,7 @@ TEST_CASE("smtp-test: a slow server runs into the timeout") {
     LoopbackServer server(config, kPassword);
     auto started = std::chrono::steady_clock::now();
     Run run = smtp_test(server, {"--timeout", "1"});
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(14));  // two runs (JSON, text)
     CHECK(run.cli.exitCode == 2);
     CHECK(step_of(run.report, "connect").at("status") == "ok");
     CHECK(step_of(run.report, "banner").at("failure") == "timeout");
@@ -443,9 +511,8 @@ TEST_CASE("smtp-test: refused recipients are explained one by one") {
         std::string evidence = run.report.at("diagnosis")[0].at("evidence").dump();
         CHECK(evidence.find("'partner@fabrikam.com' is outside the tenant's accepted domains (contoso.com)") != std::string::npos);
         CHECK(evidence.find("is an HVE account") != std::string::npos);
-        auto messages = server.received();
-        REQUIRE(messages.size() == 1);
-        CHECK(messages[0].find("X-Envelope-To: helpdesk@contoso.com\r\n") != std::string::npos);
+        REQUIRE(run.received.size() == 1);
+        CHECK(run.received[0].find("X-Envelope-To: helpdesk@contoso.com\r\n") != std::string::npos);
     }
     SUBCASE("no recipient exists: nothing is sent") {
         json config = server_config(kUser);
@@ -582,6 +649,7 @@ TEST_CASE("smtp-test: nothing listens on the port") {
     auto r = testsupport::run_cli({"smtp-test", "--host", "127.0.0.1", "--port", std::to_string(port), "--user", kUser,
                                    "--password-env", "SMTP_TEST_SECRET", "--auth-only", "--format", "json"},
                                   {"SMTP_TEST_SECRET=" + kPassword});
+    check_invariants(r, nullptr, 0, 0, true, true);
     CHECK(r.exitCode == 2);
     json report = json::parse(r.out);
     CHECK(step_of(report, "connect").at("failure") == "connect");
@@ -621,7 +689,7 @@ TEST_CASE("smtp-test: usage errors exit 2 before anything is sent") {
         CHECK(r.exitCode == 2);
         CHECK(r.err.find(c.message) != std::string::npos);
         CHECK(r.out.empty());
-        check_no_secret(r.err, "stderr");
+        check_invariants(r, nullptr, 0, 0, false, false);
     }
 }
 
@@ -640,6 +708,7 @@ TEST_CASE("smtp-test: an HVE account pointed at smtp.office365.com is sent to th
     options.caFile = smtptest::Certificates::get().path("ca.pem");
     smtp::Result result = smtp::run(options);
     REQUIRE(smtp::exit_code(result) == 1);
+    CHECK_FALSE(result.messageAccepted);
 
     tenantscan::Snapshot snapshot = testsupport::snapshot_from(tenant_snapshot());
     tenantscan::Directory directory(snapshot);
@@ -679,11 +748,13 @@ TEST_CASE("smtp-test: --connect-to reaches 'smtp.office365.com' on loopback: HVE
                                     {"SMTP_TEST_SECRET=" + kPassword});
     INFO("stderr: ", cli.err);
     INFO("stdout: ", cli.out);
-    check_no_secret(cli.out, "stdout");
-    check_no_secret(cli.err, "stderr");
+    check_invariants(cli, &server, 0, 0, false, true);
     CHECK(cli.exitCode == 1);
     const json report = json::parse(cli.out);
     CHECK(report.at("target").at("host") == "smtp.office365.com");
+    // The port connected to, not the one of the URL (587).
+    CHECK(step_of(report, "connect").at("detail") == "127.0.0.1 port " + server.port_text());
+    CHECK(report.at("remotePort") == server.port());
     CHECK(report.at("target").at("connectTo") == "127.0.0.1:" + server.port_text());
     CHECK(step_of(report, "starttls").at("status") == "ok");
     CHECK(step_of(report, "auth").at("status") == "refused");
@@ -701,15 +772,18 @@ TEST_CASE("smtp-test: --connect-to reaches 'smtp.office365.com' on loopback: HVE
                                           "SMTP_TEST_SECRET", "--auth-only", "--ca-file",
                                           smtptest::Certificates::get().path("ca.pem"), "--timeout", "10"},
                                          {"SMTP_TEST_SECRET=" + kPassword});
+        check_invariants(text, &server, 0, 0, true, false);
         CHECK(text.exitCode == 1);
         CHECK_MESSAGE(text.out.find("smtp-test smtp.office365.com:587 via 127.0.0.1:" + server.port_text()) !=
                           std::string::npos,
                       text.out);
+        CHECK_MESSAGE(text.out.find("127.0.0.1 port " + server.port_text()) != std::string::npos, text.out);
     }
     SUBCASE("a bad --connect-to is a usage error before anything is sent") {
         auto bad = testsupport::run_cli({"smtp-test", "--host", "smtp.office365.com", "--connect-to", "127.0.0.1:99999",
                                          "--user", kUser, "--password-env", "SMTP_TEST_SECRET", "--auth-only"},
                                         {"SMTP_TEST_SECRET=" + kPassword});
+        check_invariants(bad, nullptr, 0, 0, true, false);
         CHECK(bad.exitCode == 2);
         CHECK_MESSAGE(bad.err.find("port out of range") != std::string::npos, bad.err);
     }
@@ -720,6 +794,392 @@ TEST_CASE("smtp-test: docs/smtp-test.md lists every explanation") {
     REQUIRE_FALSE(docs.empty());
     for (const auto& known : smtp::known_replies()) CHECK_MESSAGE(docs.find(std::string("`") + known.id + "`") != std::string::npos, known.id);
     for (const char* id : {"unknown-reply", "auth-needs-tls", "credentials-unencrypted", "hve-wrong-endpoint",
-                           "hve-legacy-endpoint", "basic-auth-retirement", "hve-recipient-limit", "hve-billing-policy"})
+                           "hve-legacy-endpoint", "basic-auth-retirement", "hve-recipient-limit", "hve-billing-policy",
+                           "closed-after-acceptance", "tls-below-microsoft-requirements"})
         CHECK_MESSAGE(docs.find(std::string("`") + id + "`") != std::string::npos, id);
+}
+
+// ---- Issue 13: a scripted server (tests/smtp/scripted_smtp_server.py) says exactly what each
+// scenario needs, protocol violations and hostile bytes included. Every run goes through
+// check_invariants: exit 0 only after 354 + 250, no secret anywhere, JSON always valid.
+
+namespace {
+
+LoopbackServer scripted(json config, const std::string& password = kPassword, const std::string& token = kToken) {
+    return LoopbackServer(std::move(config), password, token, "scripted_smtp_server.py");
+}
+
+std::string explanation_text(const json& report, std::size_t i = 0) { return report.at("diagnosis").at(i).dump(); }
+
+}  // namespace
+
+TEST_CASE("smtp-test: the scripted server accepts a message the documented way") {
+    LoopbackServer server = scripted(server_config(kUser));
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 0);
+    CHECK(run.report.at("delivery").at("messageAccepted") == true);
+    CHECK(run.report.at("delivery").at("acceptedRecipients") == json::array({"helpdesk@contoso.com"}));
+    CHECK(run.received.size() == 1);
+    CHECK(run.text.out.find("Delivery: the message was accepted for helpdesk@contoso.com") != std::string::npos);
+}
+
+TEST_CASE("smtp-test: 250 instead of 354 after DATA is never a success (defect 1)") {
+    json config = server_config(kUser);
+    config["data"] = "250 2.0.0 OK";
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode != 0);
+    CHECK(run.report.at("outcome") != "success");
+    const json& data = step_of(run.report, "data");
+    CHECK(data.at("status") == "failed");
+    CHECK(data.at("failure") == "unexpectedReply");
+    CHECK(run.report.at("delivery").at("messageAccepted") == false);
+    CHECK(run.text.out.find("SUCCESS") == std::string::npos);
+    CHECK(run.text.out.find("no message was delivered") != std::string::npos);
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"unexpected-reply"});
+    CHECK(server.received().empty());
+
+    SUBCASE("nor is an answer other than 250 after the message") {
+        json other = server_config(kUser);
+        other["dataEnd"] = "252 2.0.0 maybe";
+        LoopbackServer odd = scripted(other);
+        Run r = smtp_test(odd, {});
+        CHECK(r.cli.exitCode != 0);
+        CHECK(step_of(r.report, "data").at("failure") == "unexpectedReply");
+    }
+}
+
+TEST_CASE("smtp-test: bytes that are not UTF-8 give the same result in JSON and text (defect 2)") {
+    json config = server_config(kUser);
+    config["authReply"] = "535 5.7.3 Authentification \u00e9chou\u00e9e";  // sent as latin-1 bytes E9
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 1);
+    CHECK(run.text.exitCode == 1);
+    const json& auth = step_of(run.report, "auth");
+    CHECK(auth.at("reply").at("lines") == json::array({"535 5.7.3 Authentification \\xE9chou\\xE9e"}));
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"auth-credentials-or-policy"});
+    CHECK(run.text.out.find("Authentification \\xE9chou\\xE9e") != std::string::npos);
+}
+
+TEST_CASE("smtp-test: control characters in replies are escaped everywhere (defect 3)") {
+    json config = server_config(kUser);
+    // ESC sequences and a bare CR that would repaint the line as "ok AUTH" on a terminal.
+    config["authReply"] = "535 5.7.3 denied\u001b[2K\r  ok       AUTH LOGIN  235 2.7.0 Authentication successful\u001b[0m";
+    config["banner"] = json::array({"220-scripted.test \u001b]0;owned\u0007", "220 ready \u009b31m"});
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 1);
+    for (const auto* out : {&run.cli.out, &run.text.out}) {
+        CHECK(out->find('\x1b') == std::string::npos);
+        CHECK(out->find('\r') == std::string::npos);
+        CHECK(out->find('\x07') == std::string::npos);
+    }
+    CHECK(run.text.out.find("\\x1B[2K\\x0D") != std::string::npos);
+    CHECK(step_of(run.report, "auth").at("reply").at("lines")[0].get<std::string>().find("\\x1B[2K\\x0D") != std::string::npos);
+    CHECK(run.text.out.find("\\x9B31m") != std::string::npos);  // a lone C1 byte, not UTF-8
+}
+
+TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks the right layer (defect 4)") {
+    testsupport::TempFile snapshot(tenant_snapshot().dump());
+    SUBCASE("the user credentials were incorrect: a wrong password, not Conditional Access") {
+        json config = server_config(kUser);
+        config["authReply"] = "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        CHECK(run.cli.exitCode == 1);
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"auth-credentials-incorrect"});
+        const json& why = run.report.at("diagnosis")[0];
+        CHECK(why.dump().find("Conditional Access") == std::string::npos);
+        CHECK(why.at("cause").get<std::string>().find("password") != std::string::npos);
+        CHECK(why.at("evidence").dump().find("is in /graph/users") != std::string::npos);
+        CHECK_FALSE(why.at("confirm").get<std::string>().empty());
+    }
+    SUBCASE("basic authentication is disabled: the authentication policy and the SMTP AUTH switches are checked") {
+        json config = server_config(kUser);
+        config["authReply"] = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        CHECK(run.cli.exitCode == 1);
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"basic-auth-disabled"});
+        const json& why = run.report.at("diagnosis")[0];
+        std::string evidence = why.at("evidence").dump();
+        CHECK(evidence.find("AllowBasicAuthSmtp is false") != std::string::npos);
+        CHECK(evidence.find("HVE account: the SMTP AUTH switches do not apply") != std::string::npos);
+        CHECK(why.at("cause").get<std::string>().find("'Block Basic Auth'") != std::string::npos);
+    }
+    SUBCASE("SmtpClientAuthentication is disabled for the Mailbox") {
+        json config = server_config(kUser);
+        config["authReply"] = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {});
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"smtp-auth-disabled"});
+    }
+}
+
+TEST_CASE("smtp-test: SASL ends as RFC 4954 and RFC 7628 say (defect 5)") {
+    SUBCASE("an XOAUTH2 error challenge is decoded, answered with the dummy response, then the failure") {
+        json config = server_config(kUser);
+        config["oauthError"] = {{"status", "invalid_token"}, {"scope", "https://outlook.office365.com/.default"}, {"schemes", "bearer"}};
+        config["authReply"] = "535 5.7.3 Authentication unsuccessful";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {}, Credential::Token);
+        CHECK(run.cli.exitCode == 1);
+        const json& oauth = run.report.at("auth").at("oauthError");
+        CHECK(oauth.at("status") == "invalid_token");
+        CHECK(oauth.at("scope") == "https://outlook.office365.com/.default");
+        CHECK(client_sent(run.report, "AQ=="));
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"oauth-token-rejected"});
+        CHECK(explanation_text(run.report).find("status invalid_token") != std::string::npos);
+        CHECK(run.text.out.find("invalid_token") != std::string::npos);
+    }
+    SUBCASE("an endless 334 loop is cancelled with '*'") {
+        json config = server_config(kUser);
+        config["authLoop"] = true;
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {});
+        CHECK(run.cli.exitCode != 0);
+        CHECK(step_of(run.report, "auth").at("failure") == "saslExchangeCancelled");
+        CHECK(client_sent(run.report, "*"));
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"sasl-exchange-cancelled"});
+        CHECK_FALSE(client_sent(run.report, "MAIL FROM"));
+    }
+    SUBCASE("250 to AUTH is not a sign-in, and not 'mechanism unavailable'") {
+        json config = server_config(kUser);
+        config["authImmediate"] = "250 2.0.0 OK";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {});
+        CHECK(run.cli.exitCode != 0);
+        CHECK(step_of(run.report, "auth").at("failure") == "unexpectedReply");
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"unexpected-reply"});
+        CHECK_FALSE(client_sent(run.report, "MAIL FROM"));
+        CHECK(run.report.at("auth").at("authenticated") == false);
+    }
+}
+
+TEST_CASE("smtp-test: EHLO keywords are read case-insensitively, AUTH= included (defect 6)") {
+    json config = server_config(kUser);
+    config["ehlo"] = json::array({"250-scripted.test", "250-starttls", "250 auth=login plain"});
+    config["ehloAfterTls"] = json::array({"250-scripted.test", "250-Auth=Login Plain", "250 size 1000000"});
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {"--auth-mechanism", "LOGIN"});
+    CHECK(run.cli.exitCode == 0);
+    CHECK(step_of(run.report, "ehlo").at("detail") == "STARTTLS offered; AUTH offered: LOGIN PLAIN");
+    CHECK(step_of(run.report, "starttls").at("status") == "ok");
+    CHECK(run.report.at("auth").at("mechanismsOffered") == json::array({"LOGIN", "PLAIN"}));
+    CHECK(run.report.at("auth").at("mechanismUsed") == "LOGIN");
+}
+
+TEST_CASE("smtp-test: TLS failures belong to the TLS step, and the wrong mode is named (defect 7)") {
+    SUBCASE("--tls against a STARTTLS port") {
+        LoopbackServer server = scripted(server_config(kUser));
+        Run run = smtp_test(server, {"--tls"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(step_of(run.report, "connect").at("status") == "ok");
+        CHECK(step_of(run.report, "tlsHandshake").at("failure") == "plainServerOnTlsPort");
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"use-starttls"});
+        CHECK(explanation_text(run.report).find("--starttls") != std::string::npos);
+        CHECK(explanation_text(run.report).find("TLS 1.2") == std::string::npos);
+    }
+    SUBCASE("STARTTLS against an implicit-TLS port") {
+        json config = server_config(kUser);
+        config["tls"] = "implicit";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--timeout", "2"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(step_of(run.report, "banner").at("failure") == "tlsServerOnPlainPort");
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"use-tls"});
+        CHECK(explanation_text(run.report).find("--tls") != std::string::npos);
+    }
+    SUBCASE("a certificate problem with --tls is the TLS step's, not TCP connect's") {
+        json config = server_config(kUser, "wronghost");
+        config["tls"] = "implicit";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--tls"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(step_of(run.report, "connect").at("status") == "ok");
+        CHECK(step_of(run.report, "tlsHandshake").at("failure") == "certificateWrongHost");
+        CHECK(run.text.out.find("FAILED   TCP connect") == std::string::npos);
+    }
+}
+
+TEST_CASE("smtp-test: what was delivered, and to whom, comes first (defect 8)") {
+    SUBCASE("accepted, then the server closes without answering QUIT: exit 0, do not resend") {
+        json config = server_config(kUser);
+        config["quit"] = nullptr;
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {});
+        CHECK(run.cli.exitCode == 0);
+        CHECK(run.report.at("outcome") == "success");
+        CHECK(run.report.at("diagnosis").empty());
+        REQUIRE(run.report.at("advisories").size() == 1);
+        CHECK(run.report.at("advisories")[0].at("id") == "closed-after-acceptance");
+        CHECK(run.report.at("advisories")[0].at("fix").get<std::string>().find("do not send again") != std::string::npos);
+    }
+    SUBCASE("partial recipients: who got it is said before anything else") {
+        json config = server_config(kUser);
+        config["rcpt"] = {{"partner@fabrikam.com", "550 5.7.1 Service unavailable, Client host blocked"}};
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--to", "partner@fabrikam.com", "--to", "helpdesk@contoso.com"});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(run.report.at("outcome") == "partiallyDelivered");
+        CHECK(run.report.at("delivery").at("acceptedRecipients") == json::array({"helpdesk@contoso.com"}));
+        CHECK(run.report.at("delivery").at("refusedRecipients") == json::array({"partner@fabrikam.com"}));
+        auto delivery = run.text.out.find("Delivery: the message was accepted for helpdesk@contoso.com; refused for partner@fabrikam.com");
+        CHECK(delivery != std::string::npos);
+        CHECK(delivery < run.text.out.find("TCP connect"));
+        CHECK(run.text.out.find("PARTLY DELIVERED") != std::string::npos);
+    }
+}
+
+TEST_CASE("smtp-test: a password that reads like a reply code does not break parsing (defect 9)") {
+    const std::string password = "250";
+    json config = server_config(kUser);
+    LoopbackServer server = scripted(config, password);
+    auto cli = testsupport::run_cli({"smtp-test", "--host", "127.0.0.1", "--port", server.port_text(), "--user", kUser,
+                                     "--password-env", "P", "--to", "helpdesk@contoso.com", "--ca-file",
+                                     smtptest::Certificates::get().path("ca.pem"), "--format", "json", "--transcript",
+                                     "--timeout", "10"},
+                                    {"P=" + password});
+    INFO(cli.out);
+    CHECK(cli.exitCode == 0);
+    json report = json::parse(cli.out);
+    CHECK(transcript_has(report, "250 2.1.0 Sender OK"));
+    CHECK(server.received().size() == 1);
+    for (const auto& form : {base64(password), base64(std::string(1, '\0') + kUser + '\0' + password)})
+        CHECK(cli.out.find(form) == std::string::npos);
+}
+
+TEST_CASE("smtp-test: HVE's external-recipient refusals are recognised by their texts (defect 11)") {
+    struct Case {
+        const char* reply;
+        const char* id;
+    };
+    const Case cases[] = {
+        {"550 5.5.105 External sending is not supported for High Volume Email accounts", "hve-external-recipient"},
+        {"550 5.7.1 External sending is not supported for High Volume Email accounts", "hve-external-recipient"},
+        {"550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked", "unknown-reply"},
+    };
+    for (const auto& c : cases) {
+        std::string reply = c.reply;
+        CAPTURE(reply);
+        json config = server_config(kUser);
+        config["rcpt"] = {{"partner@fabrikam.com", c.reply}};
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--to", "partner@fabrikam.com"});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{c.id});
+    }
+}
+
+TEST_CASE("smtp-test: test like the device: TLS version, ciphers, mechanism") {
+    SUBCASE("--tls-max-version 1.2 with one of Microsoft's cipher suites meets the requirements") {
+        LoopbackServer server = scripted(server_config(kUser, "rsa"));
+        Run run = smtp_test(server, {"--tls-max-version", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"});
+        CHECK(run.cli.exitCode == 0);
+        const json& tls = run.report.at("tls");
+        CHECK(tls.at("protocol") == "TLSv1.2");
+        CHECK(tls.at("cipherStandardName") == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        CHECK(tls.at("microsoftRequirements").at("versionMet") == true);
+        CHECK(tls.at("microsoftRequirements").at("cipherMet") == true);
+        CHECK(run.text.out.find("TLS against Microsoft 365's requirements: met") != std::string::npos);
+    }
+    SUBCASE("a cipher suite Microsoft does not list is reported, even when this server takes it") {
+        json config = server_config(kUser, "rsa");
+        config["serverCiphers"] = "ALL:@SECLEVEL=0";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--tls-max-version", "1.2", "--ciphers", "AES256-SHA256"});
+        CHECK(run.report.at("tls").at("cipherStandardName") == "TLS_RSA_WITH_AES_256_CBC_SHA256");
+        CHECK(run.report.at("tls").at("microsoftRequirements").at("cipherMet") == false);
+        bool advised = false;
+        for (const auto& a : run.report.at("advisories")) advised = advised || a.at("id") == "tls-below-microsoft-requirements";
+        CHECK(advised);
+    }
+    SUBCASE("the device's ciphers that the server does not accept fail the handshake, named") {
+        json config = server_config(kUser, "rsa");
+        config["tlsMax"] = "1.2";
+        config["serverCiphers"] = "ECDHE-RSA-AES128-GCM-SHA256";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--tls-max-version", "1.2", "--ciphers", "ECDHE-RSA-AES256-SHA384"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(step_of(run.report, "starttls").at("failure") == "tlsHandshake");
+        REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"tls-handshake-failed"});
+        CHECK(explanation_text(run.report).find("ECDHE-RSA-AES256-SHA384 (--ciphers)") != std::string::npos);
+        CHECK_FALSE(client_sent(run.report, "AUTH"));
+    }
+    SUBCASE("TLS 1.3 says that a TLS 1.2 device is not shown") {
+        LoopbackServer server = scripted(server_config(kUser));
+        Run run = smtp_test(server, {});
+        CHECK(run.report.at("tls").at("protocol") == "TLSv1.3");
+        CHECK(run.report.at("tls").at("microsoftRequirements").at("cipherMet").is_null());
+        CHECK(run.report.at("tls").at("microsoftRequirements").at("summary").get<std::string>().find("--tls-max-version 1.2") !=
+              std::string::npos);
+    }
+    SUBCASE("--auth-mechanism LOGIN signs in with LOGIN, as the device does") {
+        LoopbackServer server(server_config(kUser), kPassword);  // aiosmtpd offers LOGIN and PLAIN
+        Run run = smtp_test(server, {"--auth-mechanism", "LOGIN"});
+        CHECK(run.cli.exitCode == 0);
+        CHECK(run.report.at("auth").at("mechanismUsed") == "LOGIN");
+        CHECK(client_sent(run.report, "AUTH LOGIN"));
+    }
+    SUBCASE("a mechanism the server does not offer is named") {
+        json config = server_config(kUser);
+        config["mechanisms"] = {"PLAIN"};
+        LoopbackServer server(config, kPassword);
+        Run run = smtp_test(server, {"--auth-mechanism", "login"});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"auth-mechanism-unavailable"});
+        CHECK(step_of(run.report, "auth").at("error").get<std::string>().find("LOGIN") != std::string::npos);
+    }
+    SUBCASE("usage errors: a mechanism that does not fit the credential, ciphers OpenSSL does not know") {
+        for (std::vector<std::string> extra : {std::vector<std::string>{"--auth-mechanism", "XOAUTH2"},
+                                               std::vector<std::string>{"--ciphers", "NO-SUCH-CIPHER"},
+                                               std::vector<std::string>{"--tls-max-version", "1.1"}}) {
+            std::vector<std::string> args = {"smtp-test", "--host", "127.0.0.1", "--port", "1", "--user", kUser,
+                                             "--password-env", "SMTP_TEST_SECRET", "--auth-only"};
+            args.insert(args.end(), extra.begin(), extra.end());
+            auto r = testsupport::run_cli(args, {"SMTP_TEST_SECRET=" + kPassword});
+            CAPTURE(r.err);
+            check_invariants(r, nullptr, 0, 0, true, false);
+            CHECK(r.exitCode == 2);
+            CHECK(r.out.empty());
+        }
+    }
+}
+
+TEST_CASE("smtp-test: a server that refuses at the greeting and hangs up") {
+    json config = server_config(kUser);
+    config["banner"] = json::array({"421 4.3.2 Service not available, closing transmission channel"});
+    config["quit"] = nullptr;
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 1);
+    CHECK(step_of(run.report, "banner").at("status") == "refused");
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"temporary-failure"});  // QUIT adds nothing
+    CHECK_FALSE(client_sent(run.report, "AUTH"));
+}
+
+TEST_CASE("smtp-test: text that is not SMTP is not parsed as a reply") {
+    json config = server_config(kUser);
+    config["banner"] = json::array({"HTTP/1.1 400 Bad Request"});
+    LoopbackServer server = scripted(config);
+    Run run = smtp_test(server, {});
+    CHECK(run.cli.exitCode == 2);
+    CHECK(step_of(run.report, "banner").at("failure") == "malformedReply");
+    CHECK(explanation_ids(run.report) == std::vector<std::string>{"malformed-reply"});
+}
+
+TEST_CASE("smtp-test: a name that does not resolve fails the DNS step within --timeout") {
+    auto started = std::chrono::steady_clock::now();
+    auto r = testsupport::run_cli({"smtp-test", "--host", "no-such-host.invalid", "--user", kUser, "--password-env",
+                                   "SMTP_TEST_SECRET", "--auth-only", "--timeout", "3", "--format", "json"},
+                                  {"SMTP_TEST_SECRET=" + kPassword});
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8));
+    check_invariants(r, nullptr, 0, 0, true, true);
+    CHECK(r.exitCode == 2);
+    json report = json::parse(r.out);
+    const json& dns = step_of(report, "dns");
+    CHECK(dns.at("status") == "failed");
+    CHECK((dns.at("failure") == "resolve" || dns.at("failure") == "timeout"));
+    CHECK(step_of(report, "connect").at("status") == "notReached");
 }

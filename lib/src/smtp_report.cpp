@@ -55,6 +55,11 @@ const char* to_string(Failure failure) {
         case Failure::NoUsableAuthMechanism: return "noUsableAuthMechanism";
         case Failure::ConnectionLost: return "connectionLost";
         case Failure::Other: return "other";
+        case Failure::PlainServerOnTlsPort: return "plainServerOnTlsPort";
+        case Failure::TlsServerOnPlainPort: return "tlsServerOnPlainPort";
+        case Failure::UnexpectedReply: return "unexpectedReply";
+        case Failure::SaslExchangeCancelled: return "saslExchangeCancelled";
+        case Failure::MalformedReply: return "malformedReply";
     }
     return "";
 }
@@ -62,6 +67,7 @@ const char* to_string(Failure failure) {
 const char* to_string(Outcome outcome) {
     switch (outcome) {
         case Outcome::Success: return "success";
+        case Outcome::PartiallyDelivered: return "partiallyDelivered";
         case Outcome::Refused: return "refused";
         case Outcome::ConnectionError: return "connectionError";
     }
@@ -77,15 +83,54 @@ const char* to_string(Security security) {
     return "";
 }
 
+const char* to_string(AuthMechanism mechanism) {
+    switch (mechanism) {
+        case AuthMechanism::Auto: return "auto";
+        case AuthMechanism::Login: return "LOGIN";
+        case AuthMechanism::Plain: return "PLAIN";
+        case AuthMechanism::XOAuth2: return "XOAUTH2";
+    }
+    return "";
+}
+
+const char* to_string(TlsMaxVersion version) {
+    switch (version) {
+        case TlsMaxVersion::Any: return "any";
+        case TlsMaxVersion::Tls12: return "1.2";
+        case TlsMaxVersion::Tls13: return "1.3";
+    }
+    return "";
+}
+
 namespace {
 
 double rounded(double milliseconds) { return std::round(milliseconds * 1000.0) / 1000.0; }
 
-nlohmann::json explanation_json(const Explanation& e) {
-    nlohmann::json out = {{"id", e.id}, {"cause", e.cause}, {"fix", e.fix}, {"evidence", e.evidence}};
-    if (!e.step.empty()) out["step"] = e.step;
-    if (!e.reply.empty()) out["reply"] = e.reply;
+// Every string that reaches an output passes printable() (idempotent): snapshot values and
+// server text alike can carry control characters or bytes that are not UTF-8.
+std::string p(const std::string& text) { return printable(text); }
+
+std::vector<std::string> p(const std::vector<std::string>& texts) {
+    std::vector<std::string> out;
+    for (const auto& text : texts) out.push_back(printable(text));
     return out;
+}
+
+nlohmann::json explanation_json(const Explanation& e) {
+    nlohmann::json out = {{"id", p(e.id)}, {"cause", p(e.cause)}, {"fix", p(e.fix)}, {"evidence", p(e.evidence)}};
+    if (!e.confirm.empty()) out["confirm"] = p(e.confirm);
+    if (!e.step.empty()) out["step"] = p(e.step);
+    if (!e.reply.empty()) out["reply"] = p(e.reply);
+    return out;
+}
+
+std::string delivery_sentence(const Result& result) {
+    if (result.options.authOnly) return "";
+    if (!result.messageAccepted) return "no message was delivered";
+    std::string accepted, refused;
+    for (const auto& to : result.acceptedRecipients) accepted += (accepted.empty() ? "" : ", ") + p(to);
+    for (const auto& to : result.refusedRecipients) refused += (refused.empty() ? "" : ", ") + p(to);
+    return "the message was accepted for " + accepted + (refused.empty() ? "" : "; refused for " + refused);
 }
 
 const char* security_phrase(Security security) {
@@ -107,23 +152,24 @@ struct Style {
 std::string step_summary(const Step& step) {
     switch (step.status) {
         case StepStatus::Ok:
-            if (!step.detail.empty()) return step.detail;
-            return step.reply ? step.reply->last_line() : "";
-        case StepStatus::Refused: return step.reply ? step.reply->verbatim() : "";
-        case StepStatus::Failed: return step.error;
+            if (!step.detail.empty()) return p(step.detail);
+            return step.reply ? p(step.reply->last_line()) : "";
+        case StepStatus::Refused: return step.reply ? p(step.reply->verbatim()) : "";
+        case StepStatus::Failed: return p(step.error);
         case StepStatus::NotReached: return "not reached";
     }
     return "";
 }
 
 void explanation_text(std::string& out, const Explanation& e, const std::string& heading) {
-    out += fmt::format("\n{} [{}]\n", heading, e.id);
-    if (!e.reply.empty()) out += "  Server said: " + e.reply + "\n";
-    out += "  Cause: " + e.cause + "\n";
-    out += "  Fix:   " + e.fix + "\n";
+    out += fmt::format("\n{} [{}]\n", p(heading), p(e.id));
+    if (!e.reply.empty()) out += "  Server said: " + p(e.reply) + "\n";
+    out += "  Cause: " + p(e.cause) + "\n";
+    out += "  Fix:   " + p(e.fix) + "\n";
+    if (!e.confirm.empty()) out += "  Check: " + p(e.confirm) + "\n";
     if (!e.evidence.empty()) {
         out += "  Evidence:\n";
-        for (const auto& line : e.evidence) out += "    - " + line + "\n";
+        for (const auto& line : e.evidence) out += "    - " + p(line) + "\n";
     }
 }
 
@@ -133,15 +179,15 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
     const Options& o = result.options;
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& step : result.steps) {
-        nlohmann::json s = {{"step", to_string(step.kind)}, {"label", step.label}, {"status", to_string(step.status)}};
+        nlohmann::json s = {{"step", to_string(step.kind)}, {"label", p(step.label)}, {"status", to_string(step.status)}};
         if (step.milliseconds) s["milliseconds"] = rounded(*step.milliseconds);
-        if (!step.recipient.empty()) s["recipient"] = step.recipient;
+        if (!step.recipient.empty()) s["recipient"] = p(step.recipient);
         if (step.reply)
-            s["reply"] = {{"code", step.reply->code}, {"enhancedCode", step.reply->enhancedCode}, {"lines", step.reply->lines}};
-        if (!step.detail.empty()) s["detail"] = step.detail;
+            s["reply"] = {{"code", step.reply->code}, {"enhancedCode", p(step.reply->enhancedCode)}, {"lines", p(step.reply->lines)}};
+        if (!step.detail.empty()) s["detail"] = p(step.detail);
         if (step.status == StepStatus::Failed) {
             s["failure"] = to_string(step.failure);
-            s["error"] = step.error;
+            s["error"] = p(step.error);
         }
         steps.push_back(s);
     }
@@ -149,29 +195,51 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
         {"smtpTestVersion", 1},
         {"tool", {{"name", "tenantscan"}, {"version", version()}}},
         {"target",
-         {{"host", o.host},
+         {{"host", p(o.host)},
           {"port", o.effective_port()},
           {"security", to_string(o.security)},
-          {"user", o.user},
+          {"user", p(o.user)},
           {"credential", o.credentialKind == CredentialKind::Password ? "password" : "oauthToken"},
-          {"from", o.effective_from()},
-          {"to", o.to},
+          {"authMechanism", to_string(o.authMechanism)},
+          {"tlsMaxVersion", to_string(o.tlsMaxVersion)},
+          {"ciphers", o.ciphers.empty() ? nlohmann::json(nullptr) : nlohmann::json(p(o.ciphers))},
+          {"from", p(o.effective_from())},
+          {"to", p(o.to)},
           {"authOnly", o.authOnly},
           {"timeoutSeconds", static_cast<double>(o.timeout.count()) / 1000.0},
-          {"connectTo", o.connectTo.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.connectTo)}}},
+          {"connectTo", o.connectTo.empty() ? nlohmann::json(nullptr) : nlohmann::json(p(o.connectTo))}}},
         {"testId", result.testId},
         {"outcome", to_string(result.outcome())},
         {"exitCode", exit_code(result)},
         {"steps", steps},
-        {"auth", {{"mechanismsOffered", result.authMechanismsOffered}, {"mechanismUsed", result.authMechanismUsed}}},
-        {"remoteAddress", result.remoteAddress},
+        {"auth",
+         {{"mechanismsOffered", p(result.authMechanismsOffered)},
+          {"mechanismUsed", p(result.authMechanismUsed)},
+          {"authenticated", result.authenticated}}},
+        {"remoteAddress", p(result.remoteAddress)},
+        {"remotePort", result.remotePort},
     };
-    if (!result.subject.empty()) out["subject"] = result.subject;
+    if (!o.authOnly)
+        out["delivery"] = {{"messageAccepted", result.messageAccepted},
+                           {"acceptedRecipients", p(result.acceptedRecipients)},
+                           {"refusedRecipients", p(result.refusedRecipients)}};
+    if (result.oauthError) {
+        const OAuthError& e = *result.oauthError;
+        out["auth"]["oauthError"] = {{"status", p(e.status)}, {"scope", p(e.scope)}, {"schemes", p(e.schemes)}, {"json", p(e.json)}};
+    }
+    if (!result.subject.empty()) out["subject"] = p(result.subject);
     if (result.tls) {
         const TlsSession& t = *result.tls;
-        out["tls"] = {{"protocol", t.protocol},   {"cipher", t.cipher},       {"subject", t.subject},
-                      {"issuer", t.issuer},       {"notBefore", t.notBefore}, {"notAfter", t.notAfter},
-                      {"subjectAltNames", t.subjectAltNames}, {"verifyError", t.verifyError}};
+        out["tls"] = {{"protocol", p(t.protocol)},   {"cipher", p(t.cipher)},       {"cipherStandardName", p(t.cipherStandardName)},
+                      {"subject", p(t.subject)},     {"issuer", p(t.issuer)},       {"notBefore", p(t.notBefore)},
+                      {"notAfter", p(t.notAfter)},   {"subjectAltNames", p(t.subjectAltNames)}, {"verifyError", p(t.verifyError)}};
+        if (diagnosis.tls) {
+            const TlsAssessment& a = *diagnosis.tls;
+            out["tls"]["microsoftRequirements"] = {
+                {"versionMet", a.versionMet},
+                {"cipherMet", a.cipherMet ? nlohmann::json(*a.cipherMet) : nlohmann::json(nullptr)},
+                {"summary", p(a.summary)}};
+        }
     }
     out["diagnosis"] = nlohmann::json::array();
     for (const auto& e : diagnosis.explanations) out["diagnosis"].push_back(explanation_json(e));
@@ -182,7 +250,7 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
         for (const auto& line : result.transcript)
             out["transcript"].push_back({{"milliseconds", rounded(line.milliseconds)},
                                          {"from", line.fromClient ? "client" : "server"},
-                                         {"text", line.text}});
+                                         {"text", p(line.text)}});
     }
     return out;
 }
@@ -190,10 +258,12 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
 std::string to_text(const Result& result, const Diagnosis& diagnosis, bool includeTranscript, bool colour) {
     const Options& o = result.options;
     Style style{colour};
-    std::string out = fmt::format("smtp-test {}:{}{} ({}) as {}", o.host, o.effective_port(),
-                                  o.connectTo.empty() ? std::string() : " via " + o.connectTo, security_phrase(o.security),
-                                  o.user);
+    std::string out = fmt::format("smtp-test {}:{}{} ({}) as {}", p(o.host), o.effective_port(),
+                                  o.connectTo.empty() ? std::string() : " via " + p(o.connectTo), security_phrase(o.security),
+                                  p(o.user));
     out += o.authOnly ? ", sign-in only\n" : fmt::format(", {} recipient(s), test id {}\n", o.to.size(), result.testId);
+    // What was delivered, and to whom, comes first: it decides whether to send again.
+    if (!o.authOnly) out += "Delivery: " + delivery_sentence(result) + "\n";
 
     std::size_t labelWidth = 0;
     for (const auto& step : result.steps) labelWidth = std::max(labelWidth, step.label.size());
@@ -206,29 +276,36 @@ std::string to_text(const Result& result, const Diagnosis& diagnosis, bool inclu
             case StepStatus::NotReached: status = style.paint(fmt::format("{:<8}", "-"), "2"); break;
         }
         std::string time = step.milliseconds ? fmt::format("{:>9.1f} ms", *step.milliseconds) : std::string(12, ' ');
-        out += fmt::format("  {} {:<{}} {}  {}\n", status, step.label, labelWidth, time, step_summary(step));
+        out += fmt::format("  {} {:<{}} {}  {}\n", status, p(step.label), labelWidth, time, step_summary(step));
     }
+    if (diagnosis.tls) out += "TLS against Microsoft 365's requirements: " + p(diagnosis.tls->summary) + "\n";
 
     switch (result.outcome()) {
         case Outcome::Success:
-            out += o.authOnly ? "\nResult: SUCCESS: the account signed in (exit code 0)\n"
-                              : fmt::format("\nResult: SUCCESS: the server accepted the test message '{}' (exit code 0)\n",
-                                            result.subject);
+            out += o.authOnly ? "\nResult: SUCCESS: the account signed in (235; --auth-only, no message sent) (exit code 0)\n"
+                              : fmt::format("\nResult: SUCCESS: the server accepted the test message '{}' after 354 (exit code 0)\n",
+                                            p(result.subject));
             break;
-        case Outcome::Refused: out += "\nResult: " + style.paint("REFUSED", "1;31") + " by the server (exit code 1)\n"; break;
+        case Outcome::PartiallyDelivered:
+            out += "\nResult: " + style.paint("PARTLY DELIVERED", "1;33") + ": " + delivery_sentence(result) +
+                   " (exit code 1)\n";
+            break;
+        case Outcome::Refused:
+            out += "\nResult: " + style.paint("REFUSED", "1;31") + " by the server: nothing was delivered (exit code 1)\n";
+            break;
         case Outcome::ConnectionError:
-            out += "\nResult: " + style.paint("CONNECTION ERROR", "1;31") + " (exit code 2)\n";
+            out += "\nResult: " + style.paint("CONNECTION OR PROTOCOL ERROR", "1;31") + ": nothing was delivered (exit code 2)\n";
             break;
     }
     if (result.tls && !result.tls->verifyError.empty())
-        out += "TLS certificate verification: " + result.tls->verifyError + "\n";
+        out += "TLS certificate verification: " + p(result.tls->verifyError) + "\n";
     for (const auto& e : diagnosis.explanations) explanation_text(out, e, "Why " + e.step + " failed");
     for (const auto& e : diagnosis.advisories) explanation_text(out, e, "Note");
 
     if (includeTranscript) {
         out += "\nTranscript (credentials redacted):\n";
         for (const auto& line : result.transcript)
-            out += fmt::format("  {:>9.1f} ms  {} {}\n", line.milliseconds, line.fromClient ? "C:" : "S:", line.text);
+            out += fmt::format("  {:>9.1f} ms  {} {}\n", line.milliseconds, line.fromClient ? "C:" : "S:", p(line.text));
     }
     return out;
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -62,11 +63,14 @@ inline nlohmann::json server_config(const std::string& user, const std::string& 
 class LoopbackServer {
 public:
     // The password and token reach the server through its environment, never its command line.
-    LoopbackServer(nlohmann::json config, const std::string& password, const std::string& token = "")
+    // `script`: loopback_smtp_server.py (aiosmtpd, a real server) or scripted_smtp_server.py (says
+    // exactly what the scenario asks, protocol violations included).
+    LoopbackServer(nlohmann::json config, const std::string& password, const std::string& token = "",
+                   const std::string& scriptName = "loopback_smtp_server.py")
         : spool_(make_temp_dir("tenantscan-smtp-spool")) {
         config["spool"] = spool_;
         std::string configText = config.dump();
-        std::string script = testsupport::source_dir() + "/tests/smtp/loopback_smtp_server.py";
+        std::string script = testsupport::source_dir() + "/tests/smtp/" + scriptName;
         std::string log = spool_ + "/server.log";
         int out[2];
         if (pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -107,12 +111,26 @@ public:
     int port() const { return port_; }
     std::string port_text() const { return std::to_string(port_); }
 
-    // The messages the server accepted, each with X-Envelope-From/-To headers in front.
+    // The messages the server accepted (250 after the message it took after 354), each with
+    // X-Envelope-To (and, from aiosmtpd, X-Envelope-From) headers in front; in arrival order.
     std::vector<std::string> received() const {
-        std::vector<std::string> messages;
+        std::vector<std::filesystem::path> paths;
         for (const auto& entry : std::filesystem::directory_iterator(spool_))
-            if (entry.path().extension() == ".eml") messages.push_back(testsupport::read_file(entry.path().string()));
+            if (entry.path().extension() == ".eml") paths.push_back(entry.path());
+        std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) {
+            return std::stoi(a.stem().string()) < std::stoi(b.stem().string());
+        });
+        std::vector<std::string> messages;
+        for (const auto& path : paths) messages.push_back(testsupport::read_file(path.string()));
         return messages;
+    }
+
+    // How many sign-ins the server accepted with 235.
+    std::size_t sign_ins() const {
+        std::size_t count = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(spool_))
+            if (entry.path().filename().string().rfind("auth.ok", 0) == 0) ++count;
+        return count;
     }
 
 private:

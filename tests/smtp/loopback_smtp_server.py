@@ -20,9 +20,11 @@ CONFIG_JSON keys (all optional):
   bannerDelay      seconds to wait before the 220 banner (a slow server)
   maxTlsVersion    "TLSv1.1": offer only TLS 1.0 and 1.1 (an outdated server)
   requireStartTls  answer every command but EHLO/STARTTLS/NOOP/QUIT with 530 until STARTTLS
-  spool            directory: each accepted message is written there as <n>.eml
+  spool            directory: each accepted message is written there as <n>.eml, each accepted
+                   sign-in as auth.ok.<n>
 """
 import asyncio
+import itertools
 import logging
 import base64
 import json
@@ -49,6 +51,13 @@ class Handler:
     def __init__(self, config):
         self.config = config
         self.received = 0
+        self.sign_ins = itertools.count(1)
+
+    def record(self, name, content):
+        spool = self.config.get("spool")
+        if spool:
+            with open(os.path.join(spool, name), "wb") as out:
+                out.write(content)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -104,6 +113,7 @@ class Handler:
         if "authReply" in self.config:
             return AuthResult(success=False, handled=False, message=self.config["authReply"])
         if expected is not None and user == self.config.get("user") and secret == expected:
+            self.record("auth.ok.%d" % next(self.sign_ins), b"ok")
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
 

@@ -49,7 +49,12 @@ make_ca() {  # name, subject
 issue() {  # ca, name, common name, extensions section, validity options...
   ca=$1 name=$2 cn=$3 section=$4
   shift 4
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  # RSA for the "rsa" certificate: Microsoft's TLS 1.2 cipher suites are all ECDHE_RSA or RSA.
+  case "$name" in
+    rsa) key="-newkey rsa:2048" ;;
+    *) key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1" ;;
+  esac
+  openssl req -new $key -nodes \
     -keyout "$name.key" -out "$name.csr" -subj "/CN=$cn" 2>/dev/null
   cp "$ca.index" index.txt
   cp "$ca.serial" serial
@@ -62,6 +67,7 @@ issue() {  # ca, name, common name, extensions section, validity options...
 make_ca ca "/CN=tenantscan smtp-test CA"
 make_ca otherca "/CN=Nobody trusts this CA"
 issue ca server 127.0.0.1 for_loopback -days 30
+issue ca rsa 127.0.0.1 for_loopback -days 30
 issue ca wronghost mail.other.example for_other_host -days 30
 issue ca office365 smtp.office365.com for_office365 -days 30
 issue ca expired 127.0.0.1 for_loopback -startdate 20200101000000Z -enddate 20200201000000Z

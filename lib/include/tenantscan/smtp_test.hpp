@@ -1,6 +1,7 @@
 // `tenantscan smtp-test`: submits a clearly labelled test message through an SMTP server the way a
-// device would (libcurl does the protocol and TLS), records every step with its timing, and turns
-// the server's answer into the cause and the fix.
+// device would (its own SMTP client over OpenSSL, so every reply is checked against RFC 5321,
+// 3207, 4954 and 7628), records every step with its timing, and turns the server's answer into the
+// cause and the fix.
 //
 // Three separate stages, so each can be used and tested on its own:
 //   run()       talks to the server and records facts (steps, replies, TLS session, transcript);
@@ -8,12 +9,15 @@
 //               snapshot, names the policy or setting responsible;
 //   to_json() / to_text()  render both.
 // Secrets (password or OAuth token) live only in Options::secret: no Result field, transcript
-// line or message ever contains them or their base64 forms.
+// line or message ever contains them or their base64 forms. Replies are parsed from the bytes
+// the server sent; only the text kept for printing is redacted, and escaped (control characters
+// and bytes that are not UTF-8 become \xHH), so every output is byte-safe and terminal-safe.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +37,13 @@ enum class Security { StartTls, ImplicitTls, Plain };
 // Basic (user name + password, SASL LOGIN/PLAIN) or OAuth (SASL XOAUTH2 with an access token).
 enum class CredentialKind { Password, OAuthToken };
 
+// The SASL mechanism. Auto: PLAIN (else LOGIN) for a password, XOAUTH2 for a token. Devices
+// usually use LOGIN: name it to test the way the device signs in.
+enum class AuthMechanism { Auto, Login, Plain, XOAuth2 };
+
+// The highest TLS version offered. Any: TLS 1.2 and 1.3. Tls12: TLS 1.2 only, like most printers.
+enum class TlsMaxVersion { Any, Tls12, Tls13 };
+
 inline constexpr int kSubmissionPort = 587;
 inline constexpr int kImplicitTlsPort = 465;
 
@@ -47,19 +58,25 @@ struct Options {
     std::vector<std::string> to;               // recipients; required unless authOnly
     bool authOnly = false;                     // stop after AUTH (no message is sent)
     std::chrono::milliseconds timeout{30000};  // for the connection and for the whole session
-    std::string caFile;                        // PEM file of CAs to trust instead of libcurl's
+    std::string caFile;                        // PEM file of CAs to trust instead of OpenSSL's
                                                // default bundle (e.g. a test server's private CA)
     // "ADDRESS[:PORT]": connect there instead of to what DNS answers for `host` (a new server
     // before the DNS change, one node of several). TLS still verifies the certificate against
     // `host`, and the explanations still speak of `host`. "" = DNS. IPv6 in brackets: [::1]:587.
     std::string connectTo;
+    TlsMaxVersion tlsMaxVersion = TlsMaxVersion::Any;
+    // OpenSSL cipher string (e.g. "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA") restricting the TLS 1.2
+    // cipher suites offered; TLS 1.3 suite names (TLS_AES_...) in it restrict TLS 1.3. "" = default.
+    std::string ciphers;
+    AuthMechanism authMechanism = AuthMechanism::Auto;
 
     int effective_port() const;
     const std::string& effective_from() const;
 };
 
 // Throws std::invalid_argument explaining the first problem (missing host, user or secret,
-// no recipient without authOnly, port out of range, timeout not positive).
+// no recipient without authOnly, port out of range, timeout not positive, control characters in a
+// name or address, a mechanism that does not fit the credential, a cipher string OpenSSL rejects).
 void validate(const Options& options);
 
 enum class StepKind {
@@ -71,7 +88,7 @@ enum class StepKind {
     StartTls,      // the command, its 220 reply and the TLS handshake
     EhloAfterTls,
     Auth,
-    Noop,          // authOnly: a no-op after AUTH so libcurl ends the session with QUIT
+    Noop,          // not planned any more (kept so the JSON name stays reserved)
     MailFrom,
     RcptTo,        // one step per recipient
     Data,          // the command, the message, and the server's final answer
@@ -102,18 +119,43 @@ enum class Failure {
     AuthNotOffered,           // EHLO announced no AUTH at all
     NoUsableAuthMechanism,    // AUTH announced, but none of the mechanisms this credential needs
     ConnectionLost,           // the server closed the connection or the network failed
-    Other,                    // anything else libcurl reported (its message is in Step::error)
+    Other,                    // anything else (the message is in Step::error)
+    PlainServerOnTlsPort,     // --tls, but the server greeted in plain text: the port wants STARTTLS
+    TlsServerOnPlainPort,     // no greeting, but the server answers a TLS handshake: use --tls
+    UnexpectedReply,          // a reply RFC 5321/4954 does not allow at this point (e.g. 250 to DATA)
+    SaslExchangeCancelled,    // the server kept sending 334 challenges; cancelled with "*"
+    MalformedReply,           // not an SMTP reply (no 3-digit code, too long)
 };
 
-// An SMTP reply exactly as the server sent it.
+// An SMTP reply. The code and the enhanced code are parsed from the bytes the server sent; the
+// lines are kept for printing: escaped (printable()) and with any secret redacted.
 struct Reply {
     int code = 0;                    // 250, 535, ...
     std::string enhancedCode;        // RFC 3463 "5.7.139", "" when the server sent none
-    std::vector<std::string> lines;  // every line, verbatim (multi-line replies have several)
+    std::vector<std::string> lines;  // every line (multi-line replies have several)
 
     const std::string& last_line() const;
     std::string verbatim() const;    // the lines joined with " / "
+    std::string text() const;        // the lines without their codes, joined with " "
 };
+
+// Parses a reply from its lines as received (CRLF removed). Lines that do not start with a
+// 3-digit code leave code 0. The lines are escaped with printable(), not redacted.
+Reply parse_reply(const std::vector<std::string>& rawLines);
+
+// Text safe for a terminal and for JSON: bytes that are not valid UTF-8, C0/C1 control
+// characters, DEL and bidirectional overrides become \xHH (or \u{HHHH}).
+std::string printable(std::string_view bytes);
+
+// What an EHLO reply announces (RFC 5321: keywords are case-insensitive; "AUTH=LOGIN PLAIN" is
+// the old form of "AUTH LOGIN PLAIN"). The one parser the protocol and the report both use.
+struct Capabilities {
+    bool startTls = false;
+    bool authAnnounced = false;               // an AUTH line, even without mechanisms
+    std::vector<std::string> authMechanisms;  // upper case, in the server's order, no duplicates
+    std::vector<std::string> keywords;        // every capability line after the greeting
+};
+Capabilities parse_capabilities(const std::vector<std::string>& ehloLines);  // the reply's lines
 
 struct Step {
     StepKind kind = StepKind::Resolve;
@@ -124,7 +166,7 @@ struct Step {
     std::optional<Reply> reply;         // the final reply (for a refusal: the server's words)
     std::string detail;                 // facts learned: address, TLS parameters, mechanisms offered
     Failure failure = Failure::None;    // Failed steps only
-    std::string error;                  // libcurl's or OpenSSL's words for a Failed step
+    std::string error;                  // what went wrong, for a Failed step (OpenSSL's or the system's words)
 };
 
 // The TLS session, from OpenSSL during the handshake (also when certificate verification fails,
@@ -136,6 +178,16 @@ struct TlsSession {
     std::string notBefore, notAfter;           // ISO 8601 UTC
     std::vector<std::string> subjectAltNames;  // "DNS:smtp.hve.mx.microsoft", "IP:127.0.0.1"
     std::string verifyError;                   // OpenSSL's verification error, "" when none
+    std::string cipherStandardName;            // IANA name, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+};
+
+// The error challenge of a failed OAuth sign-in (RFC 7628 §3.2.2: base64 JSON in a 334 reply),
+// decoded. The client answers it with a dummy response (%x01) and the server then fails AUTH.
+struct OAuthError {
+    std::string status;   // "invalid_token", "401", ...
+    std::string scope;    // the scope the token needs
+    std::string schemes;
+    std::string json;     // the decoded challenge, printable(); "" when it was not JSON
 };
 
 // One line of the dialogue. AUTH payloads are replaced by "<credentials redacted>".
@@ -146,9 +198,12 @@ struct TranscriptLine {
 };
 
 enum class Outcome {
-    Success,          // every requested step succeeded
-    Refused,          // the server refused something (or offered no way to sign in)
-    ConnectionError,  // DNS, TCP, timeout, TLS, or the connection was lost
+    Success,             // the server accepted the message after 354 for every recipient (with
+                         // authOnly: AUTH succeeded with 235)
+    PartiallyDelivered,  // accepted after 354, but some recipients were refused
+    Refused,             // nothing delivered: the server refused something (or offered no way to sign in)
+    ConnectionError,     // nothing delivered: DNS, TCP, timeout, TLS, connection lost, or a reply
+                         // the protocol does not allow
 };
 
 struct Result {
@@ -158,9 +213,16 @@ struct Result {
     std::vector<Step> steps;              // every planned step in order, NotReached when not reached
     std::optional<TlsSession> tls;
     std::string remoteAddress;            // the IP address connected to
+    int remotePort = 0;                   // the port connected to (--connect-to may change it)
     std::vector<std::string> capabilities;          // of the last EHLO reply (e.g. "AUTH LOGIN XOAUTH2")
     std::vector<std::string> authMechanismsOffered; // from the last EHLO reply
+    bool startTlsOffered = false;                   // in the first EHLO reply
     std::string authMechanismUsed;
+    bool authenticated = false;           // AUTH ended with 235
+    std::optional<OAuthError> oauthError;
+    // Delivery, set only from the documented sequence: 354 after DATA, then 250 after the body.
+    bool messageAccepted = false;
+    std::vector<std::string> acceptedRecipients, refusedRecipients;
     std::vector<TranscriptLine> transcript;
 
     Outcome outcome() const;
@@ -184,19 +246,31 @@ struct Explanation {
     std::string reply;                  // the server's reply, verbatim; "" when there was none
     std::string cause;
     std::string fix;
+    std::string confirm;                // what evidence confirms or rules the cause out
     std::vector<std::string> evidence;  // from the snapshot: policies, settings, values
 };
+
+// The negotiated TLS session against Microsoft's documented requirements for Microsoft 365
+// endpoints: TLS 1.2 or newer, and for TLS 1.2 one of the cipher suites Microsoft lists.
+struct TlsAssessment {
+    bool versionMet = false;
+    std::optional<bool> cipherMet;  // nullopt: not decidable (TLS 1.3: Microsoft lists TLS 1.2 suites)
+    std::string summary;            // one sentence, for the report
+};
+std::optional<TlsAssessment> assess_tls(const TlsSession& tls);
 
 struct Diagnosis {
     std::vector<Explanation> explanations;  // one per refused or failed step, in step order
     std::vector<Explanation> advisories;    // worth knowing even when everything worked
+    std::optional<TlsAssessment> tls;       // when a TLS session was negotiated
 };
 
 // Explains the result. `tenant` may be null (no snapshot): explanations then say which settings
 // to check instead of which one is responsible.
 Diagnosis diagnose(const Result& result, const Tenant* tenant);
 
-// 0 success, 1 refused by the server, 2 connection error (usage errors are the CLI's).
+// 0 success (the message accepted after 354; with authOnly: signed in), 1 refused or partly
+// delivered, 2 connection or protocol error (usage errors are the CLI's).
 int exit_code(const Result& result);
 
 // One entry of the library of known replies (data in smtp_explanations.cpp), for docs and tests.
@@ -205,8 +279,15 @@ struct KnownReply {
     const char* matches;  // human description of what it matches, e.g. "535 5.7.139"
     const char* cause;
     const char* fix;
+    const char* confirm;  // what confirms or rules the cause out (with --snapshot: what is checked)
 };
 std::vector<KnownReply> known_replies();
+
+// The knowledge base on its own, for any command that has a server's reply text: classifies a
+// reply by its code, enhanced code and text (and, when known, the step and the credential) and
+// returns the entry, or nullptr for an unknown reply.
+const KnownReply* classify_reply(const Reply& reply, std::optional<StepKind> step = std::nullopt,
+                                 std::optional<CredentialKind> credential = std::nullopt);
 
 nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool includeTranscript);
 std::string to_text(const Result& result, const Diagnosis& diagnosis, bool includeTranscript, bool colour);
@@ -216,6 +297,8 @@ const char* to_string(StepStatus status);  // "ok", "refused", "failed", "notRea
 const char* to_string(Failure failure);    // "none", "resolve", ... "other"
 const char* to_string(Outcome outcome);    // "success", "refused", "connectionError"
 const char* to_string(Security security);  // "starttls", "tls", "plain"
+const char* to_string(AuthMechanism mechanism);  // "auto", "LOGIN", "PLAIN", "XOAUTH2"
+const char* to_string(TlsMaxVersion version);    // "any", "1.2", "1.3"
 
 }  // namespace smtp
 }  // namespace tenantscan
