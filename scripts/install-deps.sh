@@ -7,7 +7,7 @@
 set -eu
 packages="make cmake g++ pkg-config git ca-certificates ccache
   nlohmann-json3-dev libfmt-dev libcli11-dev
-  libcpprest-dev libssl-dev libboost-system-dev libcurl4-openssl-dev libre2-dev"
+  libcpprest-dev libssl-dev libboost-system-dev libre2-dev"
 if [ "${1:-}" != "--build-only" ]; then
   packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium openssl"
 fi
