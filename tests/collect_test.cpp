@@ -831,7 +831,7 @@ TEST_CASE("scan --live: SARIF without --save-snapshot points at no file; with it
     testsupport::TempDir dir;
     auto validate = [](const std::string& sarif) {
         return testsupport::run_program("/usr/bin/python3", {testsupport::source_dir() + "/tests/tools/validate_sarif.py",
-                                                             testsupport::source_dir() + "/../shared/schemas/sarif-schema-2.1.0.json",
+                                                             testsupport::sarif_schema_path(),
                                                              sarif});
     };
     auto uris = [](const json& sarif) {

@@ -631,7 +631,7 @@ TEST_CASE("engine: evaluate_policy on a policy that is not in the snapshot") {
     check_applies(t->engine.evaluate_policy(p, smtp("u-alice"), t->directory.find_user("u-alice")));
 }
 
-// Real policies from ../shared/corpus (j0eyv-ca-baseline, UTF-16LE exports with their groups).
+// Real policies from the vendored corpus (tests/data/corpus/j0eyv-ca-baseline, UTF-16LE exports with their groups).
 TEST_CASE("engine: corpus policies — legacy block with exclusion groups, unknown platforms") {
     const std::string root = testsupport::corpus_dir() + "/j0eyv-ca-baseline/Config/";
     auto read = [&](const std::string& relative) { return tenantscan::read_json_file(root + relative); };

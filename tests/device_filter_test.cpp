@@ -222,7 +222,7 @@ TEST_CASE("device filter: nesting is bounded without overflowing the stack") {
     CHECK(error_position("device.a -match \"" + std::string(2000, 'a') + "\"", "longer than 1000") == 16);
 }
 
-// Rules as they occur in ../shared/corpus (deviceFilter.rule of real policies).
+// Rules as they occur in the real-world corpus (deviceFilter.rule of real policies; tests/data/corpus).
 TEST_CASE("device filter: rules from the corpus") {
     // alexfilipin 500/501/505 "... When on untrusted device": exclude compliant or hybrid-joined devices.
     const std::string compliantOrHybrid = R"(device.isCompliant -eq True -or device.trustType -eq "ServerAD")";

@@ -219,7 +219,7 @@ TEST_CASE("overlay: in SARIF, findings caused by a proposed policy point at its 
     REQUIRE(r.exitCode == 1);
     json sarif = json::parse(testsupport::read_file(dir.file("report.sarif")));
     auto valid = testsupport::run_program("/usr/bin/python3", {testsupport::source_dir() + "/tests/tools/validate_sarif.py",
-                                                               testsupport::source_dir() + "/../shared/schemas/sarif-schema-2.1.0.json",
+                                                               testsupport::sarif_schema_path(),
                                                                dir.file("report.sarif")});
     CHECK_MESSAGE(valid.exitCode == 0, valid.err);
     const int expectedLine = tenantscan::json_pointer_line(testsupport::read_file(dir.file("proposed.json")), "/1");

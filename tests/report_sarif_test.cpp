@@ -16,7 +16,7 @@ namespace {
 
 const std::string kAsOf = "2026-11-27";
 
-std::string schema_path() { return testsupport::source_dir() + "/../shared/schemas/sarif-schema-2.1.0.json"; }
+std::string schema_path() { return testsupport::sarif_schema_path(); }
 
 testsupport::CommandResult validate(const std::string& sarifPath) {
     return testsupport::run_program("/usr/bin/python3", {testsupport::source_dir() + "/tests/tools/validate_sarif.py",

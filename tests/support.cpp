@@ -18,7 +18,10 @@ namespace testsupport {
 
 std::string source_dir() { return TENANTSCAN_SOURCE_DIR; }
 std::string binary_dir() { return TENANTSCAN_BINARY_DIR; }
-std::string corpus_dir() { return TENANTSCAN_CORPUS_DIR; }
+std::string data_dir() { return source_dir() + "/tests/data"; }
+std::string corpus_dir() { return data_dir() + "/corpus"; }
+std::string full_corpus_dir() { return TENANTSCAN_FULL_CORPUS_DIR; }
+std::string sarif_schema_path() { return data_dir() + "/schemas/sarif-schema-2.1.0.json"; }
 std::string cli_path() { return TENANTSCAN_CLI; }
 
 tenantscan::Snapshot snapshot_from(const nlohmann::json& document) {

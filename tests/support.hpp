@@ -12,7 +12,10 @@ namespace testsupport {
 // Paths fixed at build time.
 std::string source_dir();
 std::string binary_dir();   // the build tree (test artifacts go to binary_dir()/test-artifacts)
-std::string corpus_dir();   // ../shared/corpus beside the checkout
+std::string data_dir();          // tests/data: everything the suite reads, vendored (tests/data/README.md)
+std::string corpus_dir();        // tests/data/corpus: the curated real-world corpus
+std::string full_corpus_dir();   // the whole corpus CI provides beside the checkout (may be absent)
+std::string sarif_schema_path(); // tests/data/schemas/sarif-schema-2.1.0.json
 std::string cli_path();     // the built tenantscan executable
 
 // Decodes an inline snapshot document (the same code as load_snapshot, without a file).

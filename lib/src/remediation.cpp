@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <tenantscan/directory.hpp>
@@ -24,22 +27,158 @@ constexpr const char* kReportOnlyRule = "hve-report-only-policies";
 constexpr const char* kSecurityDefaultsRule = "hve-security-defaults";
 constexpr const char* kRecommendedPolicyName = "Allow Basic Auth SMTP";
 
-// A PowerShell single-quoted string: nothing inside is interpreted; ' is doubled.
-std::string ps_literal(const std::string& text) {
-    std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-    return out + "'";
+// ---- Tenant text in the script (docs/remediate.md, "Tenant text in the script") ----
+// Names, addresses and ids come from the tenant, so from whoever can name a group or a policy. They
+// land in exactly two places: inside a single-quoted literal (ps_value) or inside a line comment
+// (comment_line, comment_block). Both follow PowerShell's own tokenizer:
+// - a single-quoted string ends at any of the five single-quote characters U+0027, U+2018, U+2019,
+//   U+201A, U+201B, and two of them in a row stand for the second one (Tokenizer.ScanStringLiteral,
+//   CharExtensions.IsSingleQuote), so each of them is written twice;
+// - a line comment ends at CR or LF (Tokenizer.ScanToEndOfCommentLine);
+// - a comment line that resembles "# SIG # Begin signature block" marks the start of a signature, and
+//   nothing may follow it (same function).
+
+// The next code point of UTF-8 text; an invalid byte reads as U+FFFD (JSON input is valid UTF-8, so
+// this happens only with bytes that never came through the loader).
+char32_t next_code_point(std::string_view text, std::size_t& i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) {
+        ++i;
+        return 0xFFFD;
+    }
+    char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            ++i;
+            return 0xFFFD;
+        }
+        cp = (cp << 6) | (byte(i + k) & 0x3F);
+    }
+    const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < smallest[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        ++i;
+        return 0xFFFD;
+    }
+    i += length;
+    return cp;
 }
 
-// Text inside a comment: one line per line of the text, each behind the prefix.
-std::string comment_block(const std::string& text, const std::string& prefix) {
-    std::string out = prefix;
-    for (char c : text) {
-        if (c == '\r') continue;
-        out += c;
-        if (c == '\n') out += prefix;
+bool is_powershell_single_quote(char32_t c) { return c == U'\'' || (c >= 0x2018 && c <= 0x201B); }
+
+// Characters never written raw, in a literal or a comment: they end a line (CR, LF, and for other
+// readers U+0085, U+2028, U+2029), make the file look binary (NUL and the other C0/C1 controls, DEL),
+// or make the text a reviewer sees differ from what runs (bidirectional formatting, U+FEFF).
+bool is_hidden_or_line_breaking(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029 || c == 0x061C || c == 0x200E ||
+           c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
+}
+
+// A tenant value as a PowerShell expression that evaluates to exactly that string: one single-quoted
+// literal ('Contoso’’s MFA'), or, when it holds characters that are never written raw, literals and
+// [char] code points joined into a string: ('Line 1' + [char]0x000A + 'Line 2').
+std::string ps_value(std::string_view text) {
+    std::vector<std::string> parts;
+    std::string literal;
+    bool open = false;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t start = i;
+        const char32_t c = next_code_point(text, i);
+        if (is_hidden_or_line_breaking(c)) {
+            if (open) parts.push_back("'" + literal + "'");
+            literal.clear();
+            open = false;
+            parts.push_back(fmt::format("[char]0x{:04X}", static_cast<std::uint32_t>(c)));
+            continue;
+        }
+        open = true;
+        const std::string_view encoded = c == 0xFFFD && text.compare(start, 3, "\xEF\xBF\xBD") != 0
+                                             ? std::string_view("\xEF\xBF\xBD")
+                                             : text.substr(start, i - start);
+        literal.append(encoded);
+        if (is_powershell_single_quote(c)) literal.append(encoded);  // written twice: one of it
     }
-    return out + "\n";
+    if (open || parts.empty()) parts.push_back("'" + literal + "'");
+    if (parts.size() == 1) return parts.front();
+    // A string first, so that + concatenates strings rather than adding [char] numbers.
+    if (parts.front().front() != '\'') parts.insert(parts.begin(), "''");
+    return fmt::format("({})", fmt::join(parts, " + "));
+}
+
+// Text for a comment: every character that is never written raw shows as <U+XXXX>.
+std::string comment_text(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t start = i;
+        const char32_t c = next_code_point(text, i);
+        if (is_hidden_or_line_breaking(c)) {
+            out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
+        } else if (c == 0xFFFD && text.compare(start, 3, "\xEF\xBF\xBD") != 0) {
+            out += "\xEF\xBF\xBD";
+        } else {
+            out.append(text.substr(start, i - start));
+        }
+    }
+    return out;
+}
+
+// PowerShell's test for a comment line that disguises itself as the start of a signature block
+// (Tokenizer.ScanToEndOfCommentLine): the text after '#', lowercased, without white space, plus the
+// line break, within an edit distance of 10 of "sig#beginsignatureblock\n". Here any non-ASCII
+// character counts as matching (a lowercase mapping may turn it into ASCII), so the test errs on the
+// side of finding one.
+bool resembles_signature_begin(std::string_view commentAfterHash) {
+    static const std::string target = "sig#beginsignatureblock\n";
+    std::string line;
+    for (std::size_t i = 0; i < commentAfterHash.size();) {
+        const char32_t c = next_code_point(commentAfterHash, i);
+        const bool space = c == ' ' || c == '\t' || c == 0x0B || c == 0x0C || c == 0xA0 || c == 0x85 || c == 0x1680 ||
+                           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+                           c == 0x3000;
+        if (space) continue;
+        if (c < 0x80) {
+            line += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        } else {
+            line += '\x80';  // any non-ASCII character: a wildcard below
+        }
+    }
+    line += '\n';
+    if (line.size() > target.size() + 10 || line.size() + 10 < target.size()) return false;  // PowerShell's bounds
+    std::vector<std::size_t> previous(target.size() + 1), current(target.size() + 1);
+    for (std::size_t j = 0; j <= target.size(); ++j) previous[j] = j;
+    for (std::size_t i = 1; i <= line.size(); ++i) {
+        current[0] = i;
+        for (std::size_t j = 1; j <= target.size(); ++j) {
+            const bool same = line[i - 1] == target[j - 1] || line[i - 1] == '\x80';
+            current[j] = same ? previous[j - 1] : 1 + std::min({previous[j], current[j - 1], previous[j - 1]});
+        }
+        std::swap(previous, current);
+    }
+    return previous[target.size()] < 10;
+}
+
+// One comment line: the prefix (which starts with '#') and the sanitised text. A line PowerShell would
+// take for the start of a signature block gets a note that makes it too long to be one.
+std::string comment_line(std::string_view text, const std::string& prefix = "# ") {
+    std::string line = prefix + comment_text(text);
+    if (resembles_signature_begin(std::string_view(line).substr(1)))
+        line += " (tenantscan: this comment line only resembles a signature block)";
+    return line + "\n";
+}
+
+// Text inside a comment: one comment line per line of the text (CR LF, CR or LF), each behind the
+// prefix; every other character that is never written raw shows as <U+XXXX>.
+std::string comment_block(const std::string& text, const std::string& prefix) {
+    std::string out;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t end = text.find_first_of("\r\n", start);
+        out += comment_line(std::string_view(text).substr(start, end == std::string::npos ? std::string::npos : end - start),
+                            prefix);
+        if (end == std::string::npos) return out;
+        start = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
+    }
 }
 
 bool is_open(const Finding& f) {
@@ -165,11 +304,11 @@ void ScriptWriter::header(bool exchange, bool graph) {
         modules.push_back("Microsoft.Graph.Groups");
         modules.push_back("Microsoft.Graph.Identity.SignIns");
     }
-    out_ += fmt::format("# tenantscan {} remediation script\n", report_.toolVersion);
-    out_ += fmt::format("# tenant:   {}\n", snapshot_.tenantId.empty() ? "(not in snapshot)" : snapshot_.tenantId);
-    out_ += fmt::format("# snapshot: {}\n", report_.snapshotPath);
-    out_ += fmt::format("# as of:    {}\n", report_.asOf);
-    out_ += fmt::format("# schedule: {}\n", schedule_status(options_).header_line());
+    out_ += comment_line(fmt::format("tenantscan {} remediation script", report_.toolVersion));
+    out_ += comment_line(fmt::format("tenant:   {}", snapshot_.tenantId.empty() ? "(not in snapshot)" : snapshot_.tenantId));
+    out_ += comment_line(fmt::format("snapshot: {}", report_.snapshotPath));
+    out_ += comment_line(fmt::format("as of:    {}", report_.asOf));
+    out_ += comment_line(fmt::format("schedule: {}", schedule_status(options_).header_line()));
     out_ += "#\n"
             "# Review every step before running it. Each step names the finding it fixes and checks the current\n"
             "# state first, so running the script again changes nothing that is already done.\n"
@@ -197,7 +336,7 @@ void ScriptWriter::authentication_policy_steps() {
     bool create = false;
     const std::string policy = smtp_policy_name(snapshot_, create);
     out_ += "\n# ---- Exchange Online: an authentication policy that allows Basic SMTP AUTH ----\n";
-    out_ += fmt::format("$SmtpPolicyName = {}\n", ps_literal(policy));
+    out_ += fmt::format("$SmtpPolicyName = {}\n", ps_value(policy));
     out_ += fmt::format("# Fixes {} for {} HVE account{}: {}.\n", kAuthenticationPolicyRule, failing.size(),
                         failing.size() == 1 ? "" : "s",
                         create ? "no authentication policy allows Basic SMTP AUTH yet, so create one"
@@ -227,7 +366,7 @@ void ScriptWriter::authentication_policy_steps() {
             "}\n";
     for (const Finding* f : failing) {
         out_ += comment_block(fmt::format("Fixes {} for {}: {}", f->rule, f->subject.name, f->message), "# ");
-        out_ += fmt::format("Set-HveAuthenticationPolicy {}\n", ps_literal(f->subject.name));
+        out_ += fmt::format("Set-HveAuthenticationPolicy {}\n", ps_value(f->subject.name));
         handled_.insert(f);
     }
 }
@@ -244,9 +383,9 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
     const auto matches = rules::resolve_hve_exemption_group(directory_, configured);
     const std::string groupName = matches.size() == 1 ? directory_.group(matches.front()).displayName : configured;
     out_ += "\n# ---- Microsoft Graph: the HVE exemption group and the policies that must exclude it ----\n";
-    out_ += fmt::format("$HveGroupName = {}\n", ps_literal(groupName));
+    out_ += fmt::format("$HveGroupName = {}\n", ps_value(groupName));
     if (matches.size() == 1) {
-        out_ += fmt::format("$HveGroup = Get-MgGroup -GroupId {}\n", ps_literal(directory_.group(matches.front()).id));
+        out_ += fmt::format("$HveGroup = Get-MgGroup -GroupId {}\n", ps_value(directory_.group(matches.front()).id));
     } else {
         out_ += "$HveGroup = @(Get-MgGroup -All -Filter \"displayName eq '$($HveGroupName -replace \"'\", \"''\")'\")\n"
                 "if ($HveGroup.Count -gt 1) { throw \"Several groups are named '$HveGroupName': keep one, or configure its id.\" }\n"
@@ -262,7 +401,7 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
             "}} else {{\n"
             "    Write-Host \"ok: group '$HveGroupName' exists\"\n"
             "}}\n",
-            ps_literal(mail_nickname(groupName)));
+            ps_value(mail_nickname(groupName)));
         handled_.insert(*missing);
     }
     out_ += "function Add-HveGroupMember([string]$UserId, [string]$Account) {\n"
@@ -283,10 +422,10 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
             "-WhatIf:$DryRun\n"
             "}\n";
     for (const auto& [id, address] : members) {
-        out_ += fmt::format("# Fixes {} for {}: {}.\n", kExclusionGroupRule, address,
-                            groupMissing ? "the group is new, so every HVE account joins it"
-                                         : "the account is not a member of the group");
-        out_ += fmt::format("Add-HveGroupMember {} {}\n", ps_literal(id), ps_literal(address));
+        out_ += comment_line(fmt::format("Fixes {} for {}: {}.", kExclusionGroupRule, address,
+                                         groupMissing ? "the group is new, so every HVE account joins it"
+                                                      : "the account is not a member of the group"));
+        out_ += fmt::format("Add-HveGroupMember {} {}\n", ps_value(id), ps_value(address));
     }
     for (const Finding* f : groupFailures)
         if (f->subject.kind == "hveAccount") handled_.insert(f);
@@ -297,9 +436,9 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
         return std::tie(a->displayName, a->id) < std::tie(b->displayName, b->id);
     });
     for (const PolicyToExclude* p : ordered) {
-        out_ += fmt::format("# Fixes {}: '{}' ({}; {}) blocks the Basic SMTP AUTH sign-ins of {}.\n", join(p->rules),
-                            p->displayName, p->state, join(p->controls), join(p->accounts));
-        out_ += fmt::format("Add-HveGroupExclusion {} {}\n", ps_literal(p->id), ps_literal(p->displayName));
+        out_ += comment_line(fmt::format("Fixes {}: '{}' ({}; {}) blocks the Basic SMTP AUTH sign-ins of {}.", join(p->rules),
+                                         p->displayName, p->state, join(p->controls), join(p->accounts)));
+        out_ += fmt::format("Add-HveGroupExclusion {} {}\n", ps_value(p->id), ps_value(p->displayName));
     }
     for (const char* rule : {kConditionalAccessRule, kReportOnlyRule})
         for (const Finding* f : findings_of(report_, rule, Status::Fail)) handled_.insert(f);
@@ -315,12 +454,13 @@ void ScriptWriter::security_defaults_explanation() {
         "# Security defaults allow no exclusions. To let the HVE accounts use Basic SMTP AUTH, replace them:\n"
         "#   1. Make sure the tenant has Microsoft Entra ID P1 (see tenant-conditional-access-licence).\n"
         "#   2. Create Conditional Access policies that give the same protection (require MFA for all users,\n"
-        "#      block legacy authentication), each excluding the group '{}' and your break-glass\n"
+        "{}"
         "#      accounts, in report-only; check their effect in the sign-in logs.\n"
         "#   3. In one change window, turn security defaults off (Entra admin center > Identity > Overview >\n"
         "#      Properties > Manage security defaults) and turn the policies on.\n"
         "Write-Warning 'Security defaults block the HVE accounts; this script does not turn them off: see the steps in its comments.'\n",
-        group);
+        comment_line(fmt::format("block legacy authentication), each excluding the group '{}' and your break-glass", group),
+                     "#      "));
     handled_.insert(failing.front());
 }
 
@@ -353,7 +493,11 @@ std::string ScriptWriter::write() {
     if (!exchange && !graph) out_ += "\n# Nothing for this script to change.\nWrite-Host 'Nothing to change.'\n";
     checklist();
     out_ += "\nif ($DryRun) { Write-Host 'Dry run finished: nothing was changed. Run with -Apply to make the changes.' }\n";
-    return out_;
+    // Windows PowerShell 5.1 reads a script without a byte order mark in the ANSI code page, where the
+    // bytes of a UTF-8 "ł" (C5 82) read as "Å‚" — and U+201A ends a single-quoted string. A script
+    // with any non-ASCII character therefore starts with the UTF-8 BOM, which every PowerShell honours.
+    const bool ascii = std::all_of(out_.begin(), out_.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    return ascii ? out_ : "\xEF\xBB\xBF" + out_;
 }
 
 }  // namespace
