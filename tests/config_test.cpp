@@ -40,12 +40,12 @@ Scan scan_with_config(const json& config, std::vector<std::string> extra = {}) {
     return scan(fabrikam(), extra);
 }
 
-// The findings of the plain scan that a waiver could cover.
+// The findings of the plain scan that a waiver could cover (an error never is: docs/config.md).
 std::vector<json> waivable_findings() {
     std::vector<json> out;
     const auto plain = scan(fabrikam(), {"--no-config"});
     for (const auto& f : plain.report["findings"])
-        if (f["status"] == "fail" || f["status"] == "review" || f["status"] == "error") out.push_back(f);
+        if (f["status"] == "fail" || f["status"] == "review") out.push_back(f);
     return out;
 }
 

@@ -137,14 +137,14 @@ TEST_CASE("loader: wrong types name the file and the JSON pointer") {
           "inline.json: /graph/conditionalAccessPolicies/0/conditions/users/includeUsers/1: expected a string, got a number");
     json pascal = {{"State", "enabled"}, {"Conditions", {{"Users", "everyone"}}}};
     CHECK(error_of(snapshot_with({{"conditionalAccessPolicies", json::array({pascal})}})) ==
-          "inline.json: /graph/conditionalAccessPolicies/0/Conditions/Users: expected an object, got a string");
+          "inline.json: /graph/conditionalAccessPolicies/0/Conditions/Users: expected the users condition as an object, got a string");
     CHECK(error_of(snapshot_with(nullptr, {{"organizationConfig", "default"}})) ==
           "inline.json: /exchange/organizationConfig: expected an object, got a string");
     CHECK(error_of(snapshot_with(nullptr, {{"organizationConfig", json::array({json::object(), json::object()})}})) ==
           "inline.json: /exchange/organizationConfig: expected an object, got an array");
     CHECK(error_of(snapshot_with({{"signIns", json::array({{{"status", {{"errorCode", "50126"}}}}})}})) ==
           "inline.json: /graph/signIns/0/status/errorCode: expected an integer, got a string");
-    CHECK(error_of(snapshot_with("graph")) == "inline.json: /graph: expected an object, got a string");
+    CHECK(error_of(snapshot_with("graph")) == "inline.json: /graph: expected an object of sections, got a string");
     json smtp = snapshot_with(nullptr);
     smtp["smtpClients"] = "printer";
     CHECK(error_of(smtp) == "inline.json: /smtpClients: expected an array, got a string");
@@ -548,12 +548,14 @@ TEST_CASE("loader: Exchange sections as ConvertTo-Json writes cmdlet output") {
           "inline.json: /exchange/users/0/Identity: expected a string or an object with a \"Name\"");
 }
 
-TEST_CASE("loader: smtpClients are kept as written") {
+TEST_CASE("loader: smtpClients are decoded into the inventory") {
     json document = snapshot_with(nullptr);
     document["smtpClients"] = json::array({{{"name", "printer"}, {"port", 587}}});
     Snapshot snapshot = snapshot_from(document);
     REQUIRE(snapshot.smtpClients);
-    CHECK((*snapshot.smtpClients)[0]["port"] == 587);
+    REQUIRE(snapshot.smtpClients->clients.size() == 1);
+    CHECK(snapshot.smtpClients->clients[0].port == 587);
+    CHECK(snapshot.smtpClients->source == "inline.json: /smtpClients");
 }
 
 TEST_CASE("loader: load_snapshot reads files in any accepted encoding and names them in errors") {

@@ -631,7 +631,22 @@ public:
             return {Match::No, "authenticationContext"};
         }
         const std::string& resource = s.context->resourceApp;
+        // An application filter selects apps by custom security attributes, which no snapshot holds:
+        // an include filter may add the resource, an exclude filter may remove it (any other mode, both).
+        const auto& filter = policy.applicationFilter;
+        const bool filterMayInclude = filter && !iequals(filter->mode, "exclude");
+        const bool filterMayExclude = filter && !iequals(filter->mode, "include");
+        auto filter_unknown = [&](std::string why) -> Verdict {
+            if (note) {
+                note->detail = fmt::format("{}, and the policy's application filter ({} \"{}\") selects applications by "
+                                           "custom security attributes, which the snapshot does not hold",
+                                           why, filter->mode.empty() ? "no mode" : filter->mode, filter->rule);
+                note->unknowns.push_back(unknown_input::kApplication);
+            }
+            return {Match::Unknown, "application"};
+        };
         if (c.includeApps.names_nothing()) {
+            if (filterMayInclude) return filter_unknown("the policy lists no application");
             if (note) note->detail = "the policy includes no application";
             return {Match::No, "application"};
         }
@@ -640,6 +655,10 @@ public:
         Why* outWhy = note ? &excluded : nullptr;
         Tri in = app_in(c.includeApps, resource, inWhy);
         if (in == Tri::No) {
+            if (filterMayInclude)
+                return filter_unknown(note ? fmt::format("{} is not among the included applications ({})",
+                                                         describe_app(resource), join(policy.includeApplications))
+                                           : std::string());
             if (note)
                 note->detail = fmt::format("{} is not among the included applications ({})", describe_app(resource),
                                            join(policy.includeApplications));
@@ -651,6 +670,9 @@ public:
             return {Match::No, "application"};
         }
         if (in == Tri::Yes && out == Tri::No) {
+            if (filterMayExclude)
+                return filter_unknown(note ? fmt::format("{} is included ({})", describe_app(resource), included.matched)
+                                           : std::string());
             if (note) note->detail = fmt::format("{} is included ({})", describe_app(resource), included.matched);
             return {Match::Yes, "application"};
         }

@@ -243,9 +243,24 @@ private:
 };
 
 // null and [] both mean "not configured" where an object is expected (real exports write either).
-bool is_unset(const nlohmann::json& value) { return value.is_null() || (value.is_array() && value.empty()); }
+bool is_empty_container(const nlohmann::json& value) { return value.is_null() || (value.is_array() && value.empty()); }
 
 }  // namespace
+
+bool is_unset(const nlohmann::json& value) {
+    switch (value.type()) {
+        case nlohmann::json::value_t::null: return true;
+        case nlohmann::json::value_t::string: return value.get_ref<const std::string&>().empty();
+        case nlohmann::json::value_t::array:
+            return std::all_of(value.begin(), value.end(), [](const nlohmann::json& element) { return is_unset(element); });
+        case nlohmann::json::value_t::object:
+            for (const auto& member : value.items()) {
+                if (!is_annotation_key(member.key()) && !is_unset(member.value())) return false;
+            }
+            return true;
+        default: return false;
+    }
+}
 
 std::string decode_text(const std::string& bytes, const std::string& file) { return to_utf8(bytes, file); }
 
@@ -346,7 +361,7 @@ JsonView JsonView::get(std::string_view key) const {
         return JsonView(null_json(), *this, std::move(token));
     };
     if (!value_->is_object()) {
-        if (is_unset(*value_)) return absent();
+        if (is_empty_container(*value_)) return absent();
         fail("expected an object, got " + describe_json_type(*value_));
     }
     const auto& object = value_->get_ref<const nlohmann::json::object_t&>();
@@ -369,7 +384,7 @@ bool JsonView::has(std::string_view key) const { return !is_unset(get(key).value
 std::string JsonView::string(std::string_view key, const std::string& fallback) const {
     JsonView member = get(key);
     const auto& value = member.value();
-    if (value.is_null()) return fallback;
+    if (is_unset(value)) return fallback;
     if (!value.is_string()) member.fail("expected a string, got " + describe_json_type(value));
     return value.get_ref<const std::string&>();
 }
@@ -377,7 +392,7 @@ std::string JsonView::string(std::string_view key, const std::string& fallback) 
 std::optional<bool> JsonView::optional_boolean(std::string_view key) const {
     JsonView member = get(key);
     const auto& value = member.value();
-    if (value.is_null()) return std::nullopt;
+    if (is_unset(value)) return std::nullopt;
     if (value.is_boolean()) return value.get<bool>();
     // Exchange objects serialised through some PowerShell paths carry "True"/"False" strings.
     if (value.is_string()) {
@@ -396,7 +411,7 @@ bool JsonView::boolean(std::string_view key, bool fallback) const {
 long long JsonView::integer(std::string_view key, long long fallback) const {
     JsonView member = get(key);
     const auto& value = member.value();
-    if (value.is_null()) return fallback;
+    if (is_unset(value)) return fallback;
     if (value.is_number_integer() && !value.is_number_unsigned()) return value.get<long long>();
     if (value.is_number_unsigned() && value.get<unsigned long long>() <= static_cast<unsigned long long>(LLONG_MAX)) {
         return static_cast<long long>(value.get<unsigned long long>());
@@ -412,11 +427,14 @@ long long JsonView::integer(std::string_view key, long long fallback) const {
 
 std::vector<std::string> JsonView::strings(std::string_view key) const {
     JsonView member = get(key);
-    if (member.value().is_string()) return {member.value().get<std::string>()};
+    if (member.value().is_string()) {
+        if (is_unset(member.value())) return {};
+        return {member.value().get<std::string>()};
+    }
     std::vector<std::string> result;
     for (const JsonView& element : member.as_elements()) {
         const auto& value = element.value();
-        if (value.is_null()) continue;
+        if (is_unset(value) && !value.is_object()) continue;  // null and "": nothing listed
         if (!value.is_string()) element.fail("expected a string, got " + describe_json_type(value));
         result.push_back(value.get<std::string>());
     }

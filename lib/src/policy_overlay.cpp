@@ -71,12 +71,13 @@ void require_policy_shape(const JsonView& element) {
     if (type != element.value().end() && type->is_string() &&
         !iequals(type->get<std::string>(), "#microsoft.graph.conditionalAccessPolicy"))
         element.fail("expected a Conditional Access policy, got a " + type->get<std::string>());
-    if (element.has("details") && !element.has("conditions"))
+    if ((element.has("details") || element.get("details").is_object()) && !element.has("conditions"))
         element.fail("this is a Conditional Access template, not a policy: propose the policy itself "
                      "(displayName, state, conditions, grantControls)");
     if (!element.has("state"))
         element.get("state").fail("missing policy state (enabled, disabled or enabledForReportingButNotEnforced)");
-    if (!element.get("conditions").is_object())
+    // An object of nulls is no more a condition set than an absent one (docs/snapshot-format.md, "Unset values").
+    if (!element.has("conditions") || !element.get("conditions").is_object())
         element.get("conditions").fail("missing conditions: a proposed policy must say whom and what it targets");
 }
 

@@ -242,7 +242,7 @@ Report report_from_json(const nlohmann::json& document, const std::string& file)
         if (!subject.is_object()) subject.fail("expected the subject as an object, got " + describe_json_type(subject.value()));
         f.subject = subject_from(subject);
         f.message = item.string("message");
-        if (item.has("evidence")) f.evidence = item.get("evidence").value();
+        if (!item.get("evidence").is_null()) f.evidence = item.get("evidence").value();
         f.remediation = item.string("remediation");
         const JsonView waiver = item.get("waiver");
         if (waiver.is_object()) {

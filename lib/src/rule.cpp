@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <tenantscan/model.hpp>
 
 namespace tenantscan {
 
@@ -64,6 +65,13 @@ void Registry::add(std::unique_ptr<Rule> rule) {
     if (!is_valid_rule_id(id))
         throw std::invalid_argument(fmt::format("invalid rule id '{}': use kebab-case with a module prefix", id));
     if (rules_.count(id)) throw std::invalid_argument(fmt::format("rule '{}' is already registered", id));
+    // A misspelt section would make the rule report "section missing" on every snapshot.
+    for (const auto& section : rule->metadata().requiredSections)
+        if (!Snapshot::is_section(section))
+            throw std::invalid_argument(fmt::format(
+                "rule '{}' requires '{}', which is not a snapshot section (expected a pointer such as /graph/users; "
+                "docs/snapshot-format.md)",
+                id, section));
     std::string key = id;
     rules_.emplace(std::move(key), std::move(rule));
 }

@@ -73,7 +73,7 @@ std::vector<Finding> evaluate_rule(const Rule& rule, const RuleContext& context)
     }
 }
 
-// Marks the fail/review/error findings a waiver covers as waived, records a waiver that matched
+// Marks the fail/review findings a waiver covers as waived (never an error), records a waiver that matched
 // but has expired on the finding, and says what became of each waiver. Findings come one rule at a
 // time; the outcomes count over all of them.
 class WaiverTally {
@@ -84,7 +84,8 @@ public:
 
     void apply(std::vector<Finding>& findings) {
         for (auto& f : findings) {
-            if (f.status != Status::Fail && f.status != Status::Review && f.status != Status::Error) continue;
+            // An error means tenantscan does not know: it always fails the gate, whatever the waivers say.
+            if (f.status != Status::Fail && f.status != Status::Review) continue;
             const WaiverOutcome* active = nullptr;
             const WaiverOutcome* lapsed = nullptr;
             for (auto& outcome : outcomes_) {

@@ -382,7 +382,7 @@ SmtpClientInventory load_smtp_clients(const std::string& path) {
 
 std::optional<SmtpClientInventory> scan_inventory(const Snapshot& snapshot, const ScanOptions& options) {
     if (options.smtpClients) return *options.smtpClients;
-    if (snapshot.smtpClients) return parse_smtp_clients_json(*snapshot.smtpClients, snapshot.sourcePath, "/smtpClients");
+    if (snapshot.smtpClients) return *snapshot.smtpClients;
     return std::nullopt;
 }
 

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include <tenantscan/errors.hpp>
+#include <tenantscan/smtp_clients.hpp>
 
 namespace tenantscan {
 
@@ -72,22 +73,6 @@ std::vector<std::string> flags(const JsonView& parent, std::string_view key, con
     return canonical(parent.strings(key), known);
 }
 
-// Whether a value carries any setting: null, [], "" and objects whose members carry none do not.
-// ScubaGear writes unset conditions as objects of nulls, Graph as null.
-bool is_configured(const nlohmann::json& value) {
-    switch (value.type()) {
-        case nlohmann::json::value_t::null: return false;
-        case nlohmann::json::value_t::array: return !value.empty();
-        case nlohmann::json::value_t::string: return !value.get_ref<const std::string&>().empty();
-        case nlohmann::json::value_t::object:
-            for (const auto& member : value.items()) {
-                if (!is_annotation_key(member.key()) && is_configured(member.value())) return true;
-            }
-            return false;
-        default: return true;
-    }
-}
-
 void require_object(const JsonView& view, const char* what) {
     if (!view.is_object()) view.fail(std::string("expected ") + what + ", got " + describe_json_type(view.value()));
 }
@@ -113,9 +98,9 @@ bool ends_with_ignoring_case(const std::string& text, std::string_view suffix) {
 
 // The object holding `key`: the view itself, or its SDK-style "AdditionalProperties".
 JsonView holder_of(const JsonView& view, std::string_view key) {
-    if (!view.get(key).is_null()) return view;
+    if (view.has(key)) return view;
     JsonView extra = view.get("AdditionalProperties");
-    return extra.is_object() ? extra : view;
+    return extra.is_object() && extra.has(key) ? extra : view;
 }
 
 PolicyState decode_state(const JsonView& policy) {
@@ -129,16 +114,39 @@ PolicyState decode_state(const JsonView& policy) {
                 "\" (expected enabled, disabled or enabledForReportingButNotEnforced)");
 }
 
+// An unset value of an object-valued property: nullopt. A set one must be an object.
+std::optional<JsonView> set_object(const JsonView& view, const char* what) {
+    if (is_unset(view.value())) return std::nullopt;
+    require_object(view, what);
+    return view;
+}
+
 std::optional<GuestsOrExternalUsers> decode_guests(const JsonView& view) {
-    if (!is_configured(view.value())) return std::nullopt;
+    auto set = set_object(view, "a guestsOrExternalUsers object");
+    if (!set) return std::nullopt;
     GuestsOrExternalUsers guests;
     guests.guestOrExternalUserTypes = flags(view, "guestOrExternalUserTypes", kGuestTypes);
     // Without guest types the condition selects nobody, exactly as if it were absent.
     if (guests.guestOrExternalUserTypes.empty()) return std::nullopt;
+    // externalTenants: conditionalAccessAllExternalTenants (membershipKind all, or unset) or
+    // conditionalAccessEnumeratedExternalTenants (membershipKind enumerated, its @odata.type, or
+    // members listed without a kind).
     JsonView tenants = view.get("externalTenants");
-    guests.allExternalTenants = canonical(tenants.string("membershipKind"), kMembershipKinds) != "enumerated";
+    const std::string kind = canonical(tenants.string("membershipKind"), kMembershipKinds);
     guests.externalTenantIds = tenants.strings("members");
+    const bool enumerated = kind == "enumerated" ||
+                            ends_with_ignoring_case(odata_type(tenants), "EnumeratedExternalTenants") ||
+                            (kind.empty() && !guests.externalTenantIds.empty());
+    guests.allExternalTenants = kind == "all" || !enumerated;
+    if (guests.allExternalTenants) guests.externalTenantIds.clear();
     return guests;
+}
+
+// A conditionalAccessFilter (deviceFilter, applicationFilter, servicePrincipalFilter): set when
+// any member is set; a set filter without a rule is kept (the engine cannot evaluate it).
+std::optional<DeviceFilter> decode_filter(const JsonView& view) {
+    if (!set_object(view, "a filter object with mode and rule")) return std::nullopt;
+    return DeviceFilter{canonical(view.string("mode"), kFilterModes), view.string("rule")};
 }
 
 void decode_users_condition(const JsonView& users, ConditionalAccessPolicy& policy) {
@@ -157,53 +165,92 @@ void decode_users_condition(const JsonView& users, ConditionalAccessPolicy& poli
 }
 
 void decode_conditions(const JsonView& conditions, ConditionalAccessPolicy& policy) {
-    decode_users_condition(conditions.get("users"), policy);
+    if (!set_object(conditions, "the conditions as an object")) return;
+    if (auto users = set_object(conditions.get("users"), "the users condition as an object"))
+        decode_users_condition(*users, policy);
 
     JsonView applications = conditions.get("applications");
-    policy.includeApplications = canonical(applications.strings("includeApplications"), kApplicationSpecials);
-    policy.excludeApplications = canonical(applications.strings("excludeApplications"), kApplicationSpecials);
-    policy.includeUserActions = applications.strings("includeUserActions");
-    policy.includeAuthenticationContextClassReferences =
-        applications.strings("includeAuthenticationContextClassReferences");
+    if (set_object(applications, "the applications condition as an object")) {
+        policy.includeApplications = canonical(applications.strings("includeApplications"), kApplicationSpecials);
+        policy.excludeApplications = canonical(applications.strings("excludeApplications"), kApplicationSpecials);
+        policy.includeUserActions = applications.strings("includeUserActions");
+        policy.includeAuthenticationContextClassReferences =
+            applications.strings("includeAuthenticationContextClassReferences");
+        policy.applicationFilter = decode_filter(applications.get("applicationFilter"));
+    }
 
     policy.clientAppTypes = canonical(conditions.strings("clientAppTypes"), kClientAppTypes);
 
     JsonView platforms = conditions.get("platforms");
-    policy.includePlatforms = canonical(platforms.strings("includePlatforms"), kPlatforms);
-    policy.excludePlatforms = canonical(platforms.strings("excludePlatforms"), kPlatforms);
+    if (set_object(platforms, "the platforms condition as an object")) {
+        policy.includePlatforms = canonical(platforms.strings("includePlatforms"), kPlatforms);
+        policy.excludePlatforms = canonical(platforms.strings("excludePlatforms"), kPlatforms);
+    }
     policy.hasPlatformsCondition = !policy.includePlatforms.empty() || !policy.excludePlatforms.empty();
 
     JsonView locations = conditions.get("locations");
-    policy.includeLocations = canonical(locations.strings("includeLocations"), kLocationSpecials);
-    policy.excludeLocations = canonical(locations.strings("excludeLocations"), kLocationSpecials);
+    if (set_object(locations, "the locations condition as an object")) {
+        policy.includeLocations = canonical(locations.strings("includeLocations"), kLocationSpecials);
+        policy.excludeLocations = canonical(locations.strings("excludeLocations"), kLocationSpecials);
+    }
     policy.hasLocationsCondition = !policy.includeLocations.empty() || !policy.excludeLocations.empty();
 
-    JsonView filter = conditions.get("devices").get("deviceFilter");
-    if (is_configured(filter.value())) {
-        policy.deviceFilter = DeviceFilter{canonical(filter.string("mode"), kFilterModes), filter.string("rule")};
-    }
+    JsonView devices = conditions.get("devices");
+    if (set_object(devices, "the devices condition as an object")) policy.deviceFilter = decode_filter(devices.get("deviceFilter"));
 
     policy.signInRiskLevels = canonical(conditions.strings("signInRiskLevels"), kRiskLevels);
     policy.userRiskLevels = canonical(conditions.strings("userRiskLevels"), kRiskLevels);
     policy.servicePrincipalRiskLevels = canonical(conditions.strings("servicePrincipalRiskLevels"), kRiskLevels);
-    policy.insiderRiskLevels = canonical(conditions.strings("insiderRiskLevels"), kInsiderRiskLevels);
-    policy.authenticationFlowTransferMethods =
-        flags(conditions.get("authenticationFlows"), "transferMethods", kTransferMethods);
-    policy.targetsWorkloadIdentities =
-        !conditions.get("clientApplications").strings("includeServicePrincipals").empty();
+    // A flags enum in Graph ("minor,moderate"), like transferMethods.
+    policy.insiderRiskLevels = flags(conditions, "insiderRiskLevels", kInsiderRiskLevels);
+    JsonView flows = conditions.get("authenticationFlows");
+    if (set_object(flows, "the authenticationFlows condition as an object"))
+        policy.authenticationFlowTransferMethods = flags(flows, "transferMethods", kTransferMethods);
+
+    JsonView clients = conditions.get("clientApplications");
+    if (set_object(clients, "the clientApplications condition as an object")) {
+        // Workload identities are targeted by a list of service principals or by a filter on them.
+        policy.targetsWorkloadIdentities = !clients.strings("includeServicePrincipals").empty() ||
+                                           decode_filter(clients.get("servicePrincipalFilter")).has_value();
+    }
 }
 
 void decode_grant_controls(const JsonView& grant, ConditionalAccessPolicy& policy) {
+    if (!set_object(grant, "the grant controls as an object")) return;
     policy.grantOperator = canonical(grant.string("operator"), kGrantOperators);
     policy.builtInControls = canonical(grant.strings("builtInControls"), kGrantControls);
+    // The SDK writes an unset authenticationStrength as an object of nulls: that is no grant.
     JsonView strength = grant.get("authenticationStrength");
-    if (grant.has("authenticationStrength")) {
-        require_object(strength, "an authentication strength object");
+    if (set_object(strength, "an authentication strength object")) {
         policy.requiresAuthenticationStrength = true;
         policy.authenticationStrengthName = strength.string("displayName", strength.string("id"));
+        if (policy.authenticationStrengthName.empty()) policy.authenticationStrengthName = "(unnamed)";
     }
     policy.termsOfUse = grant.strings("termsOfUse");
     policy.customAuthenticationFactors = grant.strings("customAuthenticationFactors");
+}
+
+// The session controls in force (Graph's names). Every session control derives from
+// conditionalAccessSessionControl, whose isEnabled says whether it is enabled: true counts, false
+// does not, and unset counts only when another member is set. A boolean control
+// (disableResilienceDefaults) counts when true; any other set member (a control this version does
+// not know) counts.
+std::vector<std::string> decode_session_controls(const JsonView& session) {
+    std::vector<std::string> names;
+    if (!set_object(session, "the session controls as an object")) return names;
+    for (const auto& member : session.value().items()) {
+        if (is_annotation_key(member.key()) || is_unset(member.value())) continue;
+        JsonView control = session.get(member.key());
+        const nlohmann::json& value = control.value();
+        bool inForce = true;
+        if (value.is_boolean()) {
+            inForce = value.get<bool>();
+        } else if (value.is_object()) {
+            if (auto enabled = control.optional_boolean("isEnabled")) inForce = *enabled;
+        }
+        if (inForce) names.push_back(member.key());
+    }
+    return names;
 }
 
 // Exchange identity properties are strings in current exports; older remote-PowerShell objects
@@ -334,6 +381,51 @@ CasMailbox decode_cas_mailbox(const JsonView& view) {
 
 AcceptedDomain decode_accepted_domain(const JsonView& view) {
     return AcceptedDomain{view.string("DomainName"), view.boolean("Default", false)};
+}
+
+// A string member of the cross-check request: nullopt when unset.
+std::optional<std::string> optional_string(const JsonView& view, std::string_view key) {
+    std::string text = view.string(key);
+    if (text.empty()) return std::nullopt;
+    return text;
+}
+
+CrossCheckEntry decode_cross_check_entry(const JsonView& view) {
+    CrossCheckEntry entry;
+    entry.pointer = view.pointer();
+    entry.userId = view.string("userId");
+    if (entry.userId.empty()) view.get("userId").fail("missing userId (the Entra object id the what-if request named)");
+    entry.account = view.string("account");
+    JsonView request = view.get("request");
+    if (!request.is_null()) require_object(request, "the what-if request as an object");
+    JsonView conditions = request.get("signInConditions");
+    if (!conditions.is_null()) {
+        require_object(conditions, "the sign-in conditions as an object");
+        entry.signInConditions = conditions.value();
+    }
+    entry.clientAppType = optional_string(conditions, "clientAppType");
+    entry.devicePlatform = optional_string(conditions, "devicePlatform");
+    entry.ipAddress = optional_string(conditions, "ipAddress");
+    entry.country = optional_string(conditions, "country");
+    entry.signInRiskLevel = optional_string(conditions, "signInRiskLevel");
+    entry.userRiskLevel = optional_string(conditions, "userRiskLevel");
+    entry.includeApplications = request.get("signInContext").strings("includeApplications");
+    JsonView answers = view.get("value");
+    if (answers.is_null()) answers.fail("missing value: Microsoft's answer, a list of policies");
+    for (const JsonView& answer : answers.as_elements()) {
+        require_object(answer, "a whatIfAnalysisResult object");
+        CrossCheckAnswer decoded;
+        decoded.policyId = answer.string("id");
+        if (decoded.policyId.empty()) answer.get("id").fail("missing policy id");
+        decoded.displayName = answer.string("displayName");
+        std::optional<bool> applies = answer.optional_boolean("policyApplies");
+        if (!applies) answer.get("policyApplies").fail("missing policyApplies (true or false)");
+        decoded.policyApplies = *applies;
+        // analysisReasons is a flags enum: "users,application" (or, in some exports, an array).
+        decoded.analysisReasons = flags(answer, "analysisReasons", {});
+        entry.answers.push_back(std::move(decoded));
+    }
+    return entry;
 }
 
 // Members given without a usable "@odata.type" were recorded as users; those whose id names a
@@ -701,6 +793,24 @@ Snapshot load_text(const std::string& text, const std::string& file, double* par
 
 }  // namespace
 
+namespace {
+
+// Whether a location without @odata.type lists IP ranges: any element that is not null, so that a
+// range without its cidrAddress is reported rather than turning the location into an unknown kind.
+bool lists_ranges(const JsonView& view) {
+    for (const JsonView& range : holder_of(view, "ipRanges").elements("ipRanges"))
+        if (!range.is_null()) return true;
+    return false;
+}
+
+// A conditionalAccessTemplate: its policy is in "details" (an object, even an empty one), and it has no
+// conditions of its own.
+bool is_template(const JsonView& view) {
+    return (view.has("details") || view.get("details").is_object()) && !view.has("conditions");
+}
+
+}  // namespace
+
 ConditionalAccessPolicy decode_policy(const JsonView& view) {
     require_object(view, "a policy object");
     ConditionalAccessPolicy policy;
@@ -708,7 +818,7 @@ ConditionalAccessPolicy decode_policy(const JsonView& view) {
     policy.sourcePointer = view.pointer();
     policy.id = view.string("id");
     JsonView body = view;
-    if (view.has("details") && !view.has("conditions")) {
+    if (is_template(view)) {
         // A conditionalAccessTemplate: the policy is in "details", its name in "name".
         policy.displayName = view.string("name");
         body = view.get("details");
@@ -720,7 +830,7 @@ ConditionalAccessPolicy decode_policy(const JsonView& view) {
     }
     decode_conditions(body.get("conditions"), policy);
     decode_grant_controls(body.get("grantControls"), policy);
-    policy.hasSessionControls = is_configured(body.get("sessionControls").value());
+    policy.hasSessionControls = !decode_session_controls(body.get("sessionControls")).empty();
     return policy;
 }
 
@@ -734,9 +844,9 @@ NamedLocation decode_named_location(const JsonView& view) {
         location.kind = NamedLocation::Kind::Ip;
     } else if (ends_with_ignoring_case(type, "countryNamedLocation")) {
         location.kind = NamedLocation::Kind::Country;
-    } else if (type.empty() && holder_of(view, "ipRanges").has("ipRanges")) {
+    } else if (type.empty() && lists_ranges(view)) {
         location.kind = NamedLocation::Kind::Ip;
-    } else if (type.empty() && holder_of(view, "countriesAndRegions").has("countriesAndRegions")) {
+    } else if (type.empty() && !holder_of(view, "countriesAndRegions").strings("countriesAndRegions").empty()) {
         location.kind = NamedLocation::Kind::Country;
     }
     location.isTrusted = holder_of(view, "isTrusted").boolean("isTrusted", false);
@@ -822,18 +932,18 @@ Snapshot decode_document(const nlohmann::json& document, const std::string& file
     snapshot.snapshotVersion = 1;
     snapshot.tenantId = root.string("tenantId");
     snapshot.collectedAt = root.string("collectedAt");
+    // "graph" and "exchange" hold sections by name: null or absent is "nothing collected", anything
+    // but an object ("graph": []) is malformed, not "every section absent".
+    for (const char* parent : {"graph", "exchange"}) {
+        JsonView view = root.get(parent);
+        if (!view.is_null()) require_object(view, "an object of sections");
+    }
     decode_graph(root.get("graph"), snapshot, streamed);
     decode_exchange(root.get("exchange"), snapshot, streamed);
+    // Every section is decoded here, so that bad input stops the load (exit 2) naming its pointer.
     JsonView smtpClients = root.get("smtpClients");
-    if (!smtpClients.is_null()) {
-        smtpClients.as_elements();  // validates the shape: an array, an envelope or a single object
-        snapshot.smtpClients = smtpClients.value();
-    }
-    JsonView crossCheck = root.get("crossCheck");  // written by `collect --cross-check`
-    if (!crossCheck.is_null()) {
-        crossCheck.as_elements();
-        snapshot.crossCheck = crossCheck.value();
-    }
+    if (!smtpClients.is_null()) snapshot.smtpClients = parse_smtp_clients_json(smtpClients.value(), file, smtpClients.pointer());
+    snapshot.crossCheck = list_section<CrossCheckEntry>(root, "crossCheck", decode_cross_check_entry);
     decode_not_collected(root, snapshot);
     return snapshot;
 }
@@ -854,6 +964,13 @@ Snapshot load_snapshot(const std::string& path, LoadTimings* timings) {
 
 Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name) {
     return load_text(decode_text(bytes, name), name, nullptr, nullptr);
+}
+
+bool Snapshot::is_section(std::string_view pointer) {
+    for (const SectionInfo& section : kSections) {
+        if (section.pointer == pointer) return true;
+    }
+    return false;
 }
 
 bool Snapshot::has_section(const std::string& pointer) const {

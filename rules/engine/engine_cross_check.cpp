@@ -47,30 +47,16 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-// analysisReasons is a flags enum: "users,application" (or, in some exports, an array).
-std::vector<std::string> reasons_of(const nlohmann::json& value) {
-    if (value.is_array()) {
-        std::vector<std::string> out;
-        for (const auto& v : value)
-            if (v.is_string()) out.push_back(v.get<std::string>());
-        return out;
-    }
-    return value.is_string() ? split_flags(value.get<std::string>()) : std::vector<std::string>{};
-}
-
 // The sign-in that was sent to Microsoft, as the engine's input.
-SignInContext sign_in_of(const JsonView& entry, const std::string& userId) {
-    SignInContext context = basic_smtp_sign_in(userId);
-    JsonView request = entry.get("request");
-    JsonView conditions = request.get("signInConditions");
-    if (conditions.has("clientAppType")) context.clientAppType = conditions.string("clientAppType");
-    if (conditions.has("devicePlatform")) context.platform = conditions.string("devicePlatform");
-    if (conditions.has("ipAddress")) context.ipAddress = conditions.string("ipAddress");
-    if (conditions.has("country")) context.country = conditions.string("country");
-    if (conditions.has("signInRiskLevel")) context.signInRisk = conditions.string("signInRiskLevel");
-    if (conditions.has("userRiskLevel")) context.userRisk = conditions.string("userRiskLevel");
-    auto apps = request.get("signInContext").strings("includeApplications");
-    if (!apps.empty()) context.resourceApp = apps.front();
+SignInContext sign_in_of(const CrossCheckEntry& entry) {
+    SignInContext context = basic_smtp_sign_in(entry.userId);
+    if (entry.clientAppType) context.clientAppType = *entry.clientAppType;
+    if (entry.devicePlatform) context.platform = *entry.devicePlatform;
+    if (entry.ipAddress) context.ipAddress = *entry.ipAddress;
+    if (entry.country) context.country = *entry.country;
+    if (entry.signInRiskLevel) context.signInRisk = *entry.signInRiskLevel;
+    if (entry.userRiskLevel) context.userRisk = *entry.userRiskLevel;
+    if (!entry.includeApplications.empty()) context.resourceApp = entry.includeApplications.front();
     return context;
 }
 
@@ -80,7 +66,7 @@ public:
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
-    Finding compare(const RuleContext& context, const JsonView& entry) const;
+    Finding compare(const RuleContext& context, const CrossCheckEntry& entry) const;
 
     RuleMetadata metadata_ = make_metadata();
 };
@@ -116,27 +102,25 @@ std::vector<Finding> EngineCrossCheckRule::evaluate(const RuleContext& context) 
         return {f};
     }
 
-    JsonView root(*snapshot.crossCheck, snapshot.sourcePath, "/crossCheck");
     std::vector<Finding> findings;
-    for (const JsonView& entry : root.as_elements()) findings.push_back(compare(context, entry));
+    for (const CrossCheckEntry& entry : *snapshot.crossCheck) findings.push_back(compare(context, entry));
     if (findings.empty())
         findings.push_back(finding(Status::NotApplicable, tenant_subject(snapshot),
                                    "The cross-check data is empty: the tenant had no HVE account to ask about."));
     return findings;
 }
 
-Finding EngineCrossCheckRule::compare(const RuleContext& context, const JsonView& entry) const {
+Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossCheckEntry& entry) const {
     const Snapshot& snapshot = context.snapshot();
-    const std::string userId = entry.string("userId");
-    if (userId.empty()) entry.fail("a cross-check entry without userId");
+    const std::string& userId = entry.userId;
 
-    Subject subject{"hveAccount", userId, entry.string("account", userId)};
+    Subject subject{"hveAccount", userId, entry.account.empty() ? userId : entry.account};
     if (snapshot.hveAccounts) {
         for (const HveAccount& account : *snapshot.hveAccounts)
             if (iequals(account.externalDirectoryObjectId, userId)) subject = hve_account_subject(account);
     }
 
-    const SignInContext signIn = sign_in_of(entry, userId);
+    const SignInContext signIn = sign_in_of(entry);
     const WhatIfResult result = context.engine().evaluate(signIn);
     std::map<std::string, const PolicyEvaluation*> engineById;
     for (const PolicyEvaluation& evaluation : result.policies) engineById[to_lower(evaluation.policy->id)] = &evaluation;
@@ -151,12 +135,11 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const JsonView
                               {"details", e.details}};
     };
 
-    for (const JsonView& answer : entry.elements("value")) {
-        const std::string id = answer.string("id");
-        const std::string name = answer.string("displayName", id);
-        const bool microsoftApplies = answer.boolean("policyApplies", false);
-        const nlohmann::json microsoft = {{"policyApplies", microsoftApplies},
-                                          {"analysisReasons", reasons_of(answer.get("analysisReasons").value())}};
+    for (const CrossCheckAnswer& answer : entry.answers) {
+        const std::string& id = answer.policyId;
+        const std::string name = answer.displayName.empty() ? id : answer.displayName;
+        const bool microsoftApplies = answer.policyApplies;
+        const nlohmann::json microsoft = {{"policyApplies", microsoftApplies}, {"analysisReasons", answer.analysisReasons}};
         auto found = engineById.find(to_lower(id));
         if (found == engineById.end()) {
             disagreements.push_back({{"id", id}, {"displayName", name}, {"microsoft", microsoft}, {"engine", nullptr},
@@ -204,7 +187,7 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const JsonView
                                           "account's Basic SMTP AUTH sign-in: {}.",
                                           disagreements.size(), disagreements.size() == 1 ? "policy" : "policies",
                                           join_words(described)));
-    f.evidence = {{"signIn", entry.get("request").get("signInConditions").value()},
+    f.evidence = {{"signIn", entry.signInConditions},
                   {"agreed", agreed},
                   {"disagreements", disagreements},
                   {"engineUndecided", undecided}};

@@ -33,6 +33,12 @@ void parse_json_events(const std::string& text, const std::string& file, nlohman
 // True for OData annotation keys: "@odata.context", "x@odata.type", "@microsoft.graph.tips".
 bool is_annotation_key(std::string_view key);
 
+// The one notion of "unset" every decoder uses (docs/snapshot-format.md, "Unset values"): absent
+// (a null view), null, "", [], an array whose elements are all unset, and an object whose members
+// are all unset, recursively, annotation keys ignored. The Graph PowerShell SDK, ScubaGear and
+// ConvertTo-Json write an unset complex property as such an object of nulls. false and 0 are set.
+bool is_unset(const nlohmann::json& value);
+
 // A position in a parsed document: the value, its file and its JSON pointer. All accessors are
 // tolerant of casing and annotations and throw InputError with the pointer on type mismatches.
 // The pointer is built only when asked for (an error, evidence): a view shares its parent's pointer
@@ -52,16 +58,16 @@ public:
     // Member lookup, case-insensitive, annotation keys skipped. Returns a view of null when absent,
     // or when this value is null or [] (not configured); throws when this value is another non-object.
     JsonView get(std::string_view key) const;
-    bool has(std::string_view key) const;  // present, not null and not []
+    bool has(std::string_view key) const;  // present and not unset (is_unset)
 
-    // Scalars. Absent/null → fallback. Wrong types → InputError.
+    // Scalars. Unset (is_unset: absent, null, "", [], an object of nulls) → fallback. Wrong types → InputError.
     std::string string(std::string_view key, const std::string& fallback = {}) const;
     bool boolean(std::string_view key, bool fallback) const;          // accepts true/false and "True"/"False"
     std::optional<bool> optional_boolean(std::string_view key) const;
     long long integer(std::string_view key, long long fallback) const;
 
-    // A list of strings: null/absent/[] → empty; a bare string → one element; comma-separated
-    // strings are NOT split (use split_flags for flags enums).
+    // A list of strings: null/absent/[]/"" → empty; a bare string → one element; null and ""
+    // elements are skipped; comma-separated strings are NOT split (use split_flags for flags enums).
     std::vector<std::string> strings(std::string_view key) const;
 
     // The elements of an array-valued member: accepts an array, a {"value": [...]} envelope,

@@ -10,9 +10,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <tenantscan/smtp_clients.hpp>
 
 namespace tenantscan {
 
@@ -100,9 +102,10 @@ struct UserConditions {
     std::optional<GuestsOrExternalUsers> includeGuestsOrExternalUsers, excludeGuestsOrExternalUsers;
 };
 
+// A conditionalAccessFilter: conditions.devices.deviceFilter, conditions.applications.applicationFilter.
 struct DeviceFilter {
-    std::string mode;  // "include" | "exclude"
-    std::string rule;
+    std::string mode;  // "include" | "exclude" (unknown values as exported)
+    std::string rule;  // may be "" when an export set only the mode
 };
 
 struct ConditionalAccessPolicy {
@@ -119,6 +122,7 @@ struct ConditionalAccessPolicy {
     std::vector<std::string> includeApplications, excludeApplications;
     std::vector<std::string> includeUserActions;
     std::vector<std::string> includeAuthenticationContextClassReferences;
+    std::optional<DeviceFilter> applicationFilter;  // by custom security attributes, which no snapshot holds
 
     std::vector<std::string> clientAppTypes;            // empty = all
     std::vector<std::string> includePlatforms, excludePlatforms;
@@ -128,7 +132,7 @@ struct ConditionalAccessPolicy {
     std::optional<DeviceFilter> deviceFilter;
     std::vector<std::string> signInRiskLevels, userRiskLevels, servicePrincipalRiskLevels, insiderRiskLevels;
     std::vector<std::string> authenticationFlowTransferMethods;
-    bool targetsWorkloadIdentities = false;  // clientApplications.includeServicePrincipals set
+    bool targetsWorkloadIdentities = false;  // clientApplications: includeServicePrincipals or servicePrincipalFilter set
 
     // grantControls
     std::string grantOperator;                       // "AND" | "OR" | ""
@@ -137,7 +141,7 @@ struct ConditionalAccessPolicy {
     std::string authenticationStrengthName;
     std::vector<std::string> termsOfUse;
     std::vector<std::string> customAuthenticationFactors;
-    bool hasSessionControls = false;
+    bool hasSessionControls = false;  // a session control in force (isEnabled not false; docs/snapshot-format.md)
 
     bool hasGrantControls() const {
         return !builtInControls.empty() || requiresAuthenticationStrength || !termsOfUse.empty() ||
@@ -229,6 +233,27 @@ struct AcceptedDomain {
     bool isDefault = false;
 };
 
+// One answer of Microsoft's what-if API (a whatIfAnalysisResult) about one policy.
+struct CrossCheckAnswer {
+    std::string policyId;
+    std::string displayName;
+    bool policyApplies = false;                 // required in the snapshot
+    std::vector<std::string> analysisReasons;   // the flags, split ("users,application" → two)
+};
+
+// What `collect --cross-check` stored for one HVE account: the sign-in sent to
+// POST /identity/conditionalAccess/evaluate and Microsoft's answer (docs/snapshot-format.md).
+struct CrossCheckEntry {
+    std::string pointer;   // where it is in the snapshot, e.g. "/crossCheck/0"
+    std::string userId;    // required
+    std::string account;   // the HVE account's address, as the collector wrote it
+    // request.signInConditions (unset: the engine's default for a Basic SMTP AUTH sign-in)
+    std::optional<std::string> clientAppType, devicePlatform, ipAddress, country, signInRiskLevel, userRiskLevel;
+    std::vector<std::string> includeApplications;            // request.signInContext.includeApplications
+    nlohmann::json signInConditions = nlohmann::json::object(); // as sent, shown as evidence
+    std::vector<CrossCheckAnswer> answers;                   // value[]
+};
+
 // The whole snapshot. Section names used in rule metadata are the JSON pointers of the
 // sections, e.g. "/graph/conditionalAccessPolicies", "/exchange/hveAccounts".
 struct Snapshot {
@@ -256,8 +281,8 @@ struct Snapshot {
     std::optional<std::vector<CasMailbox>> casMailboxes;
     std::optional<std::vector<AcceptedDomain>> acceptedDomains;
 
-    std::optional<nlohmann::json> smtpClients;  // defined by a later issue; kept raw
-    std::optional<nlohmann::json> crossCheck;   // Microsoft's what-if answers (collect --cross-check); kept raw
+    std::optional<SmtpClientInventory> smtpClients;       // the device inventory (docs/inventory.md)
+    std::optional<std::vector<CrossCheckEntry>> crossCheck; // Microsoft's what-if answers (collect --cross-check)
 
     // Why a section is missing, when the collector recorded it: pointer → reason
     // (from the optional top-level "notCollected" object).
@@ -265,6 +290,8 @@ struct Snapshot {
 
     // True when the section named by its JSON pointer was collected.
     bool has_section(const std::string& pointer) const;
+    // True when `pointer` names a section of snapshot v1 exactly as rules must spell it ("/graph/users").
+    static bool is_section(std::string_view pointer);
 };
 
 }  // namespace tenantscan

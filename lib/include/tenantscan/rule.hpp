@@ -19,8 +19,8 @@ struct SmtpClientInventory;
 class Directory;
 class Engine;
 
-// Waived is never produced by a rule: the scan gives it to a fail/review/error finding that a
-// waiver in the configuration covers (Finding::waiver keeps the original status).
+// Waived is never produced by a rule: the scan gives it to a fail/review finding that a waiver in
+// the configuration covers (Finding::waiver keeps the original status). An error is never waived.
 enum class Status { Pass, Fail, Review, NotApplicable, Error, Waived };
 enum class Severity { Critical, High, Medium, Low, Info };  // ordered worst first
 
@@ -134,7 +134,8 @@ protected:
 
 class Registry {
 public:
-    // Throws std::invalid_argument on a duplicate or malformed id.
+    // Throws std::invalid_argument on a duplicate or malformed id, or a required section that is not
+    // a snapshot section's pointer (Snapshot::is_section).
     void add(std::unique_ptr<Rule> rule);
     const Rule* find(std::string_view id) const;
     std::vector<const Rule*> rules() const;  // sorted by id

@@ -26,13 +26,13 @@ struct Summary {
 enum class WaiverState {
     Applied,  // it waived at least one finding
     Expired,  // its date has passed: the findings it matches gate again
-    Stale     // it matches no fail/review/error finding: the problem is gone or the waiver is wrong
+    Stale     // it matches no fail/review finding: the problem is gone or the waiver is wrong (errors are never waived)
 };
 
 struct WaiverOutcome {
     Waiver waiver;
     WaiverState state = WaiverState::Stale;
-    int matchedFindings = 0;  // fail/review/error findings it matches (whether or not it applied)
+    int matchedFindings = 0;  // fail/review findings it matches (whether or not it applied)
 };
 
 struct Report {
