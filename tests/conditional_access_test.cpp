@@ -535,7 +535,9 @@ TEST_CASE("engine: overall outcome — blocked, allowed, undetermined, and repor
 }
 
 TEST_CASE("engine: security defaults decide legacy sign-ins instead of Conditional Access") {
-    json blockNobody = json::array({policy("p", {{"users", {{"includeUsers", {"None"}}}}})});
+    // Entra allows no enabled policy beside security defaults: a report-only one is allowed.
+    json blockNobody = json::array({policy("p", {{"users", {{"includeUsers", {"None"}}}}}, json::object(),
+                                           "enabledForReportingButNotEnforced")});
     auto on = tenant_with(blockNobody, {{"securityDefaults", {{"isEnabled", true}}}});
     auto legacy = on->engine.evaluate(smtp("u-hve"));
     CHECK(legacy.blockedBySecurityDefaults);
@@ -549,13 +551,28 @@ TEST_CASE("engine: security defaults decide legacy sign-ins instead of Condition
     CHECK(on->engine.evaluate(browser).outcome == Outcome::Allowed);
     CHECK_FALSE(on->engine.evaluate(browser).blockedBySecurityDefaults);
 
+    // An impossible snapshot (security defaults on and an enabled policy) decides nothing by
+    // security defaults: a sign-in no enforced policy blocks is undetermined, and the result says why.
+    auto both = tenant_with(json::array({policy("p", {{"users", {{"includeUsers", {"None"}}}}})}),
+                            {{"securityDefaults", {{"isEnabled", true}}}});
+    auto inconsistent = both->engine.evaluate(smtp("u-hve"));
+    CHECK_FALSE(inconsistent.blockedBySecurityDefaults);
+    CHECK(inconsistent.outcome == Outcome::Undetermined);
+    CHECK(inconsistent.undeterminedBy == std::vector<std::string>{"security defaults"});
+    CHECK(std::any_of(inconsistent.assumptions.begin(), inconsistent.assumptions.end(),
+                      [](const std::string& a) { return a.find("inconsistent") != std::string::npos; }));
+    auto decided = both->engine.decide(both->engine.prepare(smtp("u-hve")), 0);
+    CHECK(decided.outcome == Outcome::Undetermined);
+    CHECK_FALSE(decided.blockedBySecurityDefaults);
+
     // Not collected, and no enabled policy proves them off: undetermined.
     auto unknown = tenant_with(json::array({policy("p", {}, {}, "disabled")}), {{"securityDefaults", nullptr}});
     auto u = unknown->engine.evaluate(smtp("u-hve"));
     CHECK(u.outcome == Outcome::Undetermined);
     CHECK(u.undeterminedBy == std::vector<std::string>{unknown_input::kSecurityDefaults});
     // An enabled policy proves them off.
-    auto provenOff = tenant_with(blockNobody, {{"securityDefaults", nullptr}});
+    auto provenOff = tenant_with(json::array({policy("p", {{"users", {{"includeUsers", {"None"}}}}})}),
+                                 {{"securityDefaults", nullptr}});
     auto off = provenOff->engine.evaluate(smtp("u-hve"));
     CHECK(off.outcome == Outcome::Allowed);
     CHECK(mentions(off.assumptions, "security defaults were not collected"));

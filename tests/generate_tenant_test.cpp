@@ -48,7 +48,7 @@ TEST_CASE("generate_tenant: the S tenant loads with the issue's proportions and 
     CHECK(users.size() == 2000);
     auto count = [&](auto predicate) { return std::count_if(users.begin(), users.end(), predicate); };
     CHECK(count([](const auto& u) { return u.userType == "Guest"; }) == 40);          // 2%
-    CHECK(count([](const auto& u) { return !u.accountEnabled; }) == 20);               // 1%
+    CHECK(count([](const auto& u) { return u.accountEnabled == false; }) == 20);               // 1%
     auto synced = count([](const auto& u) { return u.onPremisesSyncEnabled.value_or(false); });
     CHECK(synced >= 540);  // 30% ± 3 points
     CHECK(synced <= 660);

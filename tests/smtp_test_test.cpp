@@ -384,6 +384,8 @@ TEST_CASE("smtp-test: with a snapshot, 5.7.139 names the blocking Conditional Ac
 TEST_CASE("smtp-test: with a snapshot, 5.7.139 names security defaults") {
     json tenant = tenant_snapshot();
     tenant["graph"]["securityDefaults"]["isEnabled"] = true;
+    // Entra allows no enabled Conditional Access policy beside security defaults (docs/engine.md).
+    tenant["graph"]["conditionalAccessPolicies"][0]["state"] = "disabled";
     testsupport::TempFile snapshot(tenant.dump());
     json config = server_config(kUser);
     config["authReply"] = "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security "

@@ -432,13 +432,13 @@ TEST_CASE("loader: users, groups and nested membership") {
     CHECK(hve.displayName == "HVE");
     CHECK(hve.mail == "hve@contoso.com");
     CHECK(hve.userType == "Member");
-    CHECK_FALSE(hve.accountEnabled);
+    CHECK(hve.accountEnabled == false);
     CHECK(hve.onPremisesSyncEnabled == true);
     CHECK(hve.proxyAddresses == Strings{"SMTP:hve@contoso.com", "smtp:alias@contoso.com"});
     const auto& guest = snapshot.users->at(1);
     CHECK(guest.id == "u-2");
     CHECK(guest.userType == "Guest");
-    CHECK(guest.accountEnabled);  // Graph's default
+    CHECK_FALSE(guest.accountEnabled.has_value());  // not exported: unknown, not "enabled"
     CHECK_FALSE(guest.onPremisesSyncEnabled.has_value());
 
     REQUIRE(snapshot.groups->size() == 3);

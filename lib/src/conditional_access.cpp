@@ -312,16 +312,25 @@ using detail::UserSet;
 // ---------------------------------------------------------------------------------------------
 // Compiling a policy: every reference resolved once.
 
-std::string first_missing_nested_group(const Directory& directory, GroupIndex root) {
+// Why the transitive members of a group are not all known, as a sentence naming the group: a group
+// nested in it (at any depth) is not in the snapshot, or it or a nested group was exported without
+// its members. "" when they are all known.
+std::string membership_gap(const Directory& directory, GroupIndex root) {
     std::vector<bool> seen(directory.group_count(), false);
     std::deque<GroupIndex> queue{root};
     seen[root] = true;
     while (!queue.empty()) {
         GroupIndex g = queue.front();
         queue.pop_front();
+        if (!directory.group(g).membersCollected)
+            return g == root ? fmt::format("group '{}' was exported without its members", directory.group(root).displayName)
+                             : fmt::format("group '{}' contains group '{}', which was exported without its members",
+                                           directory.group(root).displayName, directory.group(g).displayName);
         for (const auto& memberId : directory.group(g).memberGroupIds) {
             auto member = directory.find_group(memberId);
-            if (!member) return memberId;
+            if (!member)
+                return fmt::format("group '{}' contains group {}, which is not in the snapshot",
+                                   directory.group(root).displayName, memberId);
             if (!seen[*member]) {
                 seen[*member] = true;
                 queue.push_back(*member);
@@ -352,7 +361,7 @@ UserSet compile_user_set(const std::vector<std::string>& users, const std::vecto
         GroupRef ref;
         ref.index = directory.find_group(id);
         if (ref.index) {
-            ref.incomplete = !first_missing_nested_group(directory, *ref.index).empty();
+            ref.incomplete = !membership_gap(directory, *ref.index).empty();
             if (!index.memberSlotOfGroup.empty()) {
                 auto& slot = index.memberSlotOfGroup[*ref.index];
                 if (slot < 0) {
@@ -877,10 +886,7 @@ private:
             } else if (group.incomplete) {
                 unknown = true;
                 if (why)
-                    why->unknown(unknown_input::kGroupMembership,
-                                fmt::format("group '{}' contains group {}, which is not in the snapshot",
-                                            directory_.group(*group.index).displayName,
-                                            first_missing_nested_group(directory_, *group.index)));
+                    why->unknown(unknown_input::kGroupMembership, membership_gap(directory_, *group.index));
             }
         }
         if (!set.roles.empty()) {
@@ -1214,7 +1220,11 @@ TenantVerdict tenant_verdict(const Snapshot& snapshot, const EngineIndex& index,
     TenantVerdict verdict;
     verdict.policiesUnknown = !index.policiesCollected;
     if (!s.legacyClient) return verdict;
-    if (snapshot.securityDefaults) {
+    if (snapshot.securityDefaults && snapshot.securityDefaults->isEnabled && index.anyEnabledPolicy) {
+        // An impossible snapshot (Entra allows no enabled policy while security defaults are on):
+        // one of the two sections is wrong, and the engine does not pick which.
+        verdict.securityDefaultsUnknown = true;
+    } else if (snapshot.securityDefaults) {
         verdict.securityDefaultsBlock = snapshot.securityDefaults->isEnabled;
     } else {
         // Entra refuses enabled Conditional Access policies while security defaults are on.
@@ -1417,6 +1427,9 @@ std::vector<std::string> assumptions_for(const SignInFacts& s, const EngineIndex
         out.push_back("AllTrusted covers the trusted IP named locations only: the MFA service's trusted IPs are not in the snapshot");
     if (s.legacyClient && !snapshot.securityDefaults && index.anyEnabledPolicy)
         out.push_back("security defaults were not collected; they are off, since Entra allows no enabled Conditional Access policy while they are on");
+    if (s.legacyClient && snapshot.securityDefaults && snapshot.securityDefaults->isEnabled && index.anyEnabledPolicy)
+        out.push_back("the snapshot is inconsistent: security defaults are enabled while Conditional Access policies are "
+                      "enabled, which Entra does not allow; whether security defaults are on is treated as unknown");
     return out;
 }
 

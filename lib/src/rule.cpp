@@ -1,5 +1,7 @@
 #include <tenantscan/rule.hpp>
 
+#include <tenantscan/model.hpp>
+
 #include <iterator>
 #include <stdexcept>
 
@@ -47,6 +49,10 @@ nlohmann::json RuleContext::parameter(const std::string& ruleId, const RuleMetad
     for (const auto& p : metadata.parameters)
         if (p.name == name) return p.defaultValue;
     throw std::invalid_argument(fmt::format("rule {} has no parameter '{}'", ruleId, name));
+}
+
+Subject tenant_subject(const Snapshot& snapshot) {
+    return {"tenant", snapshot.tenantId, snapshot.tenantId.empty() ? "(tenant id not in snapshot)" : snapshot.tenantId};
 }
 
 Finding Rule::finding(Status status, Subject subject, std::string message) const {

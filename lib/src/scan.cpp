@@ -20,11 +20,6 @@ namespace tenantscan {
 
 namespace {
 
-Subject tenant_subject(const Snapshot& snapshot) {
-    const std::string& id = snapshot.tenantId.empty() ? std::string("(tenant id not in snapshot)") : snapshot.tenantId;
-    return {"tenant", snapshot.tenantId, id};
-}
-
 Finding error_finding(const Rule& rule, const Snapshot& snapshot, std::string message, nlohmann::json evidence,
                       std::string remediation) {
     Finding f;

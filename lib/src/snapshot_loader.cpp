@@ -878,6 +878,7 @@ Group decode_group(const JsonView& view) {
     group.id = view.string("id");
     group.displayName = view.string("displayName");
     group.isAssignableToRole = view.boolean("isAssignableToRole", false);
+    group.membersCollected = !view.get("members").value().is_null();
     for (const JsonView& member : view.elements("members")) {
         require_object(member, "a member object with an id");
         std::string id = member.string("id");
@@ -899,7 +900,7 @@ User decode_user(const JsonView& view) {
     user.displayName = view.string("displayName");
     user.mail = view.string("mail");
     user.userType = canonical(view.string("userType"), kUserTypes);
-    user.accountEnabled = view.boolean("accountEnabled", true);
+    user.accountEnabled = view.optional_boolean("accountEnabled");
     user.onPremisesSyncEnabled = view.optional_boolean("onPremisesSyncEnabled");
     user.proxyAddresses = view.strings("proxyAddresses");
     return user;

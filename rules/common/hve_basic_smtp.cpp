@@ -10,20 +10,25 @@
 #include <tenantscan/json_input.hpp>
 
 #include "common/policy_evidence.hpp"
+#include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
 
 namespace tenantscan::rules {
 
 namespace {
 
-// Sign-in indices by lower-case userId and by lower-case userPrincipalName.
+// The "Authenticated SMTP" sign-ins by the lower-case key that names their user: the userId, or
+// the userPrincipalName of a sign-in without one (a UPN beside a userId that names another user
+// does not make the sign-in this user's). Only SMTP AUTH sign-ins say where the device signs in
+// from: a browser or Outlook sign-in of the same account does not.
 using SignInIndex = std::unordered_map<std::string, std::vector<std::size_t>>;
 
 SignInIndex index_sign_ins(const std::vector<SignIn>& signIns) {
     SignInIndex index;
     for (std::size_t i = 0; i < signIns.size(); ++i) {
-        if (!signIns[i].userId.empty()) index[to_lower(signIns[i].userId)].push_back(i);
-        if (!signIns[i].userPrincipalName.empty()) index[to_lower(signIns[i].userPrincipalName)].push_back(i);
+        if (!iequals(signIns[i].clientAppUsed, kAuthenticatedSmtp)) continue;
+        const std::string& key = signIns[i].userId.empty() ? signIns[i].userPrincipalName : signIns[i].userId;
+        if (!key.empty()) index[to_lower(key)].push_back(i);
     }
     return index;
 }
@@ -111,17 +116,28 @@ void for_each_hve_basic_smtp(const RuleContext& context,
             evaluated.push_back(location_label(signIn));
 
             const auto kind = assumption_kind(location);
+            auto note_security_defaults = [&](const std::vector<std::string>& undeterminedBy) {
+                if (std::find(undeterminedBy.begin(), undeterminedBy.end(), unknown_input::kSecurityDefaults) !=
+                    undeterminedBy.end())
+                    simulation.securityDefaultsUnknown = true;
+            };
             if (!simulation.user || !assumptionsByKind.count(kind)) {
                 simulation.results.push_back(engine.evaluate(signIn));
                 assumptionsByKind.emplace(kind, simulation.results.back().assumptions);
+                note_security_defaults(simulation.results.back().undeterminedBy);
             } else {
                 auto it = prepared.find(location);
                 if (it == prepared.end()) it = prepared.emplace(location, engine.prepare(signIn)).first;
                 const UserDecision decision = engine.decide(it->second, *simulation.user);
                 // Explain when a policy blocks or may block (security defaults alone need no policy
                 // details), evaluating in detail only the policies that do.
-                if (decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed)
+                if (decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed) {
                     simulation.results.push_back(engine.evaluate_blocking(it->second, *simulation.user));
+                    note_security_defaults(simulation.results.back().undeterminedBy);
+                } else if (decision.outcome == Outcome::Undetermined) {
+                    // No policy may block, so only a tenant-wide unknown (security defaults) remains.
+                    simulation.securityDefaultsUnknown = true;
+                }
             }
             for (const auto& a : assumptionsByKind.at(kind))
                 if (std::find(assumptions.begin(), assumptions.end(), a) == assumptions.end()) assumptions.push_back(a);
@@ -134,7 +150,9 @@ void for_each_hve_basic_smtp(const RuleContext& context,
         if (!snapshot.signIns)
             locationEvidence["note"] = "/graph/signIns was not collected, so the sign-in location is unknown";
         else if (matched.empty())
-            locationEvidence["note"] = "no sign-in of this account in /graph/signIns, so the sign-in location is unknown";
+            locationEvidence["note"] = "no 'Authenticated SMTP' sign-in of this account in /graph/signIns (other client "
+                                       "apps do not tell where the device signs in from), so the sign-in location is "
+                                       "unknown";
 
         simulation.evidence = {{"account",
                                 {{"primarySmtpAddress", account.primarySmtpAddress},

@@ -28,13 +28,18 @@ struct HveBasicSmtpSimulation {
     // the engine's assumptions for a kind of location are known, only the policies that block or may
     // block are evaluated in detail (Engine::evaluate_blocking).
     std::vector<WhatIfResult> results;
+    // The engine left a sign-in undetermined by "security defaults": /graph/securityDefaults was not
+    // collected and no enabled policy proves them off, or the snapshot has both on (inconsistent).
+    bool securityDefaultsUnknown = false;
     // {account, entraUser, signInLocations: {signInsCollected, signInsMatched, evaluated, note?}, assumptions}
     nlohmann::json evidence;
 };
 
 // Calls `each` with one simulation per HVE account, in snapshot order; a simulation lives only for its
-// call, so the detailed evaluations of thousands of accounts are never all held at once. Sign-ins belong to an account when their
-// userId is its Entra object id or their userPrincipalName is its UPN or primary address.
+// call, so the detailed evaluations of thousands of accounts are never all held at once. Only
+// "Authenticated SMTP" sign-ins give locations; one belongs to an account when its userId is the
+// account's Entra object id, or, when it has no userId, its userPrincipalName is the account's UPN
+// or primary address.
 // /graph/signIns is optional: without it every location is unknown, and the evidence says so.
 // Thousands of accounts are screened cheaply (Engine::prepare once per distinct location,
 // Engine::decide per account); only what needs explaining gets the engine's detailed evaluation.

@@ -35,6 +35,27 @@ bool is_microsoft_managed(const ConditionalAccessPolicy& policy) {
            iequals(std::string_view(policy.displayName).substr(0, kPrefix.size()), kPrefix);
 }
 
+std::string inconsistent_security_defaults(const Snapshot& snapshot) {
+    if (!snapshot.securityDefaults || !snapshot.securityDefaults->isEnabled || !snapshot.conditionalAccessPolicies)
+        return {};
+    std::vector<std::string> enabled;
+    for (const auto& policy : *snapshot.conditionalAccessPolicies)
+        if (policy.state == PolicyState::Enabled) enabled.push_back(fmt::format("{} (id {})", quoted_name(policy), policy.id));
+    if (enabled.empty()) return {};
+    return fmt::format(
+        "The snapshot is inconsistent: /graph/securityDefaults says security defaults are enabled, while {} "
+        "Conditional Access polic{} enabled ({}). Entra does not allow both, so one of the two sections is out of "
+        "date or was edited, and tenantscan does not guess which.",
+        enabled.size(), enabled.size() == 1 ? "y is" : "ies are", join_words(enabled));
+}
+
+std::string inconsistent_security_defaults_remediation() {
+    return "Check in the Entra admin center which one is true (Identity > Overview > Properties > Manage security "
+           "defaults; Protection > Conditional Access > Policies), export /graph/securityDefaults and "
+           "/graph/conditionalAccessPolicies again at the same time (tenantscan collect reads both in one run), and "
+           "scan again.";
+}
+
 std::string location_label(const SignInContext& context) {
     const bool hasIp = context.ipAddress && !context.ipAddress->empty();
     const bool hasCountry = context.country && !context.country->empty();

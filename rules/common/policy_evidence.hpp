@@ -52,6 +52,14 @@ private:
     std::vector<Entry> entries_;
 };
 
+// Entra allows no enabled Conditional Access policy while security defaults are on. When the
+// snapshot says both (sections exported at different times, or edited), the sentence that says so,
+// naming the enabled policies; else "". Rules whose verdict depends on which one is true report
+// it as `error` (docs/engine.md, "Overall outcome").
+std::string inconsistent_security_defaults(const Snapshot& snapshot);
+// How to resolve that: export both sections again, together.
+std::string inconsistent_security_defaults_remediation();
+
 // Joins with ", " and a final " and ": "a", "a and b", "a, b and c".
 std::string join_words(const std::vector<std::string>& words);
 

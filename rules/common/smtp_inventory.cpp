@@ -7,9 +7,26 @@
 
 namespace tenantscan::rules {
 
-SmtpEndpoint classify_endpoint(std::string_view host) {
+namespace {
+
+std::string canonical_host(std::string_view host) {
     std::string name = to_lower(host);
     if (!name.empty() && name.back() == '.') name.pop_back();
+    return name;
+}
+
+}  // namespace
+
+std::string sovereign_cloud(std::string_view host) {
+    const std::string name = canonical_host(host);
+    if (name == kUsGovernmentSubmissionHost) return "Office 365 GCC High / DoD (US Government)";
+    if (name == kChinaSubmissionHost) return "Office 365 operated by 21Vianet (China)";
+    return {};
+}
+
+SmtpEndpoint classify_endpoint(std::string_view host) {
+    const std::string name = canonical_host(host);
+    if (!sovereign_cloud(name).empty()) return SmtpEndpoint::SovereignSubmission;
     if (name == kExchangeSubmissionHost) return SmtpEndpoint::ExchangeSubmission;
     if (name == kExchangeLegacySubmissionHost) return SmtpEndpoint::ExchangeLegacySubmission;
     if (name == kHveHost) return SmtpEndpoint::Hve;

@@ -19,12 +19,20 @@ inline constexpr const char* kExchangeLegacySubmissionHost = "smtp-legacy.office
 inline constexpr const char* kHveHost = "smtp.hve.mx.microsoft";
 inline constexpr const char* kHveDeprecatedHost = "smtp-hve.office365.com";
 inline constexpr const char* kAcsHost = "smtp.azurecomm.net";
+// Exchange Online client submission in the sovereign clouds (rules/smtp/smtp_client_endpoint.md cites
+// the sources): US Government GCC High and DoD, and Office 365 operated by 21Vianet in China. The
+// commercial retirement schedules do not say what happens there.
+inline constexpr const char* kUsGovernmentSubmissionHost = "smtp.office365.us";
+inline constexpr const char* kChinaSubmissionHost = "smtp.partner.outlook.cn";
 
-enum class SmtpEndpoint { ExchangeSubmission, ExchangeLegacySubmission, Hve, HveDeprecated, Acs, Other };
+enum class SmtpEndpoint { ExchangeSubmission, ExchangeLegacySubmission, SovereignSubmission, Hve, HveDeprecated, Acs, Other };
 
 // Case-insensitive, a trailing dot ignored.
 SmtpEndpoint classify_endpoint(std::string_view host);
 bool is_exchange_submission(SmtpEndpoint endpoint);  // smtp.office365.com or smtp-legacy.office365.com
+// "Office 365 GCC High / DoD (US Government)" or "Office 365 operated by 21Vianet (China)" for a
+// sovereign-cloud submission host, else "".
+std::string sovereign_cloud(std::string_view host);
 
 // {kind "smtpClient", id = name, name = name}; a row without a name is named by its location.
 Subject smtp_client_subject(const SmtpClient& client);

@@ -36,21 +36,48 @@ std::size_t authenticated_smtp_sign_in_count(const Snapshot& snapshot) {
 
 std::vector<SmtpSender> non_hve_smtp_senders(const RuleContext& context, const HveAccountIndex& hve) {
     const Directory& directory = context.directory();
-    std::map<std::string, SmtpSender> byAccount;  // lower-case userId (or UPN) → sender
-    for (const SignIn& signIn : *context.snapshot().signIns) {
-        if (!iequals(signIn.clientAppUsed, kAuthenticatedSmtp)) continue;
-        if (hve.find(signIn.userId) || hve.find(signIn.userPrincipalName)) continue;
-        const std::string key = to_lower(signIn.userId.empty() ? signIn.userPrincipalName : signIn.userId);
+    // A sign-in names its user by userId; its UPN counts only when it has no userId (a UPN beside
+    // another user's id says nothing about that user). Sign-ins of one user are one sender, whether
+    // they carry its id, its id and UPN, or its UPN only: the ones with an id are grouped first, and
+    // those without one join the sender their UPN resolves to.
+    std::map<std::string, SmtpSender> byAccount;            // lower-case Entra id (or "upn:" + UPN) → sender
+    std::unordered_map<std::string, std::string> keyOfUpn;  // lower-case UPN → key of a sender seen with it
+    auto add = [&](const SignIn& signIn, const std::string& key, std::optional<UserIndex> user) {
         auto [it, inserted] = byAccount.try_emplace(key);
         SmtpSender& sender = it->second;
         if (inserted) {
-            sender.user = directory.find_user(signIn.userId.empty() ? signIn.userPrincipalName : signIn.userId);
-            if (!sender.user && !signIn.userPrincipalName.empty()) sender.user = directory.find_user(signIn.userPrincipalName);
-            sender.subject = sender.user ? Subject{"user", directory.user(*sender.user).id,
-                                                   directory.user(*sender.user).userPrincipalName}
-                                         : Subject{"user", signIn.userId, signIn.userPrincipalName};
+            sender.user = user;
+            sender.subject = user ? Subject{"user", directory.user(*user).id, directory.user(*user).userPrincipalName}
+                                  : Subject{"user", signIn.userId, signIn.userPrincipalName};
         }
+        if (sender.subject.name.empty()) sender.subject.name = signIn.userPrincipalName;
         sender.signIns.push_back(&signIn);
+    };
+    const auto& signIns = *context.snapshot().signIns;
+    for (const SignIn& signIn : signIns) {
+        if (!iequals(signIn.clientAppUsed, kAuthenticatedSmtp) || signIn.userId.empty() || hve.find(signIn.userId))
+            continue;
+        const auto user = directory.find_user(signIn.userId);
+        const std::string key = to_lower(user ? directory.user(*user).id : signIn.userId);
+        if (!signIn.userPrincipalName.empty()) keyOfUpn.emplace(to_lower(signIn.userPrincipalName), key);
+        if (user && !directory.user(*user).userPrincipalName.empty())
+            keyOfUpn.emplace(to_lower(directory.user(*user).userPrincipalName), key);
+        add(signIn, key, user);
+    }
+    for (const SignIn& signIn : signIns) {
+        if (!iequals(signIn.clientAppUsed, kAuthenticatedSmtp) || !signIn.userId.empty() ||
+            signIn.userPrincipalName.empty() || hve.find(signIn.userPrincipalName))
+            continue;
+        const auto user = directory.find_user(signIn.userPrincipalName);
+        std::string key;
+        if (user) {
+            key = to_lower(directory.user(*user).id);
+        } else if (auto known = keyOfUpn.find(to_lower(signIn.userPrincipalName)); known != keyOfUpn.end()) {
+            key = known->second;
+        } else {
+            key = "upn:" + to_lower(signIn.userPrincipalName);
+        }
+        add(signIn, key, user);
     }
     std::vector<SmtpSender> senders;
     for (auto& [key, sender] : byAccount) {

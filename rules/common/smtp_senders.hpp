@@ -37,8 +37,10 @@ struct SmtpSender {
     std::vector<const SignIn*> signIns; // oldest first
 };
 
-// The non-HVE accounts in /graph/signIns that used "Authenticated SMTP", sorted by UPN. Sign-ins
-// are grouped by userId (by UPN when the id is missing). Needs /graph/signIns and /exchange/hveAccounts.
+// The non-HVE accounts in /graph/signIns that used "Authenticated SMTP", sorted by UPN, one per
+// user. A sign-in names its user by userId (whether that user is an HVE account included); only a
+// sign-in without userId is named by its UPN, and joins the sender of the same user (found in
+// /graph/users, or seen with that UPN beside an id). Needs /graph/signIns and /exchange/hveAccounts.
 std::vector<SmtpSender> non_hve_smtp_senders(const RuleContext& context, const HveAccountIndex& hve);
 
 // Number of sign-ins in /graph/signIns with clientAppUsed "Authenticated SMTP".

@@ -1,5 +1,7 @@
 #include "common/subjects.hpp"
 
+#include <fmt/format.h>
+
 namespace tenantscan::rules {
 
 Subject hve_account_subject(const HveAccount& account) {
@@ -7,11 +9,16 @@ Subject hve_account_subject(const HveAccount& account) {
     return {"hveAccount", id, hve_account_address(account)};
 }
 
-Subject tenant_subject(const Snapshot& snapshot) { return {"tenant", snapshot.tenantId, snapshot.tenantId}; }
-
 std::string hve_account_address(const HveAccount& account) {
     if (!account.primarySmtpAddress.empty()) return account.primarySmtpAddress;
     return account.identity.empty() ? account.name : account.identity;
+}
+
+std::string missing_entra_user_message(const HveAccount& account, const std::string& what) {
+    return fmt::format("The Entra user of {} (object id {}) is not in /graph/users, so whether {} is unknown.",
+                       hve_account_address(account),
+                       account.externalDirectoryObjectId.empty() ? "not in the export" : account.externalDirectoryObjectId,
+                       what);
 }
 
 nlohmann::json entra_user_evidence(const Directory& directory, std::optional<UserIndex> user) {

@@ -14,11 +14,14 @@ namespace tenantscan::rules {
 //  name = primary SMTP address (the Exchange identity when absent)}.
 Subject hve_account_subject(const HveAccount& account);
 
-// {kind "tenant", id = name = tenant id}.
-Subject tenant_subject(const Snapshot& snapshot);
+// The tenant: tenantscan::tenant_subject (rule.hpp), shared with the scan.
 
 // The address to give Exchange cmdlets for an HVE account.
 std::string hve_account_address(const HveAccount& account);
+
+// "The Entra user of scanner@contoso.com (object id …) is not in /graph/users, so whether <what> is
+// unknown." — for the rules that read an HVE account's Entra user.
+std::string missing_entra_user_message(const HveAccount& account, const std::string& what);
 
 // The Entra user of an HVE account (Directory::user_of_hve), as evidence: {id, userPrincipalName}
 // or null when the account's user is not in /graph/users.

@@ -52,11 +52,7 @@ std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& contex
         Finding f = [&] {
             if (!user) {
                 Finding r = finding(Status::Review, hve_account_subject(account),
-                                    fmt::format("The Entra user of {} (object id {}) is not in /graph/users, so whether "
-                                                "it is synchronised from Active Directory is unknown.",
-                                                address, account.externalDirectoryObjectId.empty()
-                                                             ? "not in the export"
-                                                             : account.externalDirectoryObjectId));
+                                    missing_entra_user_message(account, "it is synchronised from Active Directory"));
                 r.remediation = "Add the account's Entra user (with onPremisesSyncEnabled) to /graph/users and scan again.";
                 return r;
             }

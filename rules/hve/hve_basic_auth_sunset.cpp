@@ -22,7 +22,7 @@ RuleMetadata make_metadata() {
         "HVE still accepts Basic authentication, but only until {} (the date is in rules/schedules.json). A device "
         "that moves to HVE with its user name and password has bought time, not a permanent fix: plan OAuth for it "
         "(an Entra app with the Mail.Send application permission, added to the HVE account with Add-HVEAppAccess). "
-        "The finding is informational before that date and critical on or after it.",
+        "The finding is informational before that date and critical on it and after it.",
         hve_dates().basicAuthEndsText);
     m.remediation =
         "Plan OAuth for the device: register an Entra app with the Exchange Mail.Send application permission and "
@@ -68,15 +68,21 @@ std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context
             findings.push_back(std::move(f));
             continue;
         }
+        // The end date is the day Basic auth on HVE ends: from that day on (included) it is critical.
         Finding f = finding(Status::Fail, subject,
-                            daysLeft >= 0
-                                ? fmt::format("'{}' uses Basic auth with HVE account {}; Basic auth on HVE ends in {} "
-                                              "({} days left): plan OAuth.",
-                                              client.name, client.username, dates.basicAuthEndsText, daysLeft)
-                                : fmt::format("'{}' uses Basic auth with HVE account {}, and Basic auth on HVE ended in "
+                            daysLeft > 0
+                                ? fmt::format("'{}' uses Basic auth with HVE account {}; Basic auth on HVE ends on {} "
+                                              "({}; {} day{} left): plan OAuth.",
+                                              client.name, client.username, dates.basicAuthEndsOn,
+                                              dates.basicAuthEndsText, daysLeft, daysLeft == 1 ? "" : "s")
+                            : daysLeft == 0
+                                ? fmt::format("'{}' uses Basic auth with HVE account {}, and Basic auth on HVE ends today "
+                                              "({}): from today the device may be refused.",
+                                              client.name, client.username, dates.basicAuthEndsOn)
+                                : fmt::format("'{}' uses Basic auth with HVE account {}, and Basic auth on HVE ended on "
                                               "{}: the device cannot sign in.",
-                                              client.name, client.username, dates.basicAuthEndsText));
-        if (daysLeft < 0) f.severity = Severity::Critical;
+                                              client.name, client.username, dates.basicAuthEndsOn));
+        if (daysLeft <= 0) f.severity = Severity::Critical;
         f.evidence = std::move(evidence);
         f.remediation = fmt::format(
             "Plan OAuth for '{}'{}: register an Entra app with the Exchange Mail.Send application permission, run "

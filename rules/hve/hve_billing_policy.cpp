@@ -1,6 +1,8 @@
 // hve-billing-policy: once HVE is billed, every HVE account has a valid billing policy.
 #include <algorithm>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
@@ -44,32 +46,64 @@ private:
     RuleMetadata metadata_ = make_metadata();
 };
 
-// Get-HVEAccountBillingPolicy names the account by whatever identity it prints: match every
-// identifier the account has. The first entry (in snapshot order) that any identifier names wins;
-// the entries are indexed once by normalised identity.
+// Get-HVEAccountBillingPolicy names the account by whatever identity it prints, so an entry is
+// matched by any identifier of an account, strongest first: Entra object id, primary address,
+// other addresses, Exchange identity, name, display name. An entry belongs to the account that
+// names it with the strongest identifier; several accounts naming it equally strongly (two
+// accounts with the same display name) leave it to none. Each account takes, of the entries that
+// belong to it, one named by its strongest identifier (the first in snapshot order), so a display
+// name never wins over an exact address, and another account's entry never passes for its own.
 class BillingIndex {
 public:
-    explicit BillingIndex(const std::vector<HveBillingPolicy>& billings) : billings_(billings) {
-        for (std::size_t i = 0; i < billings.size(); ++i)
-            byIdentity_.emplace(Directory::normalise_address(billings[i].identity), i);  // keeps the first
+    BillingIndex(const std::vector<HveBillingPolicy>& billings, const std::vector<HveAccount>& accounts)
+        : billings_(billings), chosen_(accounts.size(), kNone) {
+        std::unordered_map<std::string, std::vector<std::pair<std::size_t, int>>> claims;  // key → (account, tier)
+        for (std::size_t a = 0; a < accounts.size(); ++a) {
+            const HveAccount& account = accounts[a];
+            auto claim = [&](const std::string& identifier, int tier) {
+                if (identifier.empty()) return;
+                auto& list = claims[Directory::normalise_address(identifier)];
+                for (auto& [who, best] : list)
+                    if (who == a) {
+                        best = std::min(best, tier);
+                        return;
+                    }
+                list.emplace_back(a, tier);
+            };
+            claim(account.externalDirectoryObjectId, 0);
+            claim(account.primarySmtpAddress, 1);
+            for (const auto& address : account.emailAddresses) claim(address, 2);
+            claim(account.identity, 3);
+            claim(account.name, 4);
+            claim(account.displayName, 5);
+        }
+        std::vector<int> chosenTier(accounts.size(), kNoTier);
+        for (std::size_t i = 0; i < billings.size(); ++i) {
+            auto it = claims.find(Directory::normalise_address(billings[i].identity));
+            if (it == claims.end()) continue;
+            int best = kNoTier;
+            for (const auto& claim : it->second) best = std::min(best, claim.second);
+            std::size_t owner = kNone;
+            for (const auto& [who, tier] : it->second)
+                if (tier == best) owner = owner == kNone ? who : kAmbiguous;
+            if (owner == kAmbiguous) continue;
+            if (best < chosenTier[owner]) {  // strictly stronger: the first entry of a tier stays
+                chosenTier[owner] = best;
+                chosen_[owner] = i;
+            }
+        }
     }
-    const HveBillingPolicy* find(const HveAccount& account) const {
-        std::size_t best = billings_.size();
-        auto consider = [&](const std::string& key) {
-            if (key.empty()) return;
-            if (auto it = byIdentity_.find(Directory::normalise_address(key)); it != byIdentity_.end())
-                best = std::min(best, it->second);
-        };
-        for (const std::string* key : {&account.primarySmtpAddress, &account.identity, &account.name,
-                                       &account.displayName, &account.externalDirectoryObjectId})
-            consider(*key);
-        for (const auto& address : account.emailAddresses) consider(address);
-        return best < billings_.size() ? &billings_[best] : nullptr;
+    // The billing entry of the account at that index in /exchange/hveAccounts, or nullptr.
+    const HveBillingPolicy* find(std::size_t account) const {
+        return chosen_[account] == kNone ? nullptr : &billings_[chosen_[account]];
     }
 
 private:
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    static constexpr std::size_t kAmbiguous = static_cast<std::size_t>(-2);
+    static constexpr int kNoTier = 99;
     const std::vector<HveBillingPolicy>& billings_;
-    std::unordered_map<std::string, std::size_t> byIdentity_;
+    std::vector<std::size_t> chosen_;  // per account: index of its entry, or kNone
 };
 
 std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) const {
@@ -81,8 +115,9 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
     const std::string& billingFrom = hve_dates().billingFrom;
     const bool billed = days_between(billingFrom, context.options().asOf) >= 0;
     std::vector<Finding> findings;
-    const BillingIndex billings(*snapshot.hveBillingPolicies);
-    for (const HveAccount& account : *snapshot.hveAccounts) {
+    const BillingIndex billings(*snapshot.hveBillingPolicies, *snapshot.hveAccounts);
+    for (std::size_t index = 0; index < snapshot.hveAccounts->size(); ++index) {
+        const HveAccount& account = (*snapshot.hveAccounts)[index];
         const Subject subject = hve_account_subject(account);
         if (!billed) {
             Finding f = finding(Status::NotApplicable, subject,
@@ -92,7 +127,7 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
             findings.push_back(std::move(f));
             continue;
         }
-        const HveBillingPolicy* billing = billings.find(account);
+        const HveBillingPolicy* billing = billings.find(index);
         const std::string address = hve_account_address(account);
         Finding f = [&] {
             if (!billing) {

@@ -63,6 +63,12 @@ std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& conte
         return {finding(Status::NotApplicable, tenant_subject(snapshot),
                         "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
 
+    if (const std::string inconsistent = inconsistent_security_defaults(snapshot); !inconsistent.empty()) {
+        Finding f = finding(Status::Error, tenant_subject(snapshot), inconsistent);
+        f.remediation = inconsistent_security_defaults_remediation();
+        f.evidence = {{"securityDefaultsEnabled", true}};
+        return {f};
+    }
     std::vector<Finding> findings;
     if (snapshot.securityDefaults && snapshot.securityDefaults->isEnabled) {
         // With security defaults on, Conditional Access policies are not what decides (domain.md §5).
@@ -92,6 +98,7 @@ Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
     nlohmann::json evidence = simulation.evidence;
     evidence["blockingPolicies"] = blocking.to_json();
     evidence["undeterminedPolicies"] = undetermined.to_json();
+    evidence["securityDefaultsUnknown"] = simulation.securityDefaultsUnknown;
 
     const std::string address = hve_account_address(*simulation.account);
     const std::string missingUser = missing_entra_user_note(simulation);
@@ -109,8 +116,25 @@ Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
             r.remediation = exclusion_remediation(context, blocking, address);
             return r;
         }
+        if (undetermined.empty() && simulation.securityDefaultsUnknown) {
+            // No policy may block, but security defaults would block every HVE account's Basic sign-in.
+            Finding r = finding(Status::Review, simulation.subject,
+                                fmt::format("No enabled Conditional Access policy blocks Basic SMTP AUTH sign-ins of "
+                                            "this HVE account, but /graph/securityDefaults was not collected and no "
+                                            "enabled policy proves security defaults off: if they are on, they block "
+                                            "it (535 5.7.139). The answer depends on input the snapshot does not "
+                                            "give: {}.{}",
+                                            unknown_input::kSecurityDefaults, missingUser));
+            r.remediation = "Collect /graph/securityDefaults (GET /v1.0/policies/identitySecurityDefaultsEnforcementPolicy) "
+                            "and scan again; hve-security-defaults then says whether they block the HVE accounts.";
+            return r;
+        }
         if (!undetermined.empty()) {
-            const auto unknowns = undetermined.unknowns();
+            auto unknowns = undetermined.unknowns();
+            if (simulation.securityDefaultsUnknown) {
+                unknowns.push_back(unknown_input::kSecurityDefaults);
+                std::sort(unknowns.begin(), unknowns.end());
+            }
             Finding r = finding(Status::Review, simulation.subject,
                                 fmt::format("Whether {} blocks Basic SMTP AUTH sign-ins of this HVE account depends on "
                                             "input the snapshot does not give: {}.{}",

@@ -68,8 +68,9 @@ bool looks_like_object_id(const std::string& text) {
     return true;
 }
 
-// Ids of groups nested (at any depth) in `group` that /graph/groups does not hold: members of
-// those are unknown, so a missing membership cannot be ruled out.
+// What keeps the members of `group` from being all known: ids of groups nested in it (at any depth)
+// that /graph/groups does not hold, and "'name' (exported without its members)" for it or a nested
+// group whose members were not exported. A missing membership cannot then be ruled out.
 std::vector<std::string> unresolved_nested_groups(const Directory& directory, GroupIndex group) {
     std::vector<std::string> unresolved;
     std::vector<bool> seen(directory.group_count(), false);
@@ -78,6 +79,7 @@ std::vector<std::string> unresolved_nested_groups(const Directory& directory, Gr
     while (!pending.empty()) {
         const Group& g = directory.group(pending.back());
         pending.pop_back();
+        if (!g.membersCollected) unresolved.push_back(fmt::format("'{}' (exported without its members)", g.displayName));
         for (const auto& memberId : g.memberGroupIds) {
             auto member = directory.find_group(memberId);
             if (!member) {
@@ -205,10 +207,10 @@ Finding HveExclusionGroupRule::evaluate_account(const RuleContext& context, cons
     if (!unresolvedNestedGroups.empty())
         return make(Status::Review,
                     fmt::format("This HVE account is not a member of the HVE exemption group '{}' as far as the "
-                                "snapshot shows, but the group contains groups missing from /graph/groups ({}), so "
-                                "membership cannot be ruled out.",
+                                "snapshot shows, but /graph/groups does not hold all its members (groups missing or "
+                                "exported without members: {}), so membership cannot be ruled out.",
                                 group.displayName, fmt::join(unresolvedNestedGroups, ", ")),
-                    "Add the nested groups with their members to /graph/groups and scan again.");
+                    "Add the nested groups, each with its members, to /graph/groups and scan again.");
     return make(Status::Fail,
                 fmt::format("This HVE account is not a member of the HVE exemption group '{}', so Conditional Access "
                             "policies that exclude the group still apply to it.",

@@ -8,6 +8,7 @@
 namespace tenantscan::rules {
 
 std::unique_ptr<tenantscan::Rule> make_hve_account_cloud_only_rule();
+std::unique_ptr<tenantscan::Rule> make_hve_account_enabled_rule();
 std::unique_ptr<tenantscan::Rule> make_hve_address_conflict_rule();
 std::unique_ptr<tenantscan::Rule> make_hve_authentication_policy_rule();
 std::unique_ptr<tenantscan::Rule> make_hve_basic_auth_sunset_rule();

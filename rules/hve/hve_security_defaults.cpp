@@ -6,6 +6,7 @@
 
 #include "common/entra_licence.hpp"
 #include "common/hve_exemption_group.hpp"
+#include "common/policy_evidence.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -53,6 +54,13 @@ std::vector<Finding> HveSecurityDefaultsRule::evaluate(const RuleContext& contex
     if (accounts.empty())
         return {finding(Status::NotApplicable, tenant, "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
 
+    if (const std::string inconsistent = inconsistent_security_defaults(snapshot); !inconsistent.empty()) {
+        Finding f = finding(Status::Error, tenant, inconsistent);
+        f.remediation = inconsistent_security_defaults_remediation();
+        f.evidence = {{"securityDefaultsEnabled", true}};
+        return {f};
+    }
+
     std::vector<std::string> addresses;
     for (const auto& account : accounts) addresses.push_back(hve_account_address(account));
     std::sort(addresses.begin(), addresses.end());
@@ -78,6 +86,10 @@ std::vector<Finding> HveSecurityDefaultsRule::evaluate(const RuleContext& contex
             ? "The tenant has no Microsoft Entra ID P1 service plan (AAD_PREMIUM or AAD_PREMIUM_P2) in "
               "/graph/subscribedSkus: it needs Entra ID P1 (standalone, or in Microsoft 365 Business Premium, E3 or "
               "E5) before it can use Conditional Access."
+        : licence.status == "undetermined"
+            ? fmt::format("Whether the tenant's Microsoft Entra ID P1 plan (needed for Conditional Access) is usable is "
+                          "unknown: /graph/subscribedSkus does not give the {}.",
+                          join_words(licence.missing))
             : "/graph/subscribedSkus was not collected, so whether the tenant has Microsoft Entra ID P1 (needed for "
               "Conditional Access) is unknown.";
 

@@ -4,6 +4,7 @@ namespace tenantscan::rules {
 
 void register_hve_rules(tenantscan::Registry& registry) {
     registry.add(make_hve_account_cloud_only_rule());      // hve-account-cloud-only
+    registry.add(make_hve_account_enabled_rule());         // hve-account-enabled
     registry.add(make_hve_address_conflict_rule());        // hve-address-conflict
     registry.add(make_hve_authentication_policy_rule());   // hve-authentication-policy
     registry.add(make_hve_basic_auth_sunset_rule());       // hve-basic-auth-sunset

@@ -51,6 +51,8 @@ private:
 // An account seen submitting with SMTP AUTH, and where it was seen.
 struct SeenAccount {
     Subject subject;
+    std::optional<UserIndex> user;    // its Entra user, when in /graph/users
+    std::string entraId;              // its Entra object id when known (a sign-in's userId, or its user's id)
     std::vector<std::string> seenIn;  // "12 'Authenticated SMTP' sign-ins", "inventory: 'Scanner 3F' (oauth)"
 };
 
@@ -60,18 +62,25 @@ std::map<std::string, SeenAccount> seen_accounts(const RuleContext& context, con
     std::map<std::string, SeenAccount> accounts;
     for (const SmtpSender& sender : non_hve_smtp_senders(context, hve)) {
         auto& account = accounts[to_lower(sender.subject.name.empty() ? sender.subject.id : sender.subject.name)];
+        account.user = sender.user;
+        account.entraId = sender.subject.id;
         account.subject = sender.subject;
         account.seenIn.push_back(fmt::format("{} 'Authenticated SMTP' sign-in{}", sender.signIns.size(),
                                              sender.signIns.size() == 1 ? "" : "s"));
     }
     if (auto inventory = scan_inventory(context.snapshot(), context.options()))
         for (const SmtpClient& client : inventory->clients) {
-            if (!client.valid() || *client.auth == SmtpAuth::None || !is_exchange_submission(classify_endpoint(client.host)) ||
-                hve.find(client.username))
-                continue;
-            auto [it, inserted] = accounts.try_emplace(to_lower(client.username));
+            if (!client.valid() || *client.auth == SmtpAuth::None || hve.find(client.username)) continue;
+            // The switches are Exchange Online's, in every cloud (the sovereign hosts included).
+            const SmtpEndpoint endpoint = classify_endpoint(client.host);
+            if (!is_exchange_submission(endpoint) && endpoint != SmtpEndpoint::SovereignSubmission) continue;
+            // Keyed like the senders (by UPN): a user name that is the user's object id joins its sign-ins.
+            const auto user = context.directory().find_user(client.username);
+            auto [it, inserted] = accounts.try_emplace(
+                to_lower(user ? context.directory().user(*user).userPrincipalName : client.username));
             if (inserted) {
-                const auto user = context.directory().find_user(client.username);
+                it->second.user = user;
+                if (user) it->second.entraId = context.directory().user(*user).id;
                 it->second.subject = user ? Subject{"user", context.directory().user(*user).id,
                                                     context.directory().user(*user).userPrincipalName}
                                           : Subject{"user", client.username, client.username};
@@ -81,9 +90,10 @@ std::map<std::string, SeenAccount> seen_accounts(const RuleContext& context, con
     return accounts;
 }
 
-// The CAS mailbox of an account: the first one (in snapshot order) whose object id is the account's id
-// or whose primary address is the account's name. Indexed once, so thousands of senders cost no
-// scan of thousands of mailboxes each.
+// The CAS mailbox of an account, by the strongest identifier: the mailbox whose object id is the
+// account's id; only when none has it, the mailbox whose primary address is the account's name and
+// that names no other Entra object. Indexed once, so thousands of senders cost no scan of
+// thousands of mailboxes each.
 class CasMailboxIndex {
 public:
     explicit CasMailboxIndex(const std::vector<CasMailbox>& mailboxes) : mailboxes_(mailboxes) {
@@ -94,12 +104,17 @@ public:
                 byAddress_.emplace(Directory::normalise_address(mailboxes[i].primarySmtpAddress), i);
         }
     }
-    const CasMailbox* find(const Subject& subject) const {
-        std::size_t best = mailboxes_.size();
-        if (auto it = byId_.find(to_lower(subject.id)); it != byId_.end()) best = it->second;
-        if (auto it = byAddress_.find(Directory::normalise_address(subject.name)); it != byAddress_.end())
-            best = std::min(best, it->second);
-        return best < mailboxes_.size() ? &mailboxes_[best] : nullptr;
+    // entraId: the account's Entra object id, "" when not known; name: its UPN or user name.
+    const CasMailbox* find(const std::string& entraId, const std::string& name) const {
+        if (!entraId.empty())
+            if (auto it = byId_.find(to_lower(entraId)); it != byId_.end()) return &mailboxes_[it->second];
+        auto it = byAddress_.find(Directory::normalise_address(name));
+        if (it == byAddress_.end()) return nullptr;
+        const CasMailbox& mailbox = mailboxes_[it->second];
+        // A mailbox of another Entra object is another account, whatever its address says.
+        const bool otherObject = !entraId.empty() && !mailbox.externalDirectoryObjectId.empty() &&
+                                 !iequals(mailbox.externalDirectoryObjectId, entraId);
+        return otherObject ? nullptr : &mailbox;
     }
 
 private:
@@ -125,14 +140,24 @@ std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) 
     const CasMailboxIndex mailboxes(*snapshot.casMailboxes);
     for (const auto& entry : accounts) {
         const auto& account = entry.second;  // not a structured binding: clang 14 cannot capture one in the lambda below
-        const CasMailbox* mailbox = mailboxes.find(account.subject);
+        const CasMailbox* mailbox = mailboxes.find(account.entraId, account.subject.name);
         const std::optional<bool> own = mailbox ? mailbox->smtpClientAuthenticationDisabled : std::nullopt;
         nlohmann::json evidence = {{"seenIn", account.seenIn},
                                    {"organizationSmtpClientAuthenticationDisabled", optional_bool(org)},
                                    {"mailboxFound", mailbox != nullptr},
                                    {"mailboxSmtpClientAuthenticationDisabled", optional_bool(own)}};
         const std::string& name = account.subject.name;
+        const bool disabled = account.user && context.directory().user(*account.user).accountEnabled == false;
+        evidence["accountEnabled"] = account.user && context.directory().user(*account.user).accountEnabled
+                                         ? nlohmann::json(*context.directory().user(*account.user).accountEnabled)
+                                         : nlohmann::json(nullptr);
         Finding f = [&] {
+            if (disabled)
+                return finding(Status::Fail, account.subject,
+                               fmt::format("The Entra user {} is disabled (accountEnabled false): it cannot sign in at "
+                                           "all, so its SMTP AUTH submissions are refused whatever "
+                                           "SmtpClientAuthenticationDisabled says.",
+                                           name));
             if (!mailbox)
                 return finding(Status::Review, account.subject,
                                fmt::format("/exchange/casMailboxes has no entry for {}, so whether its own "
@@ -159,7 +184,13 @@ std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) 
                            fmt::format("SMTP AUTH is enabled for {} (SmtpClientAuthenticationDisabled false, {}).",
                                        name, origin));
         }();
-        if (f.status == Status::Fail)
+        if (disabled)
+            f.remediation = fmt::format(
+                "If a device must keep submitting as {}, enable the account (Update-MgUser -UserId {} "
+                "-AccountEnabled:$true) and check its SMTP AUTH switch; otherwise reconfigure or retire the devices "
+                "that submit as it.",
+                name, account.subject.id);
+        else if (f.status == Status::Fail)
             f.remediation = fmt::format(
                 "If {0} must keep sending through OAuth SMTP AUTH, enable the switch for this mailbox only: "
                 "Set-CASMailbox -Identity {0} -SmtpClientAuthenticationDisabled $false. If it is moving to HVE or "

@@ -108,7 +108,19 @@ std::vector<Finding> SmtpBasicAuthSignInsRule::evaluate(const RuleContext& conte
                         summary["successes"].get<std::size_t>(), failures, schedule.schedule.id, schedule.sentence()));
         f.severity = schedule.severity;
         f.remediation = remediation_for(sender, inventory, accepted, summary);
+        if (sender.user && context.directory().user(*sender.user).accountEnabled == false) {
+            f.message += " Its Entra user is disabled (accountEnabled false): it cannot sign in at all, so the device is "
+                         "already refused.";
+            f.remediation = fmt::format("The account is disabled: if the device must keep sending, enable it "
+                                        "(Update-MgUser -UserId {} -AccountEnabled:$true) only while you move the "
+                                        "device off Basic SMTP AUTH. ",
+                                        sender.subject.id) +
+                            f.remediation;
+        }
         f.evidence = {{"account", {{"id", sender.subject.id}, {"userPrincipalName", sender.subject.name}}},
+                      {"accountEnabled", sender.user && context.directory().user(*sender.user).accountEnabled
+                                             ? nlohmann::json(*context.directory().user(*sender.user).accountEnabled)
+                                             : nlohmann::json(nullptr)},
                       {"entraUser", entra_user_evidence(context.directory(), sender.user)},
                       {"signIns", std::move(summary)},
                       {"schedule", schedule_evidence(schedule)},

@@ -60,7 +60,10 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
     const std::size_t hveAccounts = snapshot.hveAccounts->size();
     const bool neededForHve = snapshot.securityDefaults->isEnabled && hveAccounts > 0;
 
-    nlohmann::json evidence = {{"entraIdP1", {{"status", licence.status}, {"servicePlans", licence.servicePlans}}},
+    nlohmann::json evidence = {{"entraIdP1",
+                                {{"status", licence.status},
+                                 {"servicePlans", licence.servicePlans},
+                                 {"missing", licence.missing}}},
                                {"policiesInUse", inUse},
                                {"securityDefaultsEnabled", snapshot.securityDefaults->isEnabled},
                                {"hveAccounts", hveAccounts}};
@@ -81,6 +84,16 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
             return finding(Status::Pass, tenant,
                            fmt::format("The tenant has Microsoft Entra ID P1 for Conditional Access ({}).",
                                        fmt::join(reasons, "; ")));
+        if (licence.status == "undetermined") {
+            Finding r = finding(Status::Review, tenant,
+                                fmt::format("The tenant needs Conditional Access ({}), and whether its Microsoft Entra "
+                                            "ID P1 plan is usable is unknown: /graph/subscribedSkus does not give the {}.",
+                                            fmt::join(reasons, "; "), join_words(licence.missing)));
+            r.remediation = "Export the subscribed SKUs with capabilityStatus and servicePlans[].provisioningStatus "
+                            "(GET /v1.0/subscribedSkus, or Get-MgSubscribedSku -All | ConvertTo-Json -Depth 5) and "
+                            "scan again.";
+            return r;
+        }
         Finding r = finding(Status::Fail, tenant,
                             fmt::format("The tenant needs Conditional Access ({}) but has no Microsoft Entra ID P1 "
                                         "service plan (AAD_PREMIUM or AAD_PREMIUM_P2) in /graph/subscribedSkus.",

@@ -87,6 +87,32 @@ bool contains_id(const std::vector<std::string>& ids, const std::string& id) {
     return std::any_of(ids.begin(), ids.end(), [&](const std::string& x) { return iequals(x, id); });
 }
 
+std::string resource_name(const std::string& app) {
+    if (iequals(app, kExchangeOnlineAppId)) return "Exchange Online";
+    if (iequals(app, "Office365")) return "Office 365";
+    if (iequals(app, "MicrosoftAdminPortals")) return "Microsoft Admin Portals";
+    return "app " + app;
+}
+
+std::string resource_names(const std::vector<std::string>& apps) {
+    std::vector<std::string> names;
+    for (const auto& app : apps) names.push_back(resource_name(app));
+    return join_words(names);
+}
+
+// What a legacy block leaves open through its target resources: "" when it targets All resources
+// with no exclusion (Microsoft's 'Block legacy authentication' template), else which resources stay
+// open to legacy sign-ins, in words.
+std::string resources_left_open(const ConditionalAccessPolicy& policy) {
+    const bool all = contains_id(policy.includeApplications, "All");
+    if (all && policy.excludeApplications.empty()) return {};
+    if (all) return fmt::format("the excluded {}", resource_names(policy.excludeApplications));
+    std::string open = fmt::format("every resource but {}", resource_names(policy.includeApplications));
+    if (!policy.excludeApplications.empty())
+        open += fmt::format(" (and, of those, {})", resource_names(policy.excludeApplications));
+    return open;
+}
+
 bool is_external(const User& user) {
     return iequals(user.userType, "Guest") || user.userPrincipalName.find("#EXT#") != std::string::npos;
 }
@@ -170,6 +196,9 @@ BreakGlass resolve_break_glass(const RuleContext& context, const RuleMetadata& m
 struct Tally {
     std::size_t inDirectory = 0, disabled = 0, hveAccounts = 0, evaluated = 0, blocked = 0;
     std::vector<UserIndex> notTargeted;
+    // Blocked users whose block holds only for some resources: no enforced policy that targets All
+    // resources blocks them (Explained::policy = the scoped policy that decided).
+    std::vector<Explained> scopedOnly;
     std::vector<Explained> breakGlassAccepted;  // break-glass accounts not blocked (excluded or not targeted)
     std::vector<Explained> excluded, undetermined;
     std::map<std::size_t, PolicyTally> perPolicy;                           // by snapshot index
@@ -207,6 +236,17 @@ std::string legacy_block_remediation(const RuleContext& context) {
         kLegacyAuthTemplateId, describe_hve_exemption_group(context));
 }
 
+// Whether an enforced legacy block that targets All resources (no exclusion) blocks this user's
+// legacy sign-in: asked only for users a narrower policy blocked first.
+bool blocked_for_all_resources(const RuleContext& context, UserIndex u) {
+    const SignInContext signIn = basic_smtp_sign_in(context.directory().user(u).id);
+    for (const auto& policy : *context.snapshot().conditionalAccessPolicies) {
+        if (!is_legacy_block_candidate(policy) || !resources_left_open(policy).empty()) continue;
+        if (context.engine().evaluate_policy(policy, signIn, u).applicability == Applicability::Applies) return true;
+    }
+    return false;
+}
+
 Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
     const Directory& directory = context.directory();
     const Engine& engine = context.engine();
@@ -217,7 +257,8 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
     tally.inDirectory = directory.user_count();
     const PreparedSignIn prepared = engine.prepare(basic_smtp_sign_in({}));
     for (UserIndex u = 0; u < directory.user_count(); ++u) {
-        if (!directory.user(u).accountEnabled) {
+        // Unknown counts as enabled: such a user may sign in, so it must be protected.
+        if (directory.user(u).accountEnabled == false) {
             ++tally.disabled;
             continue;
         }
@@ -230,7 +271,11 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
         switch (decision.outcome) {
             case Outcome::Blocked:
                 ++tally.blocked;
-                if (decision.decidedBy) ++tally.perPolicy[index_of(decision.decidedBy)].blocked;
+                if (decision.decidedBy) {
+                    ++tally.perPolicy[index_of(decision.decidedBy)].blocked;
+                    if (!resources_left_open(*decision.decidedBy).empty() && !blocked_for_all_resources(context, u))
+                        tally.scopedOnly.push_back({u, decision.decidedBy, {}, {}});
+                }
                 break;
             case Outcome::Undetermined: {
                 if (!decision.decidedBy)
@@ -324,6 +369,23 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, co
         accepted.push_back(std::move(item));
     }
 
+    nlohmann::json scoped = nlohmann::json::array();
+    std::map<std::size_t, std::size_t> scopedPerPolicy;
+    for (const auto& e : tally.scopedOnly) ++scopedPerPolicy[static_cast<std::size_t>(e.policy - policies.data())];
+    for (const auto& [index, count] : scopedPerPolicy)
+        scoped.push_back({{"policyId", policies[index].id},
+                          {"policyName", policies[index].displayName},
+                          {"includeApplications", policies[index].includeApplications},
+                          {"excludeApplications", policies[index].excludeApplications},
+                          {"resourcesLeftOpen", resources_left_open(policies[index])},
+                          {"users", count}});
+    nlohmann::json scopedSample = nlohmann::json::array();
+    for (const auto& e : sample(directory, tally.scopedOnly, userOf)) {
+        nlohmann::json item = user_json(directory, e.user);
+        item["policyId"] = e.policy->id;
+        scopedSample.push_back(std::move(item));
+    }
+
     nlohmann::json evidence = {
         {"securityDefaultsEnabled", false},
         {"simulatedSignIn",
@@ -340,6 +402,7 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, co
           {"undetermined", tally.undetermined.size()},
           {"notTargeted", tally.notTargeted.size()}}},
         {"notTargeted", {{"count", tally.notTargeted.size()}, {"sample", notTargeted}}},
+        {"blockedForSomeResourcesOnly", {{"count", tally.scopedOnly.size()}, {"byPolicy", scoped}, {"sample", scopedSample}}},
         {"excluded", {{"count", tally.excluded.size()}, {"byExclusion", byExclusion}, {"sample", excluded}}},
         {"undetermined",
          {{"count", tally.undetermined.size()}, {"byUnknown", tally.perUnknown}, {"sample", undetermined}}},
@@ -370,6 +433,12 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
     const Snapshot& snapshot = context.snapshot();
     const Subject tenant = tenant_subject(snapshot);
 
+    if (const std::string inconsistent = inconsistent_security_defaults(snapshot); !inconsistent.empty()) {
+        Finding f = finding(Status::Error, tenant, inconsistent);
+        f.remediation = inconsistent_security_defaults_remediation();
+        f.evidence = {{"securityDefaultsEnabled", true}};
+        return {f};
+    }
     if (snapshot.securityDefaults->isEnabled) {
         Finding f = finding(Status::Pass, tenant,
                             "Security defaults are enabled and block legacy authentication for every user.");
@@ -396,7 +465,13 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
     const Tally tally = evaluate_users(context, breakGlass);
     nlohmann::json evidence = tally_evidence(context, tally, breakGlass, candidates);
     const std::size_t excluded = tally.excluded.size(), undetermined = tally.undetermined.size(),
-                      notTargeted = tally.notTargeted.size();
+                      notTargeted = tally.notTargeted.size(), scopedOnly = tally.scopedOnly.size();
+    // The scoped policies that decided, with what each leaves open, in snapshot order.
+    std::vector<std::string> scopedPolicies;
+    for (const auto& item : evidence["blockedForSomeResourcesOnly"]["byPolicy"])
+        scopedPolicies.push_back(fmt::format("'{}' (id {}) leaves {} open", item["policyName"].get<std::string>(),
+                                             item["policyId"].get<std::string>(),
+                                             item["resourcesLeftOpen"].get<std::string>()));
     std::vector<std::string> unknownNames;
     for (const auto& [unknown, count] : tally.perUnknown) unknownNames.push_back(unknown);
 
@@ -415,6 +490,10 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
     if (undetermined > 0)
         alsoClauses.push_back(fmt::format("{} depend on input the snapshot does not give ({})", undetermined,
                                           join_words(unknownNames)));
+    if (scopedOnly > 0)
+        alsoClauses.push_back(fmt::format("{} are blocked only for some resources ({}), so their legacy sign-ins "
+                                          "to the other resources stay open",
+                                          scopedOnly, join_words(scopedPolicies)));
 
     if (notTargeted > 0) {
         std::vector<std::string> names;
@@ -428,8 +507,13 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
                                 "group {}.",
                                 join_words(names), describe_hve_exemption_group(context)));
     }
-    if (excluded > 0 || undetermined > 0) {
+    if (excluded > 0 || undetermined > 0 || scopedOnly > 0) {
         std::vector<std::string> steps;
+        if (scopedOnly > 0)
+            steps.push_back(fmt::format(
+                "Target All resources in the legacy-authentication block (Target resources > Include: All resources, "
+                "no exclusion), as Microsoft's guidance and its 'Block legacy authentication' template do: {}",
+                join_words(scopedPolicies)));
         if (excluded > 0)
             steps.push_back(
                 "Check that every exclusion in excluded.byExclusion is intended and remove anyone else from the "
@@ -439,15 +523,25 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
             steps.push_back(
                 "For the undetermined users, make the block independent of the unknown input (e.g. of the sign-in "
                 "location) or confirm that what it exempts is trusted");
-        return make(Status::Review,
-                    excluded > 0
-                        ? fmt::format("{} of {} enabled users are not blocked from legacy authentication only because "
-                                      "a policy excludes them{}.",
-                                      excluded, tally.evaluated,
-                                      undetermined > 0 ? "; " + alsoClauses.back() : std::string())
-                        : fmt::format("Whether legacy authentication is blocked for {} of {} enabled users depends on "
-                                      "input the snapshot does not give ({}).",
-                                      undetermined, tally.evaluated, join_words(unknownNames)),
+        std::string message =
+            excluded > 0
+                ? fmt::format("{} of {} enabled users are not blocked from legacy authentication only because a "
+                              "policy excludes them",
+                              excluded, tally.evaluated)
+            : undetermined > 0
+                ? fmt::format("Whether legacy authentication is blocked for {} of {} enabled users depends on input "
+                              "the snapshot does not give ({})",
+                              undetermined, tally.evaluated, join_words(unknownNames))
+                : fmt::format("{} of {} enabled users are blocked from legacy authentication only for some resources "
+                              "({}): their legacy sign-ins to the other resources stay open, while Microsoft's "
+                              "guidance is a block that targets all resources",
+                              scopedOnly, tally.evaluated, join_words(scopedPolicies));
+        std::vector<std::string> rest;
+        if (excluded > 0 && undetermined > 0)
+            rest.push_back(fmt::format("{} depend on input the snapshot does not give ({})", undetermined,
+                                       join_words(unknownNames)));
+        if ((excluded > 0 || undetermined > 0) && scopedOnly > 0) rest.push_back(alsoClauses.back());
+        return make(Status::Review, message + (rest.empty() ? "" : "; " + join_words(rest)) + ".",
                     fmt::format("{}.", fmt::join(steps, ". ")));
     }
     const std::size_t accepted = tally.breakGlassAccepted.size();

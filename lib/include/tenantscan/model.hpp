@@ -51,7 +51,9 @@ struct User {
     std::string displayName;
     std::string mail;
     std::string userType;                    // "Member" | "Guest" | "" (unknown)
-    bool accountEnabled = true;              // absent/null → true (Graph default)
+    // nullopt: not in the export (Graph returns it only when $select asks for it; collect does, a
+    // bare Get-MgUser does not). Only hve-account-enabled reports the unknown (docs/snapshot-format.md).
+    std::optional<bool> accountEnabled;
     std::optional<bool> onPremisesSyncEnabled;
     std::vector<std::string> proxyAddresses;
 };
@@ -62,6 +64,9 @@ struct Group {
     bool isAssignableToRole = false;
     std::vector<std::string> memberUserIds;   // direct members that are users
     std::vector<std::string> memberGroupIds;  // direct members that are groups
+    // false: the export has no "members" (absent or null; Get-MgGroup without -ExpandProperty members),
+    // so who is in the group is unknown, not "nobody". An empty array is a group with no members.
+    bool membersCollected = true;
 };
 
 struct RoleAssignment {

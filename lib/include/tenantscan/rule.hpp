@@ -37,6 +37,11 @@ struct Subject {
     std::string name;  // primary SMTP address, UPN, or tenant id
 };
 
+// The tenant as a finding subject, the one identity every rule and the scan itself use (waivers
+// and diff pair findings by it): {kind "tenant", id = tenant id, name = tenant id}; a snapshot
+// without tenantId gives id "" and name "(tenant id not in snapshot)".
+Subject tenant_subject(const Snapshot& snapshot);
+
 // An accepted exception from the configuration file (docs/config.md): findings of `rule` whose
 // subject matches `subject` do not gate until `expires` has passed.
 struct Waiver {

@@ -23,7 +23,7 @@ Write-Host 'Nothing to change.'
 
 # ---- Checklist: changes that need a person ----
 # Address conflicts, device reconfiguration, billing and anything the snapshot could not decide.
-# [ ] hve-basic-auth-sunset (fail info) Scanner 3F: 'Scanner 3F' uses Basic auth with HVE account scanner-hve@contoso.com; Basic auth on HVE ends in September 2028 (673 days left): plan OAuth.
+# [ ] hve-basic-auth-sunset (fail info) Scanner 3F: 'Scanner 3F' uses Basic auth with HVE account scanner-hve@contoso.com; Basic auth on HVE ends on 2028-09-30 (September 2028; 673 days left): plan OAuth.
 #       Fix: Plan OAuth for 'Scanner 3F' (owner: Facilities): register an Entra app with the Exchange Mail.Send application permission, run Add-HVEAppAccess -Identity scanner-hve@contoso.com -AppIds <app id> (at most 10 apps per account), and configure the device for XOAUTH2 if its software supports it.
 
 if ($DryRun) { Write-Host 'Dry run finished: nothing was changed. Run with -Apply to make the changes.' }

@@ -41,11 +41,29 @@ TEST_CASE("hve-basic-auth-sunset: Basic on HVE is an info finding, OAuth passes,
     CHECK(finding_for(findings, "app").status == Status::Pass);
 }
 
-TEST_CASE("hve-basic-auth-sunset: after September 2028 the same device is critical") {
-    Finding f = single(scan(document({device("scanner", "basic", "hve@contoso.com")}), "2028-10-01"));
-    CHECK(f.severity == Severity::Critical);
-    CHECK(contains(f.message, "ended"));
-    CHECK(single(scan(document({device("scanner", "basic", "hve@contoso.com")}), "2028-09-30")).severity == Severity::Info);
+// hve.basicAuthEndsOn (2028-09-30) is the day Basic auth on HVE ends: critical on it and after it,
+// as the rule's doc, docs/schedules.md and rules/schedules.json say.
+TEST_CASE("hve-basic-auth-sunset: the day before the end date is info, the day itself and after are critical") {
+    const json doc = document({device("scanner", "basic", "hve@contoso.com")});
+    Finding before = single(scan(doc, "2028-09-29"));
+    CHECK(before.severity == Severity::Info);
+    CHECK(contains(before.message, "1 day left"));
+    Finding on = single(scan(doc, "2028-09-30"));
+    CHECK(on.status == Status::Fail);
+    CHECK(on.severity == Severity::Critical);
+    CHECK(contains(on.message, "ends today"));
+    Finding after = single(scan(doc, "2028-10-01"));
+    CHECK(after.severity == Severity::Critical);
+    CHECK(contains(after.message, "ended"));
+}
+
+TEST_CASE("hve-basic-auth-sunset: every document states the same day-of behaviour") {
+    const std::string schedules = testsupport::read_file(testsupport::source_dir() + "/docs/schedules.md");
+    CHECK(contains(schedules, "critical on it and after it"));
+    const std::string json = testsupport::read_file(testsupport::source_dir() + "/rules/schedules.json");
+    CHECK(contains(json, "critical on it and after it"));
+    const std::string doc = testsupport::read_file(testsupport::source_dir() + "/rules/hve/hve_basic_auth_sunset.md");
+    CHECK(contains(doc, "critical on the end date and after it"));
 }
 
 TEST_CASE("hve-basic-auth-sunset: no inventory or no HVE device → not-applicable; a bad row → error") {

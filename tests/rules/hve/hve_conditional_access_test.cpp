@@ -1,6 +1,9 @@
 #include "hve/hve_rules.hpp"
 #include "rules/rule_test_support.hpp"
 
+#include <tenantscan/conditional_access.hpp>
+#include <tenantscan/directory.hpp>
+
 using namespace rulestest;
 
 namespace {
@@ -160,8 +163,115 @@ TEST_CASE("hve-conditional-access: a location-dependent block is decided per sig
                                     exchange_with_scanner()));
         Finding f = finding_for(findings, kScanner);
         CHECK(f.status == Status::Review);
-        CHECK(contains(f.evidence["signInLocations"]["note"].get<std::string>(), "no sign-in of this account"));
+        CHECK(contains(f.evidence["signInLocations"]["note"].get<std::string>(),
+                       "no 'Authenticated SMTP' sign-in of this account"));
     }
+    // Only SMTP AUTH sign-ins say where the device is: the account's browser sign-in from the office
+    // says nothing about the printer's address (the sign-in log's clientAppUsed tells them apart).
+    SUBCASE("only a browser sign-in of the account, from the office → the device's location is unknown → review") {
+        json browser = sign_in(kScannerId, kScanner, "203.0.113.7", "DE");
+        browser["clientAppUsed"] = "Browser";
+        auto findings = scan(tenant(base_graph({blockOutsideOffice}, {{"namedLocations", {office}}, {"signIns", {browser}}}),
+                                    exchange_with_scanner()));
+        Finding f = finding_for(findings, kScanner);
+        CHECK(f.status == Status::Review);
+        CHECK(f.evidence["signInLocations"]["signInsMatched"] == 0);
+        CHECK(contains(f.message, "location"));
+    }
+    SUBCASE("an office browser sign-in does not hide an SMTP sign-in from elsewhere → fail") {
+        json browser = sign_in(kScannerId, kScanner, "203.0.113.7", "DE");
+        browser["clientAppUsed"] = "Browser";
+        auto findings = scan(tenant(base_graph({blockOutsideOffice},
+                                               {{"namedLocations", {office}},
+                                                {"signIns", {browser, sign_in(kScannerId, kScanner, "198.51.100.9", "FR")}}}),
+                                    exchange_with_scanner()));
+        Finding f = finding_for(findings, kScanner);
+        CHECK(f.status == Status::Fail);
+        CHECK(f.evidence["signInLocations"]["evaluated"] == json::array({"198.51.100.9 (FR)"}));
+    }
+    // A sign-in names its user by userId: Alice's sign-in that carries the scanner's UPN is Alice's.
+    SUBCASE("a sign-in with the account's UPN but another user's userId is not the account's → review") {
+        auto findings = scan(tenant(base_graph({blockOutsideOffice},
+                                               {{"namedLocations", {office}},
+                                                {"signIns", {sign_in(kAliceId, kScanner, "203.0.113.7", "DE")}}}),
+                                    exchange_with_scanner()));
+        Finding f = finding_for(findings, kScanner);
+        CHECK(f.status == Status::Review);
+        CHECK(f.evidence["signInLocations"]["signInsMatched"] == 0);
+    }
+}
+
+// Microsoft's what-if and this rule answer the same question: with security defaults not
+// collected and no enabled policy to prove them off, neither may say "allowed".
+TEST_CASE("hve-conditional-access: security defaults not collected and no enabled policy → review, as whatif says undetermined") {
+    json graph = base_graph({block_legacy_policy(kBlockLegacyId, "Block legacy authentication (off)", "disabled")});
+    graph.erase("securityDefaults");
+    const json doc = tenant(graph, exchange_with_scanner());
+    Finding f = finding_for(scan(doc), kScanner);
+    CHECK(f.status == Status::Review);
+    CHECK(contains(f.message, "security defaults"));
+    CHECK(f.evidence["securityDefaultsUnknown"] == true);
+    CHECK(contains(f.remediation, "identitySecurityDefaultsEnforcementPolicy"));
+
+    const auto snapshot = testsupport::snapshot_from(doc);
+    const tenantscan::Directory directory(snapshot);
+    const tenantscan::Engine engine(snapshot, directory);
+    tenantscan::SignInContext signIn;
+    signIn.userId = kScannerId;
+    const auto whatIf = engine.evaluate(signIn);
+    CHECK(whatIf.outcome == tenantscan::Outcome::Undetermined);
+    CHECK(whatIf.undeterminedBy == std::vector<std::string>{"security defaults"});
+}
+
+TEST_CASE("hve-conditional-access: security defaults not collected, an enabled policy proves them off → decided") {
+    json graph = base_graph({block_legacy_policy(kBlockLegacyId, "Block legacy authentication", "enabled", {kHveGroupId})});
+    graph.erase("securityDefaults");
+    Finding f = finding_for(scan(tenant(graph, exchange_with_scanner())), kScanner);
+    CHECK(f.status == Status::Pass);
+    CHECK(f.evidence["securityDefaultsUnknown"] == false);
+}
+
+// Entra allows no enabled Conditional Access policy while security defaults are on.
+TEST_CASE("hve-conditional-access: security defaults on while a policy is enabled → the snapshot is inconsistent → error") {
+    json graph = base_graph({block_legacy_policy(kBlockLegacyId, "Block legacy authentication", "enabled", {kHveGroupId})});
+    graph["securityDefaults"]["isEnabled"] = true;
+    const json doc = tenant(graph, exchange_with_scanner());
+    Finding f = single(scan(doc));
+    CHECK(f.status == Status::Error);
+    CHECK(f.subject.kind == "tenant");
+    CHECK(contains(f.message, "inconsistent"));
+    CHECK(contains(f.message, "'Block legacy authentication' (id " + kBlockLegacyId + ")"));
+    CHECK_FALSE(f.remediation.empty());
+
+    // whatif does not pick one either: the policy excludes the account, so security defaults decide, and they are unknown.
+    const auto snapshot = testsupport::snapshot_from(doc);
+    const tenantscan::Directory directory(snapshot);
+    const tenantscan::Engine engine(snapshot, directory);
+    tenantscan::SignInContext signIn;
+    signIn.userId = kScannerId;
+    const auto whatIf = engine.evaluate(signIn);
+    CHECK_FALSE(whatIf.blockedBySecurityDefaults);
+    CHECK(whatIf.outcome == tenantscan::Outcome::Undetermined);
+    CHECK(std::any_of(whatIf.assumptions.begin(), whatIf.assumptions.end(),
+                      [](const std::string& a) { return contains(a, "inconsistent"); }));
+}
+
+// A group exported without its members (Get-MgGroup without -ExpandProperty members) is not an
+// empty group: a block that targets it may apply to the account.
+TEST_CASE("hve-conditional-access: a block targeting a group exported without members → review, not pass") {
+    json devices = {{"id", "b1000000-0000-4000-8000-0000000000aa"}, {"displayName", "All devices"}, {"securityEnabled", true}};
+    json conditions = {{"users", users_condition({}, {})},
+                       {"applications", {{"includeApplications", {"All"}}}},
+                       {"clientAppTypes", {"other"}}};
+    conditions["users"]["includeGroups"] = {"b1000000-0000-4000-8000-0000000000aa"};
+    json blockDevices = policy("c1000000-0000-4000-8000-000000000009", "Block legacy for devices", "enabled", conditions,
+                               grant({"block"}));
+    json graph = base_graph({blockDevices});
+    graph["groups"].push_back(devices);
+    Finding f = finding_for(scan(tenant(graph, exchange_with_scanner())), kScanner);
+    CHECK(f.status == Status::Review);
+    CHECK(contains(f.message, "group membership"));
+    CHECK(contains(f.evidence["undeterminedPolicies"][0]["details"].dump(), "exported without its members"));
 }
 
 TEST_CASE("hve-conditional-access: the account's Entra user is missing, its exclusion group cannot be checked → review") {
@@ -175,7 +285,8 @@ TEST_CASE("hve-conditional-access: the account's Entra user is missing, its excl
 }
 
 TEST_CASE("hve-conditional-access: security defaults on → not-applicable per account, pointing at hve-security-defaults") {
-    json graph = base_graph({block_legacy_policy(kBlockLegacyId, "Block legacy authentication")});
+    // Entra allows no enabled policy beside security defaults: the block is off.
+    json graph = base_graph({block_legacy_policy(kBlockLegacyId, "Block legacy authentication", "disabled")});
     graph["securityDefaults"]["isEnabled"] = true;
     auto findings = scan(tenant(graph, exchange_with_scanner()));
     Finding f = finding_for(findings, kScanner);

@@ -134,3 +134,23 @@ TEST_CASE("hve-exclusion-group: no HVE accounts → not-applicable; groups not c
         CHECK(contains(f.message, "/graph/groups"));
     }
 }
+
+// Get-MgGroup without -ExpandProperty members writes a group with no "members": its members are
+// unknown, not none, so a missing membership cannot be ruled out.
+TEST_CASE("hve-exclusion-group: a group (or a nested group) exported without members → review, not fail") {
+    json bare = {{"id", kHveGroupId}, {"displayName", "Exchange-HVEUserAccounts"}, {"securityEnabled", true}};
+    auto findings = scan(tenant(graph_with({bare}), exchange()));
+    Finding f = finding_for(findings, kScanner);
+    CHECK(f.status == Status::Review);
+    CHECK(contains(f.message, "exported without its members"));
+    bare["members"] = nullptr;
+    CHECK(finding_for(scan(tenant(graph_with({bare}), exchange())), kScanner).status == Status::Review);
+    // An empty array is a group with no members: the account is certainly not in it.
+    bare["members"] = json::array();
+    CHECK(finding_for(scan(tenant(graph_with({bare}), exchange())), kScanner).status == Status::Fail);
+    // A nested group without members.
+    json nested = {{"id", kDevicesGroupId}, {"displayName", "HVE devices"}};
+    findings = scan(tenant(graph_with({group(kHveGroupId, "Exchange-HVEUserAccounts", {}, {kDevicesGroupId}), nested}),
+                           exchange()));
+    CHECK(finding_for(findings, kScanner).status == Status::Review);
+}

@@ -86,3 +86,44 @@ TEST_CASE("hve-security-defaults: security defaults not collected → error nami
     CHECK(f.status == Status::Error);
     CHECK(contains(f.message, "/graph/securityDefaults"));
 }
+
+// Entra allows no enabled Conditional Access policy while security defaults are on: a snapshot
+// that says both is out of date or edited, and the rule must not pick one.
+TEST_CASE("hve-security-defaults: on while a Conditional Access policy is enabled → error: the snapshot is inconsistent") {
+    json graph = {{"securityDefaults", {{"isEnabled", true}}},
+                  {"conditionalAccessPolicies",
+                   {block_legacy_policy("c3000000-0000-4000-8000-000000000001", "Block legacy authentication")}}};
+    Finding f = single(scan(tenant(graph, {{"hveAccounts", hve_accounts()}})));
+    CHECK(f.status == Status::Error);
+    CHECK(contains(f.message, "inconsistent"));
+    CHECK(contains(f.message, "'Block legacy authentication'"));
+    // A disabled or report-only policy is allowed beside security defaults: the usual verdict.
+    graph["conditionalAccessPolicies"][0]["state"] = "enabledForReportingButNotEnforced";
+    CHECK(single(scan(tenant(graph, {{"hveAccounts", hve_accounts()}}))).status == Status::Fail);
+}
+
+TEST_CASE("hve-security-defaults: a P1 plan whose statuses were not exported is not 'licensed'") {
+    json graph = {{"securityDefaults", {{"isEnabled", true}}},
+                  {"subscribedSkus", {sku("SPB", {{"AAD_PREMIUM", "Success"}}, "")}}};
+    graph["subscribedSkus"][0].erase("capabilityStatus");
+    Finding f = single(scan(tenant(graph, {{"hveAccounts", hve_accounts()}})));
+    CHECK(f.evidence["entraIdP1"]["status"] == "undetermined");
+    CHECK(contains(f.message, "capabilityStatus"));
+}
+
+// One tenant identity: the scan's own findings (a missing section) and a rule's tenant finding
+// name the same subject, so waivers and diff pair them, also when the snapshot has no tenantId.
+TEST_CASE("tenant subject: without tenantId the scan and the rules give the tenant one identity") {
+    json withAccounts = tenant({{"securityDefaults", {{"isEnabled", false}}}}, {{"hveAccounts", json::array()}});
+    withAccounts.erase("tenantId");
+    json missingSection = tenant(json::object(), {{"hveAccounts", json::array()}});
+    missingSection.erase("tenantId");
+    const Finding fromRule = single(scan(withAccounts));            // not-applicable, from the rule
+    const Finding fromScan = single(scan(missingSection));          // error, from the scan framework
+    CHECK(fromRule.status == Status::NotApplicable);
+    CHECK(fromScan.status == Status::Error);
+    CHECK(fromRule.subject.kind == fromScan.subject.kind);
+    CHECK(fromRule.subject.id == fromScan.subject.id);
+    CHECK(fromRule.subject.name == fromScan.subject.name);
+    CHECK(fromRule.subject.name == "(tenant id not in snapshot)");
+}

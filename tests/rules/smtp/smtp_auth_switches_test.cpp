@@ -90,3 +90,26 @@ TEST_CASE("smtp-auth-switches: nobody seen sending → not-applicable; missing s
     CHECK(error.status == Status::Error);
     CHECK(contains(error.message, "/exchange/casMailboxes"));
 }
+
+// Strongest identifier first: the mailbox whose ExternalDirectoryObjectId is the account's decides,
+// not an earlier mailbox that only shares its primary address (another Entra object).
+TEST_CASE("smtp-auth-switches: the mailbox found by object id wins over one that only shares the address") {
+    json other = cas("b2000000-0000-4000-8000-0000000000ee", "erp@contoso.com", false);  // another object, listed first
+    json own = cas(kErp, "erp-old@contoso.com", true);
+    Finding f = single(scan(document(false, {other, own})));
+    CHECK(f.status == Status::Fail);
+    CHECK(f.evidence["effectiveFrom"] == "mailbox");
+    // Only a mailbox of another object holds the address: not this account's mailbox → review.
+    Finding g = single(scan(document(false, {other})));
+    CHECK(g.status == Status::Review);
+}
+
+TEST_CASE("smtp-auth-switches: a disabled account fails: it cannot sign in whatever the switch says") {
+    json doc = document(false, {cas(kErp, "erp@contoso.com", false)});
+    doc["graph"]["users"][0]["accountEnabled"] = false;
+    Finding f = single(scan(doc));
+    CHECK(f.status == Status::Fail);
+    CHECK(contains(f.message, "disabled"));
+    CHECK(f.evidence["accountEnabled"] == false);
+    CHECK(contains(f.remediation, "-AccountEnabled:$true"));
+}

@@ -131,3 +131,52 @@ TEST_CASE("smtp-basic-auth-sign-ins: sign-ins not collected → error, never pas
     CHECK(f.status == Status::Error);
     CHECK(contains(f.message, "/graph/signIns"));
 }
+
+// A sign-in names its user by userId (Microsoft's signIn resource: userId is the user's object id,
+// userPrincipalName only what was typed): an HVE account's UPN beside another user's id does not
+// make the sign-in the HVE account's.
+TEST_CASE("smtp-basic-auth-sign-ins: a sign-in is its userId's, even when its UPN is an HVE account's") {
+    const auto findings = scan(document({smtp_sign_in("s1", kErp, "scanner-hve@contoso.com", "192.0.2.41",
+                                                      "2026-11-20T07:00:00Z")}));
+    const Finding f = finding_for(findings, "erp@contoso.com");
+    CHECK(f.status == Status::Fail);
+    CHECK(f.subject.id == kErp);
+    // And the HVE account's own sign-in (its id, whatever UPN) stays out.
+    const auto hveOnly = scan(document({smtp_sign_in("s2", kHve, "typo@contoso.com", "192.0.2.41",
+                                                     "2026-11-20T07:00:00Z")}));
+    CHECK(single(hveOnly).status == Status::Pass);
+}
+
+TEST_CASE("smtp-basic-auth-sign-ins: one finding per user, whether its sign-ins carry id and UPN or the UPN only") {
+    SUBCASE("the user is in /graph/users") {
+        const auto findings = scan(document({
+            smtp_sign_in("s1", kErp, "erp@contoso.com", "192.0.2.41", "2026-11-20T07:00:00Z"),
+            smtp_sign_in("s2", "", "ERP@contoso.com", "192.0.2.41", "2026-11-21T07:00:00Z"),
+        }));
+        REQUIRE(findings.size() == 1);
+        CHECK(findings[0].subject.id == kErp);
+        CHECK(findings[0].evidence["signIns"]["signIns"] == 2);
+    }
+    SUBCASE("the user is not in /graph/users: the UPN seen beside its id joins them") {
+        const std::string ghost = "b1000000-0000-4000-8000-0000000000ff";
+        const auto findings = scan(document({
+            smtp_sign_in("s1", "", "ghost@contoso.com", "192.0.2.41", "2026-11-21T07:00:00Z"),
+            smtp_sign_in("s2", ghost, "ghost@contoso.com", "192.0.2.41", "2026-11-20T07:00:00Z"),
+        }));
+        REQUIRE(findings.size() == 1);
+        CHECK(findings[0].subject.id == ghost);
+        CHECK(findings[0].subject.name == "ghost@contoso.com");
+        CHECK(findings[0].evidence["signIns"]["signIns"] == 2);
+    }
+}
+
+TEST_CASE("smtp-basic-auth-sign-ins: a disabled sender still fails, and the message says it cannot sign in") {
+    json doc = document({smtp_sign_in("s1", kErp, "erp@contoso.com", "192.0.2.41", "2026-11-20T07:00:00Z")});
+    doc["graph"]["users"][0]["accountEnabled"] = false;
+    const Finding f = single(scan(doc));
+    CHECK(f.status == Status::Fail);
+    CHECK(contains(f.message, "disabled"));
+    CHECK(contains(f.message, "cannot sign in"));
+    CHECK(f.evidence["accountEnabled"] == false);
+    CHECK(contains(f.remediation, "-AccountEnabled:$true"));
+}

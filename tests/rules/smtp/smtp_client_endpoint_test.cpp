@@ -115,3 +115,51 @@ TEST_CASE("smtp-client-endpoint: --clients (ScanOptions::smtpClients) replaces t
     CHECK(f.subject.name == "Printer");
     CHECK(f.evidence["client"]["location"] == "clients.csv:2");
 }
+
+// Microsoft: SMTP AUTH client submission to smtp.office365.com on "Port 587 (recommended) or port
+// 25", TLS/StartTLS enabled ("How to set up a multifunction device or application to send email
+// using Microsoft 365 or Office 365").
+TEST_CASE("smtp-client-endpoint: Exchange Online client submission on port 25 with STARTTLS is a documented setting") {
+    const auto findings = scan(document({
+        client("oauth-25", "smtp.office365.com", 25, "starttls", "oauth", "app@contoso.com"),
+        client("oauth-25-plain", "smtp.office365.com", 25, "none", "oauth", "app@contoso.com"),
+        client("oauth-465", "smtp.office365.com", 465, "tls", "oauth", "app@contoso.com"),
+        client("basic-25", "smtp.office365.com", 25, "starttls", "basic", "app@contoso.com"),
+    }));
+    CHECK(finding_for(findings, "oauth-25").status == Status::Pass);
+    const Finding plain = finding_for(findings, "oauth-25-plain");
+    CHECK(plain.status == Status::Fail);
+    CHECK(contains(plain.message, "port 587 (recommended) or 25 with STARTTLS"));
+    CHECK(finding_for(findings, "oauth-465").status == Status::Fail);
+    const Finding basic = finding_for(findings, "basic-25");  // fails for Basic, not for the port
+    CHECK(basic.status == Status::Fail);
+    CHECK_FALSE(contains(basic.message, "port"));
+}
+
+// GCC High / DoD (smtp.office365.us) and 21Vianet (smtp.partner.outlook.cn) are Exchange Online
+// too, with their own schedule: never "not Exchange Online, pass".
+TEST_CASE("smtp-client-endpoint: sovereign-cloud hosts are known: Basic is review naming the cloud, never pass") {
+    const auto findings = scan(document({
+        client("gcch-basic", "smtp.office365.us", 587, "starttls", "basic", "app@contoso.com"),
+        client("china-basic", "SMTP.partner.outlook.cn.", 587, "starttls", "basic", "app@contoso.com"),
+        client("gcch-oauth", "smtp.office365.us", 587, "starttls", "oauth", "app@contoso.com"),
+        client("gcch-none", "smtp.office365.us", 587, "starttls", "none", ""),
+        client("gcch-hve", "smtp.office365.us", 587, "starttls", "basic", "hve@contoso.com"),
+        client("gcch-plain", "smtp.office365.us", 2525, "none", "basic", "app@contoso.com"),
+    }));
+    const Finding gcch = finding_for(findings, "gcch-basic");
+    CHECK(gcch.status == Status::Review);
+    CHECK(contains(gcch.message, "GCC High"));
+    CHECK(contains(gcch.message, "unknown"));
+    CHECK(gcch.evidence["cloud"] == "Office 365 GCC High / DoD (US Government)");
+    CHECK_FALSE(gcch.remediation.empty());
+    const Finding china = finding_for(findings, "china-basic");
+    CHECK(china.status == Status::Review);
+    CHECK(contains(china.message, "21Vianet"));
+    CHECK(finding_for(findings, "gcch-oauth").status == Status::Pass);
+    CHECK(finding_for(findings, "gcch-none").status == Status::Fail);
+    CHECK(finding_for(findings, "gcch-hve").status == Status::Fail);
+    const Finding plain = finding_for(findings, "gcch-plain");
+    CHECK(plain.status == Status::Fail);
+    CHECK(contains(plain.message, "GCC High"));  // the unknown schedule is said beside the port problem
+}

@@ -60,3 +60,35 @@ TEST_CASE("tenant-conditional-access-licence: neither in use nor needed → not-
     doc["graph"].erase("subscribedSkus");
     CHECK(scan(doc).status == Status::Error);
 }
+
+// subscribedSku.capabilityStatus and servicePlanInfo.provisioningStatus say whether the plan can
+// be used; an export without them does not prove a licence.
+TEST_CASE("tenant-conditional-access-licence: a P1 plan without capabilityStatus or provisioningStatus → review, not pass") {
+    const json policies = {block_legacy_policy("p-1", "Block legacy")};
+    SUBCASE("the SKU has no capabilityStatus") {
+        json sku = p1_sku();
+        sku.erase("capabilityStatus");
+        Finding f = scan(document(policies, false, {sku}));
+        CHECK(f.status == Status::Review);
+        CHECK(f.evidence["entraIdP1"]["status"] == "undetermined");
+        CHECK(contains(f.message, "capabilityStatus of SKU 'SPE_E3'"));
+        CHECK(contains(f.remediation, "subscribedSkus"));
+    }
+    SUBCASE("the plan has no provisioningStatus") {
+        json sku = p1_sku();
+        sku["servicePlans"][0]["provisioningStatus"] = nullptr;
+        Finding f = scan(document(policies, false, {sku}));
+        CHECK(f.status == Status::Review);
+        CHECK(contains(f.message, "provisioningStatus of plan AAD_PREMIUM"));
+    }
+    SUBCASE("a known-good plan elsewhere still makes it licensed") {
+        json sku = p1_sku();
+        sku.erase("capabilityStatus");
+        CHECK(scan(document(policies, false, {sku, p1_sku()})).status == Status::Pass);
+    }
+    SUBCASE("a suspended SKU stays not licensed, whatever its plan lacks") {
+        json sku = p1_sku("Suspended");
+        sku["servicePlans"][0].erase("provisioningStatus");
+        CHECK(scan(document(policies, false, {sku})).status == Status::Fail);
+    }
+}

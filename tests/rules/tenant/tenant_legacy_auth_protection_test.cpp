@@ -231,3 +231,68 @@ TEST_CASE("tenant-legacy-auth-protection: security defaults not collected → er
     CHECK(f.status == Status::Error);
     CHECK(contains(f.message, "/graph/securityDefaults"));
 }
+
+// Microsoft's guidance (and its 'Block legacy authentication' template) targets All resources: a
+// block limited to Exchange Online or Office 365 leaves legacy sign-ins to other resources open.
+TEST_CASE("tenant-legacy-auth-protection: a legacy block scoped to one app is not a pass; the message names what stays open") {
+    auto scoped = [](const std::string& id, const std::string& name, json include, json exclude = json::array()) {
+        json p = block_legacy_policy(id, name, "enabled", {kHveGroupId});
+        p["conditions"]["applications"] = {{"includeApplications", include}, {"excludeApplications", exclude}};
+        return p;
+    };
+    SUBCASE("Exchange Online only") {
+        Finding f = single(scan(tenant(
+            graph_with({scoped(kBlockLegacyId, "Block legacy for Exchange", {kExchangeOnline})}), exchange())));
+        CHECK(f.status == Status::Review);
+        CHECK(contains(f.message, "'Block legacy for Exchange'"));
+        CHECK(contains(f.message, "every resource but Exchange Online"));
+        CHECK(contains(f.remediation, "All resources"));
+        CHECK(f.evidence["blockedForSomeResourcesOnly"]["count"] == 3);
+        CHECK(f.evidence["blockedForSomeResourcesOnly"]["byPolicy"][0]["policyId"] == kBlockLegacyId);
+    }
+    SUBCASE("Office 365 only") {
+        Finding f = single(
+            scan(tenant(graph_with({scoped(kBlockLegacyId, "Block legacy for Office", {"Office365"})}), exchange())));
+        CHECK(f.status == Status::Review);
+        CHECK(contains(f.message, "every resource but Office 365"));
+    }
+    SUBCASE("All resources but an excluded app") {
+        Finding f = single(scan(tenant(
+            graph_with({scoped(kBlockLegacyId, "Block legacy", {"All"}, {"00000003-0000-0ff1-ce00-000000000000"})}),
+            exchange())));
+        CHECK(f.status == Status::Review);
+        CHECK(contains(f.message, "the excluded app 00000003-0000-0ff1-ce00-000000000000"));
+    }
+    SUBCASE("a scoped block first, an All-resources block as well → pass") {
+        Finding f = single(scan(tenant(
+            graph_with({scoped("c6000000-0000-4000-8000-0000000000a1", "Block legacy for Exchange", {kExchangeOnline}),
+                        block_legacy_policy(kBlockLegacyId, "Block legacy authentication", "enabled", {kHveGroupId})}),
+            exchange())));
+        CHECK(f.status == Status::Pass);
+        CHECK(f.evidence["blockedForSomeResourcesOnly"]["count"] == 0);
+    }
+}
+
+// Entra allows no enabled Conditional Access policy while security defaults are on.
+TEST_CASE("tenant-legacy-auth-protection: security defaults on while a policy is enabled → error: inconsistent snapshot") {
+    Finding f = single(scan(tenant(
+        graph_with({block_legacy_policy(kBlockLegacyId, "Block legacy authentication", "enabled", {kHveGroupId})}, true),
+        exchange())));
+    CHECK(f.status == Status::Error);
+    CHECK(contains(f.message, "inconsistent"));
+    CHECK(contains(f.message, kBlockLegacyId));
+}
+
+// A user whose accountEnabled was not exported may sign in: it must be protected like any other.
+TEST_CASE("tenant-legacy-auth-protection: a user without accountEnabled counts as able to sign in") {
+    json onlyAlice = block_legacy_policy(kBlockLegacyId, "Block legacy for Alice");
+    onlyAlice["conditions"]["users"]["includeUsers"] = {kAliceId};
+    json graph = graph_with({onlyAlice});
+    graph["users"] = {{{"id", "a6000000-0000-4000-8000-0000000000b1"}, {"userPrincipalName", "nosel@contoso.com"}},
+                      user(kAliceId, "alice@contoso.com")};
+    Finding f = single(scan(tenant(graph, exchange())));
+    CHECK(f.status == Status::Fail);
+    CHECK(f.evidence["users"]["evaluated"] == 2);
+    CHECK(f.evidence["users"]["disabled"] == 0);
+    CHECK(f.evidence["notTargeted"]["sample"][0]["userPrincipalName"] == "nosel@contoso.com");
+}
