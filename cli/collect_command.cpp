@@ -56,6 +56,7 @@ collect::CollectOptions to_options(const LiveCollectionArguments& args) {
     options.deadline = std::chrono::milliseconds(static_cast<long long>(args.deadlineSeconds * 1000));
     options.maxRetries = args.maxRetries;
     options.maxGroupDepth = args.maxGroupDepth;
+    options.maxResponseBytes = static_cast<std::size_t>(args.maxResponseMegabytes) << 20;
     return options;
 }
 
@@ -176,6 +177,10 @@ void add_live_collection_options(CLI::App& command, LiveCollectionArguments& arg
     command.add_option("--max-group-depth", args.maxGroupDepth, "Levels of nested groups followed")
         ->check(CLI::Range(0, 100))
         ->capture_default_str();
+    command.add_option("--max-response-mb", args.maxResponseMegabytes,
+                       "Largest response (one page) read, in MiB; a larger one fails its section")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
     auto* quiet = command.add_flag("--quiet", args.quiet, "Print nothing on stderr but errors");
     command.add_flag("--verbose", args.verbose, "Print every request and section on stderr")->excludes(quiet);
 }
@@ -188,6 +193,8 @@ collect::CollectResult collect_live(const LiveCollectionArguments& args) {
     if (!args.quiet) {
         for (const auto& [section, reason] : result.notCollected)
             std::cerr << "tenantscan: warning: " << section << " not collected: " << reason << "\n";
+        for (const auto& [section, scope] : result.partial)
+            std::cerr << "tenantscan: warning: " << section << " collected in part: " << scope << "\n";
         for (const auto& warning : result.warnings) std::cerr << "tenantscan: warning: " << warning << "\n";
     }
     return result;
@@ -200,7 +207,8 @@ void add_collect_command(CLI::App& app, int& exitCode) {
     cmd->add_option("--output", args->output, "Snapshot file to write (atomically)")->required();
     cmd->footer("Sections:" + section_list() +
                 "\nExit codes: 0 every requested section collected, 1 snapshot written without some sections "
-                "(listed on stderr and in its \"notCollected\"), 2 usage error or nothing written.\n"
+                "or with some only in part (listed on stderr and in its \"notCollected\" and \"partial\"), 2 usage "
+                "error or nothing written.\n"
                 "Permissions and the app registration: docs/collect.md.");
     cmd->callback([args, &exitCode] {
         exitCode = run_guarded([&] {

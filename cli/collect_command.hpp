@@ -30,6 +30,7 @@ struct LiveCollectionArguments {
     double deadlineSeconds = 3600;
     int maxRetries = 5;
     int maxGroupDepth = 10;
+    int maxResponseMegabytes = 32;
     bool quiet = false;
     bool verbose = false;
 };

@@ -13,7 +13,9 @@
 #include <tuple>
 
 #include <nlohmann/json.hpp>
+#include <tenantscan/snapshot_loader.hpp>
 
+#include "fakecloud/collection_invariant.hpp"
 #include "fakecloud/fake_cloud.hpp"
 #include "support.hpp"
 
@@ -100,6 +102,7 @@ TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its
         FakeCloud cloud(options);
         OutputPath output;
         CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
         INFO(result.err);
         CHECK(result.exitCode == 0);
         json snapshot = output.read();
@@ -120,6 +123,7 @@ TEST_CASE("collect: reads no more than the rules need") {
     FakeCloud cloud({});
     OutputPath output;
     CommandResult result = cloud.collect(output.path(), {"--concurrency", "3"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     json example = json::parse(read_file(fakecloud::example("fabrikam-broken")));
@@ -222,6 +226,7 @@ TEST_CASE("collect: a wrong client secret writes nothing and exits 2 with Entra 
     args.insert(args.end(), endpoints.begin(), endpoints.end());
     CommandResult result = run_cli(args, {"WRONG_SECRET=not-the-right-secret-value"});
     CHECK(result.exitCode == 2);
+    fakecloud::check_no_token_astray(cloud);
     CHECK(result.err.find("AADSTS7000215") != std::string::npos);
     CHECK(result.err.find("not-the-right-secret-value") == std::string::npos);
     CHECK_FALSE(output.exists());
@@ -256,13 +261,14 @@ TEST_CASE("collect: neither the secret nor any token appears in output, errors, 
                      fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "echoToken"}, {"times", -1}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path(), {"--verbose"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     CHECK(result.err.find("[redacted]") != std::string::npos);
     std::string everything = result.out + result.err + read_file(output.path());
     std::vector<std::string> secrets = {fakecloud::kClientSecret};
     for (const auto& entry : cloud.log())
         if (entry["kind"] == "token") secrets.push_back(entry["token"]);
-    REQUIRE(secrets.size() == 3);
+    REQUIRE(secrets.size() >= 3);  // the secret, a token per service, and the renewals the 401s asked for
     for (const auto& secret : secrets) {
         CHECK(everything.find(secret) == std::string::npos);
         CHECK(everything.find(secret.substr(0, 20)) == std::string::npos);
@@ -277,6 +283,7 @@ TEST_CASE("collect: a 429 with Retry-After is waited out and retried") {
     OutputPath output;
     auto started = std::chrono::steady_clock::now();
     CommandResult result = cloud.collect(output.path(), {"--verbose"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(1));
     CHECK(result.err.find("429 Too Many Requests, waiting 1.0 s") != std::string::npos);
@@ -291,6 +298,7 @@ TEST_CASE("collect: a throttled $batch sub-request is sent again on its own") {
                             {"graphError", {{"code", "TooManyRequests"}, {"message", "Too many requests"}}}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
     check_same_verdicts(output.path(), handMade.path());
@@ -305,6 +313,7 @@ TEST_CASE("collect: 503 and 504 without Retry-After are retried with back-off") 
     FakeCloud cloud({fakecloud::example("fabrikam-broken"), scenario});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(output.read()["collection"]["statistics"]["retries"] == 3);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
@@ -317,6 +326,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}})});
         OutputPath output;
         CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
         CHECK_MESSAGE(result.exitCode == 0, result.err);
         CHECK(output.read()["graph"]["subscribedSkus"].size() == json::parse(read_file(fakecloud::example("fabrikam-broken")))["graph"]["subscribedSkus"].size());
     }
@@ -325,6 +335,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}, {"times", -1}})});
         OutputPath output;
         CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1", "--max-retries", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["graph"].contains("subscribedSkus"));
@@ -341,6 +352,7 @@ TEST_CASE("collect: truncated JSON is retried; a body that stays truncated leave
                          fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}})});
         OutputPath output;
         CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
         CHECK_MESSAGE(result.exitCode == 0, result.err);
         CHECK(output.read()["graph"]["roleAssignments"].size() == 1);
     }
@@ -349,6 +361,7 @@ TEST_CASE("collect: truncated JSON is retried; a body that stays truncated leave
                          fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}, {"times", -1}})});
         OutputPath output;
         CommandResult result = cloud.collect(output.path(), {"--max-retries", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK(snapshot["notCollected"]["/graph/roleAssignments"].get<std::string>().find("not valid JSON (truncated?)") !=
@@ -365,6 +378,7 @@ TEST_CASE("collect: an HTML page with status 200 is not taken for data") {
                      fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "html"}, {"times", -1}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     std::string reason = snapshot["notCollected"]["/graph/subscribedSkus"];
@@ -385,6 +399,7 @@ TEST_CASE("collect: an @odata.nextLink loop stops with the section named") {
                      fault({{"path", "/graph/v1.0/users"}, {"action", "loop"}, {"times", -1}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     std::string reason = output.read()["notCollected"]["/graph/users"];
     CHECK(reason.find("repeats a page already read (a loop)") != std::string::npos);
@@ -399,6 +414,7 @@ TEST_CASE("collect: 403 names the missing permission and licence; the scan repor
                               {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     std::string reason = snapshot["notCollected"]["/graph/signIns"];
@@ -421,6 +437,7 @@ TEST_CASE("collect: 401 from Exchange Online names Exchange.ManageAsApp and the 
                             {"exchangeError", "Ex0|System.UnauthorizedAccessException|The role assigned to application isn't supported in this scenario."}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     for (const char* section : {"/exchange/organizationConfig", "/exchange/hveAccounts", "/exchange/users"}) {
@@ -446,20 +463,358 @@ TEST_CASE("collect: an Exchange cmdlet error leaves only that section out") {
                                               "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet."}})});
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     CHECK(snapshot["notCollected"].size() == 1);
-    CHECK(snapshot["notCollected"]["/exchange/hveBillingPolicies"] ==
-          "Get-HVEAccountBillingPolicy: 400 Bad Request: CommandNotFoundException: The term "
-          "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet.");
+    const std::string reason = snapshot["notCollected"]["/exchange/hveBillingPolicies"];
+    CHECK(reason.rfind("Get-HVEAccountBillingPolicy: the app's Exchange Online roles do not include this cmdlet; it needs "
+                       "the Exchange management role View-Only Configuration", 0) == 0);
+    CHECK(reason.find("400 Bad Request: CommandNotFoundException: The term 'Get-HVEAccountBillingPolicy' is not "
+                      "recognized as a name of a cmdlet.") != std::string::npos);
     CHECK(snapshot["exchange"]["hveAccounts"].size() == 4);
     scan_json(output.path());
+}
+
+// ---- issue 12: every path fails closed ------------------------------------------------------
+namespace {
+
+// Status of each finding of a scan, by (rule, subject id).
+std::map<std::pair<std::string, std::string>, std::string> statuses(const std::string& snapshot) {
+    std::map<std::pair<std::string, std::string>, std::string> out;
+    for (const auto& [rule, subject, status] : verdicts(snapshot)) out[{rule, subject}] = status;
+    return out;
+}
+
+std::size_t foreign_requests(const FakeCloud& cloud) {
+    std::size_t n = 0;
+    for (const auto& entry : cloud.log()) n += entry["kind"] == "foreign";
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("collect: a redirect is never followed: the request fails, named, and the other host receives nothing") {
+    SUBCASE("a later page of a Graph list redirected to another host") {
+        FakeCloud::Options options;
+        options.synthetic = R"({"users": 1100})";  // two pages of 999
+        options.scenario = fault({{"path", "/graph/v1.0/users"}, {"skip", 1}, {"action", "redirect"}, {"times", -1}});
+        FakeCloud cloud(options);
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--verbose"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK_FALSE(snapshot["graph"].contains("users"));  // never cut to the pages read before the redirect
+        const std::string reason = snapshot["notCollected"]["/graph/users"];
+        CHECK(reason.find("302 Found") != std::string::npos);
+        CHECK(reason.find("redirected to https://127.0.0.1:" + std::to_string(cloud.foreign_port())) != std::string::npos);
+        CHECK(reason.find("redirects are not followed") != std::string::npos);
+        CHECK(result.err.find("-> 302") != std::string::npos);  // the log shows the answer that came, not a 200
+        CHECK(foreign_requests(cloud) == 0);
+    }
+    SUBCASE("an Exchange cmdlet answered 307 to another host") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "redirect"},
+                                {"status", 307}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        CHECK(output.read()["notCollected"]["/exchange/acceptedDomains"].get<std::string>().find("307 Temporary Redirect") !=
+              std::string::npos);
+    }
+    SUBCASE("a redirect to the same host is not followed either") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "redirect"}, {"target", "self"},
+                                {"status", 301}, {"times", 1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        CHECK(count_requests(cloud, "/graph/v1.0/subscribedSkus", false) == 1);
+    }
+    SUBCASE("the token endpoint redirected to another host: the secret goes nowhere, nothing is written") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/login/"}, {"action", "redirect"}, {"status", 307}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_no_token_astray(cloud);
+        CHECK(result.exitCode == 2);
+        CHECK(result.err.find("cannot sign in to Microsoft Graph: 307 Temporary Redirect") != std::string::npos);
+        CHECK_FALSE(output.exists());
+        CHECK(foreign_requests(cloud) == 0);
+    }
+}
+
+TEST_CASE("collect: Exchange errors are told apart by exception type; only 'no such object' for that identity skips an account") {
+    const json example = json::parse(read_file(fakecloud::example("fabrikam-broken")));
+    SUBCASE("a cmdlet the app's role does not grant fails the section, naming the role") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-Recipient"}, {"action", "status"}, {"status", 400},
+                                {"times", -1},
+                                {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
+                                                  "'Get-Recipient' is not recognized as a name of a cmdlet."}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK_FALSE(snapshot["exchange"].contains("recipients"));  // never [] ("nobody holds the address")
+        const std::string reason = snapshot["notCollected"]["/exchange/recipients"];
+        CHECK(reason.find("Get-Recipient") != std::string::npos);
+        CHECK(reason.find("View-Only Recipients") != std::string::npos);
+        CHECK(reason.find("Global Reader") != std::string::npos);
+        CHECK(snapshot["collection"]["warnings"].dump().find("Get-Recipient found no object") == std::string::npos);
+        for (const auto& [key, status] : statuses(output.path()))
+            if (key.first == "hve-address-conflict") CHECK(status == "error");
+    }
+    SUBCASE("ManagementObjectNotFoundException about another object is a failure, not a skipped account") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-User"}, {"action", "status"}, {"status", 404},
+                                {"times", -1},
+                                {"exchangeError", "Ex6F9304|Microsoft.Exchange.Configuration.Tasks."
+                                                  "ManagementObjectNotFoundException|The operation couldn't be performed "
+                                                  "because object 'SystemMailbox{bb558c35}' couldn't be found on 'X'."}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        CHECK(output.read()["notCollected"].contains("/exchange/users"));
+    }
+    SUBCASE("ManagementObjectNotFoundException for the identity asked about skips that account with a warning") {
+        json tenant = example;
+        tenant["exchange"]["casMailboxes"] = json::array();  // nestor and erp-mailer have no mailbox object
+        TempFile tenantFile(tenant.dump());
+        FakeCloud cloud({tenantFile.path()});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 0);
+        json snapshot = output.read();
+        CHECK(snapshot["exchange"]["casMailboxes"] == json::array());
+        CHECK(snapshot["collection"]["warnings"].dump().find("Get-CASMailbox found no object for 'nestor@fabrikam.com'") !=
+              std::string::npos);
+    }
+    SUBCASE("a 404 with an empty body is a failed request, not 'no such object'") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-CASMailbox"}, {"action", "empty"}, {"status", 404},
+                                {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK_FALSE(snapshot["exchange"].contains("casMailboxes"));
+        CHECK(snapshot["notCollected"]["/exchange/casMailboxes"].get<std::string>().find("Get-CASMailbox: 404 Not Found") == 0);
+    }
+}
+
+TEST_CASE("collect: a group members page that fails fails /graph/groups, never an empty group") {
+    // The HVE exemption group answers 404 on its members inside $batch (replication lag), while
+    // the group itself is found.
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/groups/e2000000-0000-4000-8000-000000000001/members"}, {"batch", true},
+                            {"action", "status"}, {"status", 404}, {"times", -1},
+                            {"graphError", {{"code", "Request_ResourceNotFound"},
+                                            {"message", "Resource 'e2000000-0000-4000-8000-000000000001' does not exist or "
+                                                        "one of its queried reference-property objects are not present."}}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    CHECK_FALSE(snapshot["graph"].contains("groups"));
+    const std::string reason = snapshot["notCollected"]["/graph/groups"];
+    CHECK(reason.find("the members of group e2000000-0000-4000-8000-000000000001") != std::string::npos);
+    CHECK(reason.find("404") != std::string::npos);
+}
+
+TEST_CASE("collect: any 401 renews the token once, for both services, then reports honestly") {
+    for (const char* service : {"exchange", "graph"}) {
+        CAPTURE(service);
+        // The tokens issued so far stop working after a few requests; the service says
+        // "invalid_token" (Exchange, no body) or "Access token validation failure." (Graph),
+        // never "expired".
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"), json{{"revokeTokensAfter", 6}, {"revokeResource", service}}});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--concurrency", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+        CHECK(output.read()["notCollected"].empty());
+        std::size_t tokens = 0;
+        for (const auto& entry : cloud.log()) tokens += entry["kind"] == "token" && entry["resource"] == service;
+        CHECK(tokens == 2);
+    }
+    SUBCASE("a 401 that stays: renewed once, then the section names the permission") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-TransportConfig"}, {"action", "status"},
+                                {"status", 401}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result =
+            cloud.collect(output.path(), {"--sections", "/exchange/transportConfig,/exchange/organizationConfig"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        CHECK(output.read()["notCollected"]["/exchange/transportConfig"].get<std::string>().find(
+                  "401 Unauthorized: needs the Office 365 Exchange Online application permission Exchange.ManageAsApp") == 0);
+        std::size_t tokens = 0, attempts = 0;
+        for (const auto& entry : cloud.log()) {
+            tokens += entry["kind"] == "token" && entry["resource"] == "exchange";
+            attempts += entry["kind"] == "api" && entry["cmdlet"] == "Get-TransportConfig";
+        }
+        CHECK(tokens == 2);
+        CHECK(attempts == 2);
+    }
+}
+
+TEST_CASE("collect: an empty or non-JSON 2xx body is a failed request, never a section of null") {
+    SUBCASE("empty every time") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"}, {"action", "empty"},
+                                {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--max-retries", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        json snapshot = output.read();
+        CHECK_FALSE(snapshot["graph"].contains("securityDefaults"));
+        CHECK(snapshot["notCollected"]["/graph/securityDefaults"].get<std::string>().find("200 OK with an empty body") !=
+              std::string::npos);
+    }
+    SUBCASE("empty once: retried") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/exchange/"}, {"cmdlet", "Get-OrganizationConfig"}, {"action", "empty"}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK_MESSAGE(result.exitCode == 0, result.err);
+    }
+}
+
+TEST_CASE("collect: without the sign-ins, the per-account sections are marked partial with their scope") {
+    FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                     fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "status"}, {"status", 403}, {"times", -1},
+                            {"graphError", {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
+                                            {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}})});
+    OutputPath output;
+    CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CHECK(result.exitCode == 1);
+    json snapshot = output.read();
+    CHECK(snapshot["partial"] == json({{"/exchange/users", "only the HVE accounts: /graph/signIns was not collected"},
+                                       {"/exchange/recipients", "only the HVE accounts: /graph/signIns was not collected"}}));
+    // Get-CASMailbox is only asked about the accounts seen sending: without the sign-ins it has nobody.
+    CHECK(snapshot["notCollected"]["/exchange/casMailboxes"] == "derived from /graph/signIns, which was not collected");
+    CHECK(result.err.find("tenantscan: warning: /exchange/users collected in part: only the HVE accounts") != std::string::npos);
+
+    // payroll-hve's address is also held by erp-mailer, a sender the partial recipients do not
+    // hold: the scan cannot pass the account, it does not know.
+    auto fault = statuses(output.path());
+    CHECK(fault[{"hve-address-conflict", "d1000000-0000-4000-8000-000000000009"}] == "review");
+    TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
+    CHECK(statuses(handMade.path())[{"hve-address-conflict", "d1000000-0000-4000-8000-000000000009"}] == "fail");
+
+    // --sections without the sign-ins: the same scope, named as not requested.
+    OutputPath narrow;
+    CommandResult asked = cloud.collect(narrow.path(), {"--sections", "/exchange/users"});
+    CHECK(asked.exitCode == 1);
+    CHECK(narrow.read()["partial"]["/exchange/users"] == "only the HVE accounts: /graph/signIns was not requested (--sections)");
+}
+
+TEST_CASE("snapshot: the partial marker is validated like notCollected") {
+    json base = json::parse(read_file(fakecloud::example("fabrikam-broken")));
+    base.erase("smtpClients");
+    auto scan = [](const json& document) {
+        TempFile file(document.dump(), ".json");
+        return run_cli({"scan", file.path(), "--format", "json"});
+    };
+    json ok = base;
+    ok["partial"] = {{"/exchange/recipients", "only the HVE accounts"}};
+    CHECK(scan(ok).exitCode == 1);
+
+    json unknown = base;
+    unknown["partial"] = {{"/exchange/everything", "x"}};
+    CommandResult r1 = scan(unknown);
+    CHECK(r1.exitCode == 2);
+    CHECK(r1.err.find("/partial/~1exchange~1everything: unknown section") != std::string::npos);
+
+    json notText = base;
+    notText["partial"] = {{"/exchange/recipients", 3}};
+    CommandResult r2 = scan(notText);
+    CHECK(r2.exitCode == 2);
+    CHECK(r2.err.find("expected the scope as a string") != std::string::npos);
+
+    json absent = base;
+    absent["exchange"].erase("recipients");
+    absent["partial"] = {{"/exchange/recipients", "only the HVE accounts"}};
+    CommandResult r3 = scan(absent);
+    CHECK(r3.exitCode == 2);
+    CHECK(r3.err.find("listed as partial but is not in the snapshot") != std::string::npos);
+
+    json notObject = base;
+    notObject["partial"] = json::array();
+    CHECK(scan(notObject).exitCode == 2);
+}
+
+TEST_CASE("snapshot: rules reading a partial section take an entry they do not find as unknown, never as absent") {
+    // contoso-ready passes both rules when its sections are complete.
+    json document = json::parse(read_file(fakecloud::example("contoso-ready")));
+    document.erase("smtpClients");
+    TempFile complete(document.dump(), ".json");
+    document["partial"] = {{"/exchange/recipients", "only the HVE accounts"}, {"/graph/users", "only the HVE accounts"}};
+    TempFile partial(document.dump(), ".json");
+
+    const tenantscan::Snapshot model = tenantscan::load_snapshot(partial.path());
+    REQUIRE(model.partial_scope("/exchange/recipients") != nullptr);
+    CHECK(*model.partial_scope("/exchange/recipients") == "only the HVE accounts");
+    CHECK(model.partial_scope("/exchange/users") == nullptr);
+    CHECK(model.has_section("/exchange/recipients"));
+
+    auto before = statuses(complete.path()), after = statuses(partial.path());
+    std::size_t checked = 0;
+    for (const auto& [key, status] : before) {
+        if (key.first != "hve-address-conflict" && key.first != "tenant-legacy-auth-protection") continue;
+        CAPTURE(key.first);
+        CHECK(status == "pass");
+        CHECK(after[key] == "review");
+        ++checked;
+    }
+    CHECK(checked == 3);
+    const json report = scan_json(partial.path());
+    for (const auto& f : report.at("findings"))
+        if (f["rule"] == "hve-address-conflict") CHECK(f["message"].get<std::string>().find("the section is partial (only the HVE accounts)") != std::string::npos);
+}
+
+TEST_CASE("collect: a response larger than the limit fails its section with a clear error") {
+    for (bool chunked : {false, true}) {
+        CAPTURE(chunked);
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "huge"}, {"megabytes", 3},
+                                {"chunked", chunked}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--max-response-mb", "1"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        const std::string reason = output.read()["notCollected"]["/graph/subscribedSkus"];
+        CHECK(reason.find("GET " + cloud.base() + "/graph/v1.0/subscribedSkus: the response is larger than 1048576 bytes") == 0);
+        CHECK(count_requests(cloud, "/graph/v1.0/subscribedSkus", false) == 1);  // not retried: it would not shrink
+    }
+    SUBCASE("the default limit is 32 MiB") {
+        FakeCloud cloud({fakecloud::example("fabrikam-broken"),
+                         fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "huge"}, {"megabytes", 40}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--sections", "/graph/subscribedSkus,/graph/securityDefaults"});
+        CHECK(result.exitCode == 1);
+        CHECK(output.read()["notCollected"]["/graph/subscribedSkus"].get<std::string>().find("larger than 33554432 bytes") !=
+              std::string::npos);
+    }
 }
 
 TEST_CASE("collect: a token that expires mid-run is renewed once and the request repeated") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"), json{{"expireTokensAfter", 6}}});
     OutputPath output;
     CommandResult result = cloud.collect(output.path(), {"--concurrency", "1"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     std::size_t tokenRequests = 0;
     for (const auto& entry : cloud.log()) tokenRequests += entry["kind"] == "token";
@@ -475,6 +830,7 @@ TEST_CASE("collect: long lists are followed page by page, group members too") {
     FakeCloud cloud(options);
     OutputPath output;
     CommandResult result = cloud.collect(output.path());
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     CHECK(snapshot["graph"]["users"].size() == 2109);
@@ -505,6 +861,7 @@ TEST_CASE("collect: --sections collects what is asked and what it is derived fro
     FakeCloud cloud({});
     OutputPath output;
     CommandResult result = cloud.collect(output.path(), {"--sections", "graph/groups,/exchange/transportConfig"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     CHECK(snapshot["graph"].size() == 3);  // groups, conditionalAccessPolicies, roleAssignments
@@ -593,6 +950,7 @@ TEST_CASE("collect: the overall deadline stops a run that would not end") {
     OutputPath output;
     auto started = std::chrono::steady_clock::now();
     CommandResult result = cloud.collect(output.path(), {"--deadline", "5"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     CHECK(result.exitCode == 1);
     std::string reason = output.read()["notCollected"]["/graph/users"];
@@ -616,6 +974,7 @@ TEST_CASE("collect: --cross-check stores Microsoft's what-if answers, and engine
     FakeCloud cloud({tenantFile.path()});
     OutputPath output;
     CommandResult result = cloud.collect(output.path(), {"--cross-check"});
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     REQUIRE(snapshot["crossCheck"].size() == tenant["exchange"]["hveAccounts"].size());
@@ -702,6 +1061,7 @@ void check_live_scan(const LiveFault& c) {
     INFO(live.err);
     REQUIRE(live.exitCode == 1);  // fabrikam-broken fails the gate, with or without the fault
     REQUIRE(saved.exists());
+    fakecloud::check_collection_invariant(cloud, saved.path(), live.exitCode);
     json report = json::parse(live.out);
     json snapshot = saved.read();
     const std::size_t hveAccounts = json::parse(read_file(example))["exchange"]["hveAccounts"].size();
@@ -782,7 +1142,7 @@ TEST_CASE("scan --live --cross-check: a lasting fault leaves out exactly its sec
         {"HTML sign-in page with status 200",
          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "html"}, {"times", -1}}), {}, {"/graph/subscribedSkus"}},
         {"@odata.nextLink loop", fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "loop"}, {"times", -1}}), {},
-         {"/graph/signIns"}},
+         {"/graph/signIns", "/exchange/casMailboxes"}},
         {"401 with a Graph error body",
          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "status"}, {"status", 401}, {"times", -1},
                 {"graphError", {{"code", "InvalidAuthenticationToken"}, {"message", "Access token validation failure."}}}}),
@@ -792,7 +1152,7 @@ TEST_CASE("scan --live --cross-check: a lasting fault leaves out exactly its sec
                 {"graphError",
                  {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
                   {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}}),
-         {}, {"/graph/signIns"}},
+         {}, {"/graph/signIns", "/exchange/casMailboxes"}},
         {"403 from the what-if API",
          fault({{"path", "/graph/v1.0/identity/conditionalAccess/evaluate"}, {"action", "status"}, {"status", 403},
                 {"times", -1},
@@ -819,6 +1179,7 @@ TEST_CASE("scan --live: when nothing can be collected, exit 2 with the reason an
     OutputPath saved;
     CommandResult live = cloud.scan_live({"--cross-check", "--format", "json", "--save-snapshot", saved.path()});
     CHECK(live.exitCode == 2);
+    fakecloud::check_no_token_astray(cloud);
     CHECK(live.out.empty());
     CHECK(live.err.find("cannot sign in to Microsoft Graph") != std::string::npos);
     CHECK(live.err.find("AADSTS7000222") != std::string::npos);

@@ -18,16 +18,6 @@ std::string lower(std::string text) {
     return text;
 }
 
-// A 401 that says the token expired (Graph: InvalidAuthenticationToken "...token is expired";
-// Exchange: WWW-Authenticate error_description="...expired"), as opposed to a token that
-// never granted access.
-bool says_token_expired(const JsonResponse& response) {
-    if (response.http.status != 401) return false;
-    auto [code, message] = error_of(response.json);
-    return lower(code + " " + message + " " + response.http.header("WWW-Authenticate")).find("expired") !=
-           std::string::npos;
-}
-
 bool is_throttling(int status) { return status == 429 || status == 503 || status == 504; }
 
 std::string header_of(const nlohmann::json& headers, const std::string& name) {
@@ -40,8 +30,19 @@ std::string header_of(const nlohmann::json& headers, const std::string& name) {
 
 }  // namespace
 
-bool is_not_found(const RequestFailure& failure) {
-    return failure.status() == 404 || failure.code().find("NotFound") != std::string::npos;
+bool is_object_not_found(const RequestFailure& failure, const std::string& identity) {
+    // Only Exchange's own "no such object" exception, and only about the identity asked for:
+    // any other error (a cmdlet the role does not grant, a 404 without the error body, another
+    // object not found) is a failure of the request, never "this account has no object".
+    if (failure.code() != "ManagementObjectNotFoundException" || identity.empty()) return false;
+    return lower(failure.what()).find("'" + lower(identity) + "'") != std::string::npos;
+}
+
+std::string exchange_role_for(const std::string& cmdlet) {
+    // Exchange Online's management roles that hold these cmdlets; Global Reader brings both
+    // (docs/collect.md, "The app registration").
+    static const std::set<std::string> recipientCmdlets = {"get-user", "get-recipient", "get-casmailbox", "get-mailuser"};
+    return recipientCmdlets.count(lower(cmdlet)) ? "View-Only Recipients" : "View-Only Configuration";
 }
 
 ApiClient::ApiClient(Session& session, TokenProvider& tokens, Service graph, Service exchange)
@@ -62,12 +63,15 @@ JsonResponse ApiClient::authorized(const Service& service, const std::string& me
                 return request;
             },
             section);
-        if (renewals == 0 && says_token_expired(response)) {
+        // Any 401 renews the token once: services word an expired or revoked token differently
+        // (Graph: InvalidAuthenticationToken, Exchange: WWW-Authenticate error="invalid_token"),
+        // and a fresh token tells a stale one from missing permissions. A second 401 is final.
+        if (renewals == 0 && response.http.status == 401) {
             tokens_.invalidate(service.base, token);
             ProgressEvent event;
             event.kind = ProgressEvent::Kind::Waiting;
             event.section = section;
-            event.message = service.name + " token expired, renewing it";
+            event.message = service.name + " refused the token (401), renewing it once";
             session_.report(event);
             session_.count_retry();
             continue;
@@ -198,7 +202,15 @@ std::optional<std::vector<nlohmann::json>> ApiClient::cmdlet(const std::string& 
     try {
         return list(exchange_, url, section, body, headers);
     } catch (const RequestFailure& failure) {
-        if (allowNotFound && is_not_found(failure)) return std::nullopt;
+        if (allowNotFound && parameters.is_object() && parameters.contains("Identity") &&
+            parameters["Identity"].is_string() && is_object_not_found(failure, parameters["Identity"].get<std::string>()))
+            return std::nullopt;
+        if (failure.code() == "CommandNotFoundException")
+            throw RequestFailure(failure.status(), failure.code(),
+                                 name + ": the app's Exchange Online roles do not include this cmdlet; it needs the "
+                                        "Exchange management role " + exchange_role_for(name) +
+                                     " (the Entra role Global Reader, assigned to the app, includes it) (" +
+                                     failure.what() + ")");
         throw RequestFailure(failure.status(), failure.code(), name + ": " + failure.what());
     }
 }

@@ -1,5 +1,5 @@
 // Authenticated calls to Microsoft Graph and Exchange Online: bearer tokens (renewed once when
-// a service reports an expired one), @odata.nextLink paging, Graph $batch, and Exchange's
+// a service answers 401), @odata.nextLink paging, Graph $batch, and Exchange's
 // InvokeCommand endpoint.
 #pragma once
 
@@ -51,8 +51,9 @@ public:
     // after their Retry-After; any other status is returned as is, in input order.
     std::vector<BatchResult> batch_get(const std::vector<std::string>& relativeUrls, const std::string& section);
 
-    // Runs an Exchange Online cmdlet through InvokeCommand and returns its output objects.
-    // A "not found" error yields nullopt when allowNotFound; other errors throw RequestFailure.
+    // Runs an Exchange Online cmdlet through InvokeCommand and returns its output objects. With
+    // allowNotFound, a ManagementObjectNotFoundException for parameters["Identity"] yields
+    // nullopt; every other error throws RequestFailure (a missing cmdlet names the role it needs).
     std::optional<std::vector<nlohmann::json>> cmdlet(const std::string& name, const nlohmann::json& parameters,
                                                       const std::string& section, bool allowNotFound = false);
 
@@ -71,7 +72,8 @@ private:
     Service graph_, exchange_;
 };
 
-// True for Exchange's "object couldn't be found" cmdlet errors and 404s.
-bool is_not_found(const RequestFailure& failure);
+// True only for Exchange's ManagementObjectNotFoundException about `identity` (the exception
+// type, read from error.details[].message, and the identity it quotes).
+bool is_object_not_found(const RequestFailure& failure, const std::string& identity);
 
 }  // namespace tenantscan::collect::detail

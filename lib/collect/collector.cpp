@@ -46,6 +46,13 @@ std::string iso_utc(std::chrono::system_clock::time_point when) {
     return buffer;
 }
 
+// Graph's "no such directory object" (a 404 with its error body); a 404 without it is a failure.
+bool is_resource_not_found(const detail::RequestFailure& failure) {
+    for (const char* code : {"Request_ResourceNotFound", "ResourceNotFound", "itemNotFound"})
+        if (lower(failure.code()) == lower(code)) return true;
+    return false;
+}
+
 bool is_guid(const std::string& text) {
     if (text.size() != 36) return false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -114,6 +121,7 @@ void validate(const CollectOptions& options) {
     if (options.maxRetries < 0) throw CollectError("--max-retries must not be negative");
     if (options.maxPages < 1) throw CollectError("the page limit must be at least 1");
     if (options.maxGroupDepth < 0) throw CollectError("--max-group-depth must not be negative");
+    if (options.maxResponseBytes < 1024) throw CollectError("the response size limit must be at least 1 KiB");
     for (const auto& name : options.sections) {
         if (detail::canonical_section(name).empty()) throw CollectError("unknown section '" + name + "'");
     }
@@ -207,6 +215,10 @@ public:
         }
         for (const auto& [pointer, reason] : failed_) notCollected[pointer] = reason;
         document["notCollected"] = notCollected;
+        nlohmann::json partial = nlohmann::json::object();
+        for (const auto& [pointer, scope] : partial_)
+            if (collected_.count(pointer)) partial[pointer] = scope;
+        document["partial"] = partial;
 
         CollectStats stats = api_.session().stats();
         document["collection"] = {
@@ -233,6 +245,12 @@ public:
     }
 
     const std::map<std::string, std::string>& failed() const { return failed_; }
+    std::map<std::string, std::string> partial() const {
+        std::map<std::string, std::string> out;
+        for (const auto& [pointer, scope] : partial_)
+            if (collected_.count(pointer)) out[pointer] = scope;
+        return out;
+    }
     const std::vector<std::string>& warnings() const { return warnings_; }
     bool anything_collected() const { return !collected_.empty(); }
 
@@ -348,7 +366,11 @@ private:
         return api_.list(api_.graph(), api_.graph().base + "/v1.0" + path, current_section(path));
     }
     nlohmann::json graph_object(const std::string& path) {
-        return *api_.call(api_.graph(), "GET", api_.graph().base + "/v1.0" + path, nullptr, current_section(path));
+        auto object = api_.call(api_.graph(), "GET", api_.graph().base + "/v1.0" + path, nullptr, current_section(path));
+        if (!object || !object->is_object())
+            throw CollectError("expected a JSON object from GET " + api_.graph().base + "/v1.0" + path);
+        object->erase("@odata.context");
+        return std::move(*object);
     }
     // The progress label of a request: the section it serves (looked up by its path's start).
     std::string current_section(const std::string& path) const {
@@ -371,6 +393,8 @@ private:
     }
     static nlohmann::json single(const nlohmann::json& objects, const std::string& cmdlet) {
         if (!objects.is_array() || objects.empty()) throw CollectError(cmdlet + " returned no object");
+        if (objects.size() != 1 || !objects.front().is_object())
+            throw CollectError(cmdlet + " returned " + std::to_string(objects.size()) + " objects where one was expected");
         return objects.front();
     }
 
@@ -448,24 +472,53 @@ private:
             std::vector<detail::BatchResult> results = api_.batch_get(requests, section);
 
             std::map<std::string, nlohmann::json> members;
+            std::set<std::string> missing;  // ids Graph says are no group (404 with its error body)
             for (std::size_t i = 0; i < results.size(); ++i) {
                 const auto& [id, isMembers] = meaning[i];
                 auto& result = results[i];
-                if (result.status == 404) {
-                    if (!isMembers && referencedBy.count(id))
-                        warn("group " + id + " named by policy '" + referencedBy[id] + "' does not exist");
-                    continue;  // a role principal that is not a group (a user or a service principal) also lands here
-                }
                 if (result.status < 200 || result.status >= 300) {
                     detail::JsonResponse response;
                     response.http.status = result.status;
                     response.json = result.body;
-                    throw api_.session().failure_of(response);
+                    detail::RequestFailure failure = api_.session().failure_of(response);
+                    if (result.status == 404 && is_resource_not_found(failure)) {
+                        missing.insert(id);
+                        continue;
+                    }
+                    throw detail::RequestFailure(failure.status(), failure.code(),
+                                                 std::string(isMembers ? "the members of group " : "group ") + id +
+                                                     ": " + failure.what());
                 }
+                if (result.body.is_null() || !result.body.is_object())
+                    throw detail::RequestFailure(result.status, "InvalidResponse",
+                                                 std::string(isMembers ? "the members of group " : "group ") + id +
+                                                     ": a $batch response without a JSON object body");
                 if (isMembers)
                     members[id] = result.body;
                 else
                     found[id] = result.body;
+            }
+            // A group that is not there is fine only where it may legitimately be missing: a policy
+            // may still name a deleted group, and a role holder may be a user or a service principal.
+            // A member group of a group read, or a members page of a group that exists, that cannot
+            // be read would leave its members out: the section fails rather than read short.
+            for (const auto& id : missing) {
+                bool object = found.count(id) != 0;
+                if (object)
+                    throw detail::RequestFailure(404, "MembersNotFound",
+                                                 "the members of group " + id +
+                                                     " answered 404 although the group exists (replication lag?); "
+                                                     "its members are unknown");
+                if (members.count(id))
+                    throw detail::RequestFailure(404, "GroupNotFound",
+                                                 "group " + id + " answered 404 although its members were read");
+                if (referencedBy.count(id)) {
+                    warn("group " + id + " named by policy '" + referencedBy[id] + "' does not exist");
+                    continue;
+                }
+                if (rolePrincipals.count(id)) continue;  // a user or service principal holding the role
+                throw detail::RequestFailure(404, "GroupNotFound",
+                                             "group " + id + ", a member of a group read, answered 404; its members are unknown");
             }
 
             std::vector<std::string> next;
@@ -523,8 +576,9 @@ private:
         std::lock_guard<std::mutex> lock(accountsMutex_);
         if (!signInsNoted_ && !has("/graph/signIns")) {
             signInsNoted_ = true;
-            warn("/graph/signIns was not collected: /exchange/users, /exchange/recipients and /exchange/casMailboxes "
-                 "cover the HVE accounts only, not the accounts sending with SMTP AUTH");
+            warn("/graph/signIns was not collected: /exchange/users and /exchange/recipients cover the HVE accounts "
+                 "only (marked partial), and /exchange/casMailboxes, which covers the accounts sending with SMTP AUTH, "
+                 "is not collected");
         }
         for (const auto& signIn : get("/graph/signIns")) {
             std::string upn = text_member(signIn, "userPrincipalName");
@@ -539,6 +593,17 @@ private:
     // Get-User / Get-Recipient for every account; Get-CASMailbox only for senders (HVE accounts
     // have no mailbox, and the SMTP AUTH switch does not apply to them).
     nlohmann::json per_account(const std::string& cmdlet, const std::string& section, bool sendersOnly) {
+        // Without the sign-ins, the accounts seen sending are unknown: a senders-only section
+        // would be empty for no reason, and the others hold the HVE accounts only, which the
+        // snapshot says ("partial") so that no rule reads an absent account as "has no object".
+        if (!has("/graph/signIns")) {
+            std::string why = "/graph/signIns " + (planned("/graph/signIns") ? std::string("was not collected")
+                                                                             : std::string("was not requested (--sections)"));
+            if (sendersOnly) throw CollectError("derived from /graph/signIns (the accounts seen sending), which " +
+                                                why.substr(std::string("/graph/signIns ").size()));
+            std::lock_guard<std::mutex> lock(mutex_);
+            partial_[section] = "only the HVE accounts: " + why;
+        }
         std::vector<Account> all = accounts();
         std::vector<Account> selected;
         for (const auto& account : all)
@@ -603,6 +668,7 @@ private:
     std::condition_variable sectionFinished_;  // collected_ or failed_ grew
     std::map<std::string, nlohmann::json> collected_;
     std::map<std::string, std::string> failed_;
+    std::map<std::string, std::string> partial_;  // collected sections that hold less than their definition: scope
     std::vector<std::string> warnings_;
     std::mutex accountsMutex_;
     bool signInsNoted_ = false;
@@ -621,6 +687,7 @@ CollectResult collect_snapshot(const CollectOptions& options, const ProgressCall
     detail::TransportSettings settings;
     settings.timeout = options.requestTimeout;
     settings.caFile = options.caFile;
+    settings.maxResponseBytes = options.maxResponseBytes;
     settings.proxy = detail::ProxySettings::from_environment();
     auto transport = detail::make_cpprest_transport(settings);
 
@@ -639,6 +706,7 @@ CollectResult collect_snapshot(const CollectOptions& options, const ProgressCall
     CollectResult result;
     result.snapshot = collector.snapshot(TENANTSCAN_VERSION);
     result.notCollected = collector.failed();
+    result.partial = collector.partial();
     result.warnings = collector.warnings();
     result.stats = session.stats();
     return result;

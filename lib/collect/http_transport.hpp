@@ -38,6 +38,7 @@ public:
         Connection,  // refused, reset, name not resolved: may be transient
         Timeout,     // no answer within the timeout: may be transient
         Tls,         // the handshake failed (untrusted or wrong certificate): retrying cannot help
+        TooLarge,    // the response is larger than TransportSettings::maxResponseBytes: not read further
     };
     TransportFailure(const std::string& message, Kind kind) : std::runtime_error(message), kind_(kind) {}
     Kind kind() const { return kind_; }
@@ -49,7 +50,8 @@ private:
 class HttpTransport {
 public:
     virtual ~HttpTransport() = default;
-    // Thread-safe. Throws TransportFailure when no response arrived within the timeout.
+    // Thread-safe. Never follows a redirect: a 3xx is returned as it is. Throws TransportFailure
+    // when no response arrived within the timeout, or when its body is larger than the limit.
     virtual HttpResponse send(const HttpRequest& request) = 0;
 };
 
@@ -68,6 +70,7 @@ struct TransportSettings {
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};  // per request (connect to last byte)
     std::string caFile;  // extra trusted CA certificates (PEM); system store is always trusted
     ProxySettings proxy;
+    std::size_t maxResponseBytes = 32u << 20;  // a larger body is not read (TransportFailure::Kind::TooLarge)
 };
 
 std::unique_ptr<HttpTransport> make_cpprest_transport(const TransportSettings& settings);

@@ -31,7 +31,7 @@ const std::vector<SectionSpec>& section_specs() {
         {"/exchange/hveAccounts", kExchangeRead, {}},
         {"/exchange/hveBillingPolicies", kExchangeRead, {}},
         {"/exchange/recipients", kExchangeRead, {"/exchange/hveAccounts"}},
-        {"/exchange/casMailboxes", kExchangeRead, {"/exchange/hveAccounts"}},
+        {"/exchange/casMailboxes", kExchangeRead, {"/exchange/hveAccounts", "/graph/signIns"}},
         {"/exchange/acceptedDomains", kExchangeRead, {}},
         {"/crossCheck",
          "the Microsoft Graph application permission Policy.Read.All (or Policy.Read.ConditionalAccess) and an Entra "

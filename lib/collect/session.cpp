@@ -54,10 +54,16 @@ RequestFailure::RequestFailure(int status, std::string code, const std::string& 
 std::string status_text(int status) {
     const char* phrase = "";
     switch (status) {
+        case 200: phrase = "OK"; break;
         case 400: phrase = "Bad Request"; break;
         case 401: phrase = "Unauthorized"; break;
         case 403: phrase = "Forbidden"; break;
         case 404: phrase = "Not Found"; break;
+        case 301: phrase = "Moved Permanently"; break;
+        case 302: phrase = "Found"; break;
+        case 303: phrase = "See Other"; break;
+        case 307: phrase = "Temporary Redirect"; break;
+        case 308: phrase = "Permanent Redirect"; break;
         case 408: phrase = "Request Timeout"; break;
         case 409: phrase = "Conflict"; break;
         case 429: phrase = "Too Many Requests"; break;
@@ -196,6 +202,7 @@ JsonResponse Session::exchange(const std::function<HttpRequest()>& build, const 
         } catch (const TransportFailure& e) {
             std::string why = redactor_.redact(e.what());
             if (e.kind() == TransportFailure::Kind::Tls) throw RequestFailure(0, "TlsFailure", why);
+            if (e.kind() == TransportFailure::Kind::TooLarge) throw RequestFailure(0, "ResponseTooLarge", why);
             if (lastAttempt)
                 throw RequestFailure(0, e.kind() == TransportFailure::Kind::Timeout ? "Timeout" : "ConnectionFailed",
                                      why + " (" + std::to_string(attempt + 1) + " attempts)");
@@ -212,8 +219,29 @@ JsonResponse Session::exchange(const std::function<HttpRequest()>& build, const 
                 0, milliseconds(0)});
 
         const int status = response.http.status;
+        if (status >= 300 && status < 400) {
+            // Never followed: the request carries a bearer token, and a redirect can point anywhere.
+            // Graph and Exchange Online answer these requests directly; a 3xx comes from something
+            // in between (a proxy, a wrong base URL) or from a service that moved.
+            std::string location = response.http.header("Location");
+            throw RequestFailure(status, "Redirect",
+                                 status_text(status) + ": " + request.method + " " + redactor_.redact(request.url) +
+                                     " was redirected to " +
+                                     (location.empty() ? std::string("nowhere (no Location header)")
+                                                       : redactor_.redact(location)) +
+                                     "; redirects are not followed, since the request carries the access token");
+        }
         if (status >= 200 && status < 300) {
-            if (response.http.body.empty()) return response;
+            if (response.http.body.empty()) {
+                // Every request the collector sends answers with a JSON body; an empty one is a
+                // cut or broken answer, never "no data".
+                if (lastAttempt)
+                    throw RequestFailure(status, "InvalidResponse",
+                                         status_text(status) + " with an empty body after " + std::to_string(attempt + 1) +
+                                             " attempts: " + request.method + " " + redactor_.redact(request.url));
+                wait_before_retry(section, -1, attempt, "empty response body");
+                continue;
+            }
             if (looks_like_html(response.http))
                 throw RequestFailure(status, "InvalidResponse",
                                      status_text(status) + " with an HTML page instead of JSON (a proxy, captive "

@@ -531,27 +531,47 @@ void decode_exchange(const JsonView& exchange, Snapshot& snapshot, StreamedSecti
     snapshot.acceptedDomains = list_section<AcceptedDomain>(exchange, "acceptedDomains", decode_accepted_domain);
 }
 
-// "notCollected": {"/graph/signIns": "reason", ...}, written by a collector for the sections it
-// could not read. A section cannot be both present and not collected.
-void decode_not_collected(const JsonView& root, Snapshot& snapshot) {
-    JsonView notCollected = root.get("notCollected");
-    if (notCollected.is_null()) return;
-    require_object(notCollected, "an object of section pointers and reasons");
-    for (const auto& member : notCollected.value().items()) {
+// The top-level objects that say how complete sections are, keyed by section pointer:
+// "notCollected" ({"/graph/signIns": "reason"}: the collector could not read the section, so it
+// must be absent) and "partial" ({"/exchange/users": "only the HVE accounts: ..."}: the section
+// holds only part of what it covers, with that scope, so it must be present).
+struct SectionMapMember {
+    const char* name;           // "notCollected"
+    const char* valueNoun;      // "reason"
+    bool sectionMustBePresent;  // false: must be absent
+    const char* presenceError;  // the message when it is not as it must be
+};
+
+void decode_section_map(const JsonView& root, const Snapshot& snapshot, const SectionMapMember& what,
+                        std::map<std::string, std::string>& out) {
+    JsonView object = root.get(what.name);
+    if (object.is_null()) return;
+    require_object(object, (std::string("an object of section pointers and ") + what.valueNoun + "s").c_str());
+    for (const auto& member : object.value().items()) {
         if (is_annotation_key(member.key())) continue;
-        JsonView entry = notCollected.get(member.key());
+        JsonView entry = object.get(member.key());
         const SectionInfo* section = find_section(member.key());
         if (!section) {
             entry.fail("unknown section \"" + member.key() + "\" (expected a section pointer such as /graph/signIns)");
         }
         if (!entry.value().is_string()) {
-            entry.fail("expected the reason as a string, got " + describe_json_type(entry.value()));
+            entry.fail(std::string("expected the ") + what.valueNoun + " as a string, got " + describe_json_type(entry.value()));
         }
-        if (section->collected(snapshot)) {
-            entry.fail("the section is present in the snapshot but listed as not collected");
-        }
-        snapshot.notCollected[section->pointer] = entry.value().get<std::string>();
+        if (section->collected(snapshot) != what.sectionMustBePresent) entry.fail(what.presenceError);
+        out[section->pointer] = entry.value().get<std::string>();
     }
+}
+
+void decode_not_collected(const JsonView& root, Snapshot& snapshot) {
+    decode_section_map(root, snapshot,
+                       {"notCollected", "reason", false, "the section is present in the snapshot but listed as not collected"},
+                       snapshot.notCollected);
+}
+
+void decode_partial(const JsonView& root, Snapshot& snapshot) {
+    decode_section_map(root, snapshot,
+                       {"partial", "scope", true, "the section is listed as partial but is not in the snapshot"},
+                       snapshot.partial);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -946,6 +966,7 @@ Snapshot decode_document(const nlohmann::json& document, const std::string& file
     if (!smtpClients.is_null()) snapshot.smtpClients = parse_smtp_clients_json(smtpClients.value(), file, smtpClients.pointer());
     snapshot.crossCheck = list_section<CrossCheckEntry>(root, "crossCheck", decode_cross_check_entry);
     decode_not_collected(root, snapshot);
+    decode_partial(root, snapshot);
     return snapshot;
 }
 
@@ -967,11 +988,11 @@ Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& 
     return load_text(decode_text(bytes, name), name, nullptr, nullptr);
 }
 
-bool Snapshot::is_section(std::string_view pointer) {
-    for (const SectionInfo& section : kSections) {
-        if (section.pointer == pointer) return true;
-    }
-    return false;
+bool Snapshot::is_section(std::string_view pointer) { return find_section(pointer) != nullptr; }
+
+const std::string* Snapshot::partial_scope(const std::string& pointer) const {
+    auto it = partial.find(pointer);
+    return it == partial.end() ? nullptr : &it->second;
 }
 
 bool Snapshot::has_section(const std::string& pointer) const {

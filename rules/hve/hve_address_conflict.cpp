@@ -72,6 +72,7 @@ std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context
                         "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
 
     std::vector<Finding> findings;
+    const std::string* partialScope = snapshot.partial_scope("/exchange/recipients");
     for (const HveAccount& account : *snapshot.hveAccounts) {
         const Subject subject = hve_account_subject(account);
         const std::string address = Directory::normalise_address(account.primarySmtpAddress);
@@ -104,6 +105,20 @@ std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context
                                             : ", as a secondary address"));
             commands.push_back(fmt::format("{} -Identity '{}' -EmailAddresses @{{remove='{}'}}", set_cmdlet(other),
                                            other.identity.empty() ? label : other.identity, listed));
+        }
+        if (holders.empty() && partialScope) {
+            // Absent from a partial section is unknown, not absent: the recipient holding the
+            // address may be one the collection did not read.
+            Finding f = finding(Status::Review, subject,
+                                fmt::format("No other recipient in /exchange/recipients holds {}, the primary address of "
+                                            "this HVE account, but the section is partial ({}), so one outside it may.",
+                                            address, *partialScope));
+            f.evidence = {{"address", address}, {"partial", {{"/exchange/recipients", *partialScope}}}};
+            f.remediation = fmt::format("Check with Get-Recipient {} that only the HVE account holds the address, or "
+                                        "collect /exchange/recipients in full and scan again.",
+                                        address);
+            findings.push_back(std::move(f));
+            continue;
         }
         if (holders.empty()) {
             Finding f = finding(Status::Pass, subject,

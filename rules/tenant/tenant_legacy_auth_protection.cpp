@@ -429,6 +429,11 @@ std::string unresolved_note(const BreakGlass& breakGlass) {
     return fmt::format(" Break-glass entries that match no user or group: {}.", join_words(quoted));
 }
 
+// Nothing in the tally fails or needs review: the verdict would be pass (or not-applicable).
+bool all_decided_blocked(const Tally& tally) {
+    return tally.notTargeted.empty() && tally.excluded.empty() && tally.undetermined.empty();
+}
+
 std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
     const Subject tenant = tenant_subject(snapshot);
@@ -481,6 +486,17 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
         f.remediation = std::move(remediation);
         return std::vector<Finding>{f};
     };
+    // Users absent from a partial /graph/users are unknown, not absent: neither "nobody to
+    // protect" nor "every user blocked" can be concluded from it.
+    const std::string* partialUsers = snapshot.partial_scope("/graph/users");
+    if (partialUsers && all_decided_blocked(tally)) {
+        evidence["partial"] = {{"/graph/users", *partialUsers}};
+        return make(Status::Review,
+                    fmt::format("Conditional Access blocks legacy authentication for the {} enabled users in /graph/users "
+                                "that it decides, but the section is partial ({}), so users outside it are unknown.",
+                                tally.blocked, *partialUsers),
+                    "Collect /graph/users in full (every user) and scan again.");
+    }
     if (tally.evaluated == 0)
         return make(Status::NotApplicable,
                     "The snapshot has no enabled users besides HVE accounts, so there is nobody to protect.");

@@ -72,12 +72,14 @@ public:
     explicit FakeCloud(Options options) : options_(std::move(options)) {
         scenarioFile_ = std::make_unique<testsupport::TempFile>(options_.scenario.dump());
         logFile_ = std::make_unique<testsupport::TempFile>("", ".jsonl");
+        truthFile_ = std::make_unique<testsupport::TempFile>("", ".json");
         std::string pki = pki_dir();
         std::vector<std::string> args = {"/usr/bin/python3",
                                          testsupport::source_dir() + "/tests/fakecloud/fake_cloud.py",
                                          "--tenant", options_.tenantFile,
                                          "--scenario", scenarioFile_->path(),
                                          "--log", logFile_->path(),
+                                         "--ground-truth", truthFile_->path(),
                                          "--app-cert", pki + "/app.pem"};
         if (options_.tls) {
             args.insert(args.end(), {"--cert", pki + "/server.pem", "--key", pki + "/server.key"});
@@ -107,9 +109,11 @@ public:
         ::close(out[1]);
         std::unique_ptr<FILE, int (*)(FILE*)> reader(::fdopen(out[0], "r"), ::fclose);
         char line[256];
-        int wanted = options_.proxy ? 2 : 1;
+        int wanted = options_.proxy ? 3 : 2;
         while (wanted > 0 && std::fgets(line, sizeof line, reader.get()) != nullptr) {
-            if (std::sscanf(line, "PORT %d", &port_) == 1 || std::sscanf(line, "PROXY %d", &proxyPort_) == 1) --wanted;
+            if (std::sscanf(line, "PORT %d", &port_) == 1 || std::sscanf(line, "PROXY %d", &proxyPort_) == 1 ||
+                std::sscanf(line, "FOREIGN %d", &foreignPort_) == 1)
+                --wanted;
         }
         if (wanted > 0) {
             stop();
@@ -163,6 +167,11 @@ public:
         return nlohmann::json::parse(testsupport::read_file(options_.tenantFile)).value("tenantId", "");
     }
 
+    // What a complete collection of the tenant holds (fake_cloud.py --ground-truth).
+    nlohmann::json ground_truth() const { return nlohmann::json::parse(testsupport::read_file(truthFile_->path())); }
+    std::string tenant_file() const { return options_.tenantFile; }
+    int foreign_port() const { return foreignPort_; }
+
     // Every request the cloud saw, in arrival order (token requests too).
     std::vector<nlohmann::json> log() const {
         std::vector<nlohmann::json> entries;
@@ -182,10 +191,11 @@ private:
     }
 
     Options options_;
-    std::unique_ptr<testsupport::TempFile> scenarioFile_, logFile_;
+    std::unique_ptr<testsupport::TempFile> scenarioFile_, logFile_, truthFile_;
     pid_t pid_ = -1;
     int port_ = 0;
     int proxyPort_ = 0;
+    int foreignPort_ = 0;
 };
 
 }  // namespace fakecloud

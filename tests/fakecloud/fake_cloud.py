@@ -12,7 +12,7 @@ one server). Lists are paged with @odata.nextLink. Faults are injected per test 
 
 Usage: fake_cloud.py --tenant FILE [--scenario FILE] [--cert PEM --key PEM] [--app-cert PEM]
                      [--log FILE] [--latency-ms N] [--synthetic SPEC] [--proxy]
-Prints "PORT <n>" (and "PROXY <n>" with --proxy) once it listens (port 0: parallel tests never
+Prints "FOREIGN <n>" (the second origin, below), "PORT <n>" (and "PROXY <n>" with --proxy) once it listens (port 0: parallel tests never
 collide), then serves until terminated. The expected client secret comes from the environment
 (FAKE_CLOUD_CLIENT_SECRET), never from argv. --app-cert is the app's certificate: client
 assertions must carry its thumbprints and verify against its key.
@@ -36,8 +36,28 @@ and doing "action":
   "html"     answer 200 with an HTML sign-in page
   "loop"     answer normally, but with an @odata.nextLink back to the same page
   "echoToken" answer 401 with an error message that quotes the bearer token
+  "redirect" answer "status" (default 302) with Location: the same path and query on the second
+             origin ("target": "foreign", default) or on this one ("target": "self")
+  "empty"    answer "status" (default 200) with an empty body (Content-Length: 0)
+  "huge"     answer 200 with a valid JSON page padded to "megabytes" MiB ("chunked": true sends it
+             with Transfer-Encoding: chunked and no Content-Length)
 Scenario "expireTokensAfter": N expires every token issued so far after N API requests.
+Scenario "revokeTokensAfter": N (with "revokeResource": "graph" | "exchange", default both) makes
+  the tokens issued so far invalid after N API requests, answered as each service answers an
+  invalid token it does not call expired: Graph 401 InvalidAuthenticationToken "Access token
+  validation failure.", Exchange 401 with WWW-Authenticate: Bearer ... error="invalid_token" and
+  no body.
 Scenario "tokenLifetime": seconds reported in expires_in (default 3599).
+
+The second origin ("FOREIGN <port>" on stdout, same TLS certificate) stands for any other host a
+response could send the client to: it answers {"value": []} to everything and logs each request
+as kind "foreign" (with whether it carried an Authorization header). A bearer token presented
+for another audience than the one it was issued for (a Graph token at Exchange or the reverse)
+is logged as kind "tokenMisuse". Tests assert that neither ever happens.
+
+--ground-truth FILE writes, once the tenant is loaded, what a complete collection must hold:
+  {"sections": {pointer: value as served}, "perAccount": {pointer: {identity key: object}},
+   "groups": {id: group as collected, members limited to users and groups}}
 """
 import argparse
 import base64
@@ -254,6 +274,8 @@ class Cloud:
         self.lock = threading.Lock()
         self.api_requests = 0
         self.expired_once = False
+        self.revoked_once = False
+        self.foreign_base = None  # the second origin, set once listening
         self.in_flight = 0
         self.log_file = open(log_path, "a", buffering=1) if log_path else None
         self.latency = latency / 1000.0
@@ -356,7 +378,15 @@ class Cloud:
                 self.expired_once = True
                 for t in self.tokens.values():
                     t["expired"] = True
-        if info is None or info["resource"] != resource:
+            revoke_after = self.scenario.get("revokeTokensAfter")
+            if revoke_after and not self.revoked_once and self.api_requests > revoke_after:
+                self.revoked_once = True
+                for t in self.tokens.values():
+                    if self.scenario.get("revokeResource", t["resource"]) == t["resource"]:
+                        t["revoked"] = True
+        if info is not None and info["resource"] != resource:
+            self.log(kind="tokenMisuse", audience=info["resource"], presentedTo=resource)
+        if info is None or info["resource"] != resource or info.get("revoked"):
             return token, "invalid"
         if info["expired"] or info["expires"] < time.time():
             return token, "expired"
@@ -503,6 +533,17 @@ class Cloud:
             return answer
         if action == "echoToken":
             return graph_error(401, "InvalidAuthenticationToken", f"Access token validation failure. Token: {token}")
+        if action == "redirect":
+            target = self.base if fault.get("target") == "self" else self.foreign_base
+            return Answer(int(fault.get("status", 302)), None, headers={"Location": target + url[len(self.base):]})
+        if action == "empty":
+            return Answer(int(fault.get("status", 200)), None)
+        if action == "huge":
+            answer = answer_fn()
+            body = dict(answer.body) if isinstance(answer.body, dict) else {"value": []}
+            size = int(float(fault.get("megabytes", 40)) * (1 << 20))
+            body["padding"] = "x" * size
+            return Answer(200, raw=json.dumps(body).encode(), headers={"X-Chunked": "1"} if fault.get("chunked") else {})
         raise ValueError(f"unknown fault action {action}")
 
     def handle(self, method, raw_path, headers, body, batch=False):
@@ -533,7 +574,11 @@ class Cloud:
         self.log(kind="api", method=method, path=path, query=split.query, batch=batch, cmdlet=cmdlet,
                  inFlight=self.in_flight)
         if problem == "missing" or problem == "invalid":
-            return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+            if resource == "exchange":
+                return Answer(401, None, headers={"WWW-Authenticate": 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", '
+                                                  'trusted_issuers="00000001-0000-0000-c000-000000000000@*", '
+                                                  'token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token"'})
+            return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
         if problem == "expired":
             answer = graph_error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
             if resource == "exchange":
@@ -602,11 +647,54 @@ def make_handler(cloud):
                 with cloud.lock:
                     cloud.in_flight -= 1
             data = answer.payload()
+            chunked = answer.headers.pop("X-Chunked", None) is not None
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(data)))
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(data)))
             for k, v in answer.headers.items():
                 self.send_header(k, str(v))
+            self.end_headers()
+            try:
+                if not chunked:
+                    self.wfile.write(data)
+                    return
+                for start in range(0, len(data), 1 << 16):
+                    piece = data[start:start + (1 << 16)]
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True  # the client stopped reading (a body over its limit)
+
+        def do_GET(self):
+            self._serve("GET")
+
+        def do_POST(self):
+            self._serve("POST")
+
+    return Handler
+
+
+def make_foreign_handler(cloud):
+    class Foreign(BaseHTTPRequestHandler):
+        """Another origin: records what reaches it, answers an empty collection."""
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _serve(self, method):
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            if length:
+                self.rfile.read(length)
+            cloud.log(kind="foreign", method=method, path=self.path,
+                      authorization="Authorization" in self.headers)
+            data = b'{"value": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
@@ -616,7 +704,42 @@ def make_handler(cloud):
         def do_POST(self):
             self._serve("POST")
 
-    return Handler
+    return Foreign
+
+
+def ground_truth(tenant):
+    """What a complete collection of this tenant holds, section by section, as the fake serves it."""
+    user_fields = "id,userPrincipalName,displayName,mail,userType,accountEnabled,onPremisesSyncEnabled,proxyAddresses".split(",")
+    group_fields = "id,displayName,isAssignableToRole,securityEnabled,mailEnabled,groupTypes".split(",")
+
+    def project(obj, fields):
+        out = {k: v for k, v in obj.items() if k in fields or k == "@odata.type"}
+        for f in fields:
+            out.setdefault(f, None)
+        return out
+
+    exchange = tenant.exchange
+    sections = {
+        "/graph/conditionalAccessPolicies": tenant.policies,
+        "/graph/namedLocations": tenant.locations,
+        "/graph/securityDefaults": {k: v for k, v in tenant.security_defaults.items() if k != "@odata.context"},
+        "/graph/users": [project(u, user_fields) for u in tenant.users],
+        "/graph/roleAssignments": tenant.role_assignments,
+        "/graph/subscribedSkus": tenant.skus,
+        "/graph/signIns": [s for s in tenant.sign_ins if s.get("clientAppUsed") == "Authenticated SMTP"],
+    }
+    for name in ("organizationConfig", "transportConfig"):
+        if name in exchange:
+            sections["/exchange/" + name] = exchange[name]
+    for name in ("authenticationPolicies", "hveAccounts", "hveBillingPolicies", "acceptedDomains"):
+        sections["/exchange/" + name] = exchange.get(name) or []
+    per_account = {"/exchange/" + name: tenant.exchange_index.get(name, {}) for name in ("users", "recipients", "casMailboxes")}
+    groups = {}
+    for gid, group in tenant.groups.items():
+        members = [{"@odata.type": m["@odata.type"], "id": m["id"].lower()} for m in group.get("members", [])
+                   if m.get("@odata.type") in ("#microsoft.graph.user", "#microsoft.graph.group")]
+        groups[gid] = dict(project({k: v for k, v in group.items() if k != "members"}, group_fields), members=members)
+    return {"sections": sections, "perAccount": per_account, "groups": groups}
 
 
 class TlsServer(ThreadingHTTPServer):
@@ -689,6 +812,7 @@ def main():
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--synthetic", help="JSON object merged into fakeCloud.generate")
     parser.add_argument("--proxy", action="store_true")
+    parser.add_argument("--ground-truth")
     args = parser.parse_args()
 
     with open(args.tenant, encoding="utf-8-sig") as f:
@@ -699,6 +823,9 @@ def main():
             scenario = json.load(f)
     tenant = Tenant(document, json.loads(args.synthetic) if args.synthetic else None)
     cloud = Cloud(tenant, scenario, args.app_cert, args.log, args.latency_ms)
+    if args.ground_truth:
+        with open(args.ground_truth, "w") as f:
+            json.dump(ground_truth(tenant), f)
 
     server = TlsServer(("127.0.0.1", 0), make_handler(cloud))
     scheme = "http"
@@ -709,6 +836,11 @@ def main():
         scheme = "https"
     port = server.server_address[1]
     cloud.base = scenario.get("publicBase", f"{scheme}://127.0.0.1:{port}").replace("{port}", str(port))
+    foreign = TlsServer(("127.0.0.1", 0), make_foreign_handler(cloud))
+    foreign.tls = server.tls
+    cloud.foreign_base = f"{scheme}://127.0.0.1:{foreign.server_address[1]}"
+    threading.Thread(target=foreign.serve_forever, daemon=True).start()
+    print(f"FOREIGN {foreign.server_address[1]}", flush=True)  # before PORT: readers may stop at PORT
     print(f"PORT {port}", flush=True)
     if args.proxy:
         proxy = ThreadingHTTPServer(("127.0.0.1", 0), make_proxy_handler(port, cloud.log))

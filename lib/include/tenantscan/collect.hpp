@@ -52,6 +52,7 @@ struct CollectOptions {
     std::chrono::milliseconds retryMaxDelay{std::chrono::seconds(30)};
     int maxPages = 5000;             // per paged list: a guard against endless @odata.nextLink chains
     int maxGroupDepth = 10;          // levels of nested groups followed below a referenced group
+    std::size_t maxResponseBytes = 32u << 20;  // one response (a page) larger than this fails its section
     std::string caFile;              // extra PEM bundle of trusted CAs (e.g. a TLS-inspecting proxy)
 };
 
@@ -84,9 +85,10 @@ struct CollectStats {
 struct CollectResult {
     nlohmann::json snapshot;                         // snapshot v1, ready to write or decode
     std::map<std::string, std::string> notCollected; // section pointer → reason (also in the snapshot)
+    std::map<std::string, std::string> partial;      // section pointer → what it holds and why not more (also in the snapshot)
     std::vector<std::string> warnings;               // incomplete but usable data (also in the snapshot)
     CollectStats stats;
-    bool complete() const { return notCollected.empty(); }
+    bool complete() const { return notCollected.empty() && partial.empty(); }
 };
 
 // Nothing could be collected: bad options, authentication refused, no section readable.

@@ -293,10 +293,18 @@ struct Snapshot {
     // (from the optional top-level "notCollected" object).
     std::map<std::string, std::string> notCollected;
 
+    // Sections that are present but hold only part of what their definition covers: pointer →
+    // scope, what they do hold and why (from the optional top-level "partial" object), e.g.
+    // "/exchange/users" → "only the HVE accounts: /graph/signIns was not collected". A rule that
+    // reads a partial section must treat an entry it does not find there as unknown, not absent.
+    std::map<std::string, std::string> partial;
+
     // True when the section named by its JSON pointer was collected.
     bool has_section(const std::string& pointer) const;
     // True when `pointer` names a section of snapshot v1 exactly as rules must spell it ("/graph/users").
     static bool is_section(std::string_view pointer);
+    // The scope of a partial section, or nullptr when the section is complete (or absent).
+    const std::string* partial_scope(const std::string& pointer) const;
 };
 
 }  // namespace tenantscan
