@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_client.hpp"
 #include "client_assertion.hpp"
 #include "encoding.hpp"
 #include "fakecloud/fake_cloud.hpp"
@@ -102,6 +103,31 @@ TEST_CASE("collect internals: error codes and messages from Graph, Exchange and 
     CHECK(error_of(json::parse(R"({"value": []})")).first.empty());
     CHECK(status_text(429) == "429 Too Many Requests");
     CHECK(status_text(418) == "HTTP 418");
+}
+
+TEST_CASE("collect internals: only ManagementObjectNotFoundException about the identity asked for means 'no such object'") {
+    auto failure = [](int status, const char* body) {
+        auto json = nlohmann::json::parse(body, nullptr, false);
+        if (json.is_discarded()) json = nullptr;
+        auto [code, message] = error_of(json);
+        return RequestFailure(status, code, status_text(status) + (code.empty() ? "" : ": " + code) +
+                                                (message.empty() ? "" : ": " + message));
+    };
+    const RequestFailure notFound = failure(404, R"({"error": {"code": "NotFound", "message": "An error has occurred.",
+        "details": [{"code": "Context", "target": "", "message": "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object 'Nestor@Fabrikam.com' couldn't be found on 'AM0PR05A001DC01.EURPR05A001.prod.outlook.com'."}]}})");
+    CHECK(notFound.code() == "ManagementObjectNotFoundException");
+    CHECK(is_object_not_found(notFound, "nestor@fabrikam.com"));
+    CHECK_FALSE(is_object_not_found(notFound, "erp-mailer@fabrikam.com"));  // about another object
+    CHECK_FALSE(is_object_not_found(notFound, ""));
+
+    const RequestFailure missingCmdlet = failure(400, R"({"error": {"code": "BadRequest", "message": "An error has occurred.",
+        "details": [{"code": "Context", "target": "", "message": "Ex0|System.Management.Automation.CommandNotFoundException|The term 'Get-Recipient' is not recognized as a name of a cmdlet. NotFound 'nestor@fabrikam.com'"}]}})");
+    CHECK(missingCmdlet.code() == "CommandNotFoundException");
+    CHECK_FALSE(is_object_not_found(missingCmdlet, "nestor@fabrikam.com"));
+
+    CHECK_FALSE(is_object_not_found(failure(404, ""), "nestor@fabrikam.com"));  // a 404 without Exchange's body
+    CHECK_FALSE(is_object_not_found(failure(404, R"({"error": {"code": "ManagementObjectNotFoundException",
+        "message": "object 'nestor@fabrikam.com'"}})"), "other@fabrikam.com"));
 }
 
 TEST_CASE("collect internals: the redactor hides every registered secret, wherever it appears") {

@@ -628,6 +628,18 @@ TEST_CASE("collect: a group members page that fails fails /graph/groups, never a
     const std::string reason = snapshot["notCollected"]["/graph/groups"];
     CHECK(reason.find("the members of group e2000000-0000-4000-8000-000000000001") != std::string::npos);
     CHECK(reason.find("404") != std::string::npos);
+
+    SUBCASE("a group a policy names answering 404 without Graph's error body is a failure, not a deleted group") {
+        FakeCloud empty404({fakecloud::example("fabrikam-broken"),
+                            fault({{"path", "/graph/v1.0/groups/e2000000-0000-4000-8000-000000000002"}, {"batch", true},
+                                   {"action", "empty"}, {"status", 404}, {"times", -1}})});
+        OutputPath out;
+        CommandResult r = empty404.collect(out.path());
+        fakecloud::check_collection_invariant(empty404, out.path(), r.exitCode);
+        CHECK(r.exitCode == 1);
+        CHECK(out.read()["notCollected"].contains("/graph/groups"));
+        CHECK(out.read()["collection"]["warnings"].dump().find("does not exist") == std::string::npos);
+    }
 }
 
 TEST_CASE("collect: any 401 renews the token once, for both services, then reports honestly") {

@@ -80,14 +80,12 @@ JsonResponse ApiClient::authorized(const Service& service, const std::string& me
     }
 }
 
-std::optional<nlohmann::json> ApiClient::call(const Service& service, const std::string& method,
-                                              const std::string& url, const nlohmann::json& body,
-                                              const std::string& section, bool allowNotFound,
-                                              const std::vector<std::pair<std::string, std::string>>& headers) {
+nlohmann::json ApiClient::call(const Service& service, const std::string& method, const std::string& url,
+                              const nlohmann::json& body, const std::string& section,
+                              const std::vector<std::pair<std::string, std::string>>& headers) {
     JsonResponse response = authorized(service, method, url, body.is_null() ? std::string{} : body.dump(), headers, section);
     int status = response.http.status;
     if (status >= 200 && status < 300) return std::move(response.json);
-    if (status == 404 && allowNotFound) return std::nullopt;
     throw session_.failure_of(response);
 }
 
@@ -104,10 +102,10 @@ std::vector<nlohmann::json> ApiClient::list(const Service& service, const std::s
                                  "stopped after " + std::to_string(session_.options().maxPages) +
                                      " pages of " + url + " (page limit; a runaway @odata.nextLink chain?)");
         requested.insert(next);
-        auto page = call(service, postBody.is_null() ? "GET" : "POST", next, postBody, section, false, headers);
-        if (!page || !page->is_object() || !page->contains("value") || !(*page)["value"].is_array())
+        nlohmann::json page = call(service, postBody.is_null() ? "GET" : "POST", next, postBody, section, headers);
+        if (!page.is_object() || !page.contains("value") || !page["value"].is_array())
             throw RequestFailure(200, "InvalidResponse", "expected a collection {\"value\": [...]} from " + next);
-        for (auto& item : (*page)["value"]) items.push_back(std::move(item));
+        for (auto& item : page["value"]) items.push_back(std::move(item));
 
         ProgressEvent event;
         event.kind = ProgressEvent::Kind::Page;
@@ -116,7 +114,7 @@ std::vector<nlohmann::json> ApiClient::list(const Service& service, const std::s
         session_.report(event);
 
         next.clear();
-        if (auto link = page->find("@odata.nextLink"); link != page->end() && link->is_string()) {
+        if (auto link = page.find("@odata.nextLink"); link != page.end() && link->is_string()) {
             next = link->get<std::string>();
             auto parsed = parse_url(next);
             if (!parsed || !origin || !same_origin(*parsed, *origin))
@@ -150,16 +148,16 @@ void ApiClient::send_batch(const std::vector<std::string>& relativeUrls, std::ve
         nlohmann::json requests = nlohmann::json::array();
         for (std::size_t k = 0; k < pending.size(); ++k)
             requests.push_back({{"id", std::to_string(k)}, {"method", "GET"}, {"url", relativeUrls[pending[k]]}});
-        auto answer = call(graph_, "POST", graph_.base + "/v1.0/$batch", {{"requests", requests}}, section);
+        nlohmann::json answer = call(graph_, "POST", graph_.base + "/v1.0/$batch", {{"requests", requests}}, section);
         session_.count_batched(pending.size());
-        if (!answer || !answer->is_object() || !answer->contains("responses") || !(*answer)["responses"].is_array())
+        if (!answer.is_object() || !answer.contains("responses") || !answer["responses"].is_array())
             throw RequestFailure(200, "InvalidResponse", "a $batch answer without \"responses\"");
 
         std::vector<bool> answered(pending.size(), false);
         std::vector<std::size_t> throttled;
         double retryAfter = -1;
         int throttleStatus = 0;
-        for (auto& response : (*answer)["responses"]) {
+        for (auto& response : answer["responses"]) {
             std::size_t k = pending.size();
             if (response.is_object() && response.contains("id") && response["id"].is_string())
                 k = static_cast<std::size_t>(std::strtoull(response["id"].get<std::string>().c_str(), nullptr, 10));

@@ -32,11 +32,10 @@ public:
     const Service& graph() const { return graph_; }
     const Service& exchange() const { return exchange_; }
 
-    // One call; a non-2xx answer throws RequestFailure (404 too, unless allowNotFound: then nullopt).
-    std::optional<nlohmann::json> call(const Service& service, const std::string& method, const std::string& url,
-                                       const nlohmann::json& body, const std::string& section,
-                                       bool allowNotFound = false,
-                                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+    // One call; its parsed JSON body. Any non-2xx answer (404 too) throws RequestFailure.
+    nlohmann::json call(const Service& service, const std::string& method, const std::string& url,
+                        const nlohmann::json& body, const std::string& section,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
     // Every element of a paged collection ("value" of each page), following @odata.nextLink
     // verbatim. The link must stay on the service's origin (a bearer token is attached), may not

@@ -366,11 +366,10 @@ private:
         return api_.list(api_.graph(), api_.graph().base + "/v1.0" + path, current_section(path));
     }
     nlohmann::json graph_object(const std::string& path) {
-        auto object = api_.call(api_.graph(), "GET", api_.graph().base + "/v1.0" + path, nullptr, current_section(path));
-        if (!object || !object->is_object())
-            throw CollectError("expected a JSON object from GET " + api_.graph().base + "/v1.0" + path);
-        object->erase("@odata.context");
-        return std::move(*object);
+        nlohmann::json object = api_.call(api_.graph(), "GET", api_.graph().base + "/v1.0" + path, nullptr, current_section(path));
+        if (!object.is_object()) throw CollectError("expected a JSON object from GET " + api_.graph().base + "/v1.0" + path);
+        object.erase("@odata.context");
+        return object;
     }
     // The progress label of a request: the section it serves (looked up by its path's start).
     std::string current_section(const std::string& path) const {
@@ -653,7 +652,7 @@ private:
             };
             auto result = api_.call(api_.graph(), "POST", api_.graph().base + "/v1.0/identity/conditionalAccess/evaluate",
                                     request, "/crossCheck");
-            nlohmann::json value = result && result->is_object() ? result->value("value", nlohmann::json()) : nlohmann::json();
+            nlohmann::json value = result.is_object() ? result.value("value", nlohmann::json()) : nlohmann::json();
             if (!value.is_array()) throw CollectError("the what-if API answered without a list of policies");
             answers[i] = {{"userId", subjects[i].userId}, {"account", subjects[i].account}, {"request", request}, {"value", value}};
         });
