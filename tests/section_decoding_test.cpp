@@ -47,7 +47,7 @@ json cross_check_entry() {
 
 }  // namespace
 
-TEST_CASE("sections: smtpClients is decoded at load time; a device that is not an object is an input error") {
+TEST_CASE("sections: smtpClients is decoded at load time, and a device that is not an object is an input error") {
     json document = minimal();
     document["smtpClients"] = json::array({42});
     CHECK(load_error(document) == "inline.json: /smtpClients/0: expected an object (one device), got a number");
