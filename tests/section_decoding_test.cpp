@@ -118,7 +118,7 @@ TEST_CASE("sections: crossCheck is decoded at load time, and a malformed entry n
     }
 }
 
-TEST_CASE("sections: \"graph\" and \"exchange\" must be objects; [] is malformed, not \"nothing collected\"") {
+TEST_CASE("sections: \"graph\" and \"exchange\" must be objects, and [] is malformed, not \"nothing collected\"") {
     for (const char* parent : {"graph", "exchange"}) {
         CAPTURE(parent);
         for (const json& value : {json::array(), json::array({json::object()}), json("x"), json(1)}) {
