@@ -47,7 +47,7 @@ json cross_check_entry() {
 
 }  // namespace
 
-TEST_CASE("sections: smtpClients is decoded at load time; a device that is not an object is an input error") {
+TEST_CASE("sections: smtpClients is decoded at load time, and a device that is not an object is an input error") {
     json document = minimal();
     document["smtpClients"] = json::array({42});
     CHECK(load_error(document) == "inline.json: /smtpClients/0: expected an object (one device), got a number");
@@ -118,7 +118,7 @@ TEST_CASE("sections: crossCheck is decoded at load time, and a malformed entry n
     }
 }
 
-TEST_CASE("sections: \"graph\" and \"exchange\" must be objects; [] is malformed, not \"nothing collected\"") {
+TEST_CASE("sections: \"graph\" and \"exchange\" must be objects, and [] is malformed, not \"nothing collected\"") {
     for (const char* parent : {"graph", "exchange"}) {
         CAPTURE(parent);
         for (const json& value : {json::array(), json::array({json::object()}), json("x"), json(1)}) {
