@@ -87,7 +87,7 @@ TEST_CASE("cli: the same snapshot gives byte-identical JSON reports") {
     CHECK(a.out == b.out);
 }
 
-TEST_CASE("cli: --fail-on raises the gate threshold; errors always fail it") {
+TEST_CASE("cli: --fail-on raises the gate threshold, errors always fail it") {
     auto report = scan_json(example("fabrikam-broken"));
     // Highest severity among failures decides whether --fail-on critical still fails the gate.
     bool criticalFail = false;
@@ -137,7 +137,7 @@ TEST_CASE("cli: unreadable or invalid input exits 2 with the file and JSON point
     CHECK(syntax.err.find(truncated.path()) != std::string::npos);
 }
 
-TEST_CASE("cli: usage errors exit 2; --help exits 0 for every command") {
+TEST_CASE("cli: usage errors exit 2, --help exits 0 for every command") {
     CHECK(run_cli({}).exitCode == 2);
     CHECK(run_cli({"frobnicate"}).exitCode == 2);
     CHECK(run_cli({"scan"}).exitCode == 2);

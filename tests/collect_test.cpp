@@ -346,7 +346,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
     }
 }
 
-TEST_CASE("collect: truncated JSON is retried; a body that stays truncated leaves the section out") {
+TEST_CASE("collect: truncated JSON is retried, a body that stays truncated leaves the section out") {
     SUBCASE("once") {
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}})});
@@ -406,7 +406,7 @@ TEST_CASE("collect: an @odata.nextLink loop stops with the section named") {
     CHECK(count_requests(cloud, "/graph/v1.0/users", false) == 1);
 }
 
-TEST_CASE("collect: 403 names the missing permission and licence; the scan reports the reason") {
+TEST_CASE("collect: 403 names the missing permission and licence, the scan reports the reason") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                      fault({{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "status"}, {"status", 403}, {"times", -1},
                             {"graphError",
@@ -547,7 +547,7 @@ TEST_CASE("collect: a redirect is never followed: the request fails, named, and 
     }
 }
 
-TEST_CASE("collect: Exchange errors are told apart by exception type; only 'no such object' for that identity skips an account") {
+TEST_CASE("collect: Exchange errors are told apart by exception type, only 'no such object' for that identity skips an account") {
     const json example = json::parse(read_file(fakecloud::example("fabrikam-broken")));
     SUBCASE("a cmdlet the app's role does not grant fails the section, naming the role") {
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
@@ -1199,7 +1199,7 @@ TEST_CASE("scan --live: when nothing can be collected, exit 2 with the reason an
     CHECK_FALSE(saved.exists());
 }
 
-TEST_CASE("scan --live: SARIF without --save-snapshot points at no file; with it, at the saved snapshot") {
+TEST_CASE("scan --live: SARIF without --save-snapshot points at no file, with it, at the saved snapshot") {
     FakeCloud cloud({});
     testsupport::TempDir dir;
     auto validate = [](const std::string& sarif) {

@@ -254,7 +254,7 @@ TEST_CASE("gate: --fail-on-review fails the gate on review findings and says why
     CHECK(fromFile.exitCode == 1);
 }
 
-TEST_CASE("config: tenantscan.json beside the snapshot is read by default; --no-config ignores it") {
+TEST_CASE("config: tenantscan.json beside the snapshot is read by default, --no-config ignores it") {
     testsupport::TempDir dir;
     std::filesystem::copy_file(fabrikam(), dir.file("snapshot.json"));
     testsupport::write_file(dir.file("tenantscan.json"), R"({"rules": {"hve-conditional-access": {"enabled": false}}})");

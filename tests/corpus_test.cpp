@@ -270,7 +270,7 @@ void check_files(const Corpus& walked, const Counts& expected) {
 
 // ---- The curated subset (tests/data/corpus) ----
 
-TEST_CASE("corpus: every vendored file is read; invalid ones are rejected naming the file") {
+TEST_CASE("corpus: every vendored file is read, invalid ones are rejected naming the file") {
     // Files per folder (LICENSE and PROVENANCE.md aside), and how many PROVENANCE.md marks invalid.
     check_files(corpus(), {{"alexfilipin-conditionalaccess", {4, 0}},
                            {"cisagov-scubagear", {7, 0}},
@@ -413,7 +413,7 @@ TEST_CASE("corpus: vendored files decode to the values they hold") {
 
 // ---- The whole corpus (CI) ----
 
-TEST_CASE("corpus-full: every file is read; invalid ones are rejected naming the file" * doctest::skip()) {
+TEST_CASE("corpus-full: every file is read, invalid ones are rejected naming the file" * doctest::skip()) {
     check_files(full_corpus(), {{"alexfilipin-conditionalaccess", {59, 0}},
                                 {"cisagov-scubagear", {14, 0}},
                                 {"dataguys-ca-templates", {18, 0}},

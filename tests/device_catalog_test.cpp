@@ -230,7 +230,7 @@ TEST_CASE("device lookup: exact family, vendor aliases and a vendor name inside 
     CHECK(catalog.lookup({"Bolt", "B1", ""})[0].family.status == DeviceOAuthStatus::NonePlanned);
 }
 
-TEST_CASE("device lookup: patterns match the whole model; no match or an unknown vendor is no answer, never a guess") {
+TEST_CASE("device lookup: patterns match the whole model, no match or an unknown vendor is no answer, never a guess") {
     const auto catalog = parse(sample());
     CHECK(catalog.lookup({"Acme", "Z-1000", ""}).empty());   // the pattern must cover the whole model
     CHECK(catalog.lookup({"Acme", "XZ-100", ""}).empty());
@@ -323,7 +323,7 @@ TEST_CASE("cli: devices lists the catalogue, sorted and deterministic, as text a
     CHECK(text.out.find("(checked 2026-12-02)") != std::string::npos);
 }
 
-TEST_CASE("cli: devices --vendor/--model/--firmware filter and compare; an unknown vendor is said so") {
+TEST_CASE("cli: devices --vendor/--model/--firmware filter and compare, an unknown vendor is said so") {
     auto r = run_cli({"devices", "--vendor", "lexmark", "--model", "CX735", "--firmware", "FW23"});
     CHECK(r.exitCode == 0);
     CHECK(r.out.find("FW23 is older than FW24: update the firmware first") != std::string::npos);
@@ -344,7 +344,7 @@ TEST_CASE("cli: devices --vendor/--model/--firmware filter and compare; an unkno
     CHECK(noModel.out.find("not assumed to support OAuth") != std::string::npos);
 }
 
-TEST_CASE("cli: devices usage errors exit 2; --help exits 0") {
+TEST_CASE("cli: devices usage errors exit 2, --help exits 0") {
     CHECK(run_cli({"devices", "--model", "CX735"}).exitCode == 2);     // --model needs --vendor
     CHECK(run_cli({"devices", "--firmware", "FW24"}).exitCode == 2);   // so does --firmware
     CHECK(run_cli({"devices", "--format", "xml"}).exitCode == 2);

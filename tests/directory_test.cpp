@@ -71,7 +71,7 @@ TEST_CASE("directory: only tenant-wide role assignments count, role-assignable g
     CHECK(d.active_roles(alice).size() == 1);
 }
 
-TEST_CASE("directory: HVE accounts link to their Entra user; names and addresses are case-insensitive") {
+TEST_CASE("directory: HVE accounts link to their Entra user, names and addresses are case-insensitive") {
     auto snapshot = testsupport::snapshot_from(nested_tenant());
     Directory d(snapshot);
     const auto& account = snapshot.hveAccounts->front();
@@ -90,7 +90,7 @@ TEST_CASE("directory: HVE accounts link to their Entra user; names and addresses
     CHECK(d.recipients_with_address("/o=x").empty());
 }
 
-TEST_CASE("directory: an HVE account without an Entra id falls back to its address; an unknown id is unlinked") {
+TEST_CASE("directory: an HVE account without an Entra id falls back to its address, an unknown id is unlinked") {
     auto doc = nested_tenant();
     doc["exchange"]["hveAccounts"] = {{{"PrimarySmtpAddress", "hve@contoso.com"}},
                                       {{"PrimarySmtpAddress", "nobody@contoso.com"}},

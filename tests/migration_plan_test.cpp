@@ -30,7 +30,7 @@ Finding make(const std::string& rule, Status status, Severity severity, Subject 
 
 }  // namespace
 
-TEST_CASE("migration-plan: a device carries its account's failures; untouched senders come last") {
+TEST_CASE("migration-plan: a device carries its account's failures, untouched senders come last") {
     const json client = {{"name", "Scanner"}, {"host", "smtp.office365.com"}, {"port", 587}, {"security", "starttls"},
                          {"auth", "basic"}, {"username", "Scan@contoso.com"}, {"owner", "Facilities"}};
     const std::vector<Finding> findings = {
@@ -105,7 +105,7 @@ TEST_CASE("migration-plan: --schedule and --clients through the CLI") {
             }
         CHECK(devices == 4);
     }
-    SUBCASE("bad rows become errors naming their line; a broken file exits 2") {
+    SUBCASE("bad rows become errors naming their line, a broken file exits 2") {
         testsupport::TempFile csv("name,host,port,security,auth,username\nFax,smtp.office365.com,twenty-five,ssl,basic,fax@contoso.com\n",
                                   ".csv");
         auto r = run_cli({"scan", example("contoso-ready"), "--as-of", "2026-11-27", "--clients", csv.path()});

@@ -105,7 +105,7 @@ TEST_CASE("overlay: same id replaces, same display name replaces, anything else 
     CHECK(policies[2].id == changes[2].id);
 }
 
-TEST_CASE("overlay: --remove-policy deletes a policy; an unknown id is an error") {
+TEST_CASE("overlay: --remove-policy deletes a policy, an unknown id is an error") {
     auto snapshot = snapshot_with_policies({existing("id-1", "Block legacy"), existing("id-2", "Require MFA")});
     auto changes = overlay(snapshot, {}, {"id-2"});
     REQUIRE(changes.size() == 1);

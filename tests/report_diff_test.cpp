@@ -79,7 +79,7 @@ TEST_CASE("diff: a tenant that is not clean passes when nothing new breaks") {
     CHECK(contains(r.out, "Gate: PASSED"));
 }
 
-TEST_CASE("diff: --fail-on sets which new failures gate; status and severity changes are listed") {
+TEST_CASE("diff: --fail-on sets which new failures gate, status and severity changes are listed") {
     testsupport::TempDir dir;
     const std::string contoso = testsupport::example_snapshot("contoso-ready");
     auto before = report(dir, "before.json", contoso);

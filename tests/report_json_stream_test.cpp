@@ -130,7 +130,7 @@ TEST_CASE("streamed scan and writer: the same bytes as report_to_json().dump(2) 
     CHECK(waiverStates == std::set<std::string>{"applied", "expired", "stale"});
 }
 
-TEST_CASE("streamed scan: one chunk per rule in id order, sorted, with overrides and waivers; nothing kept") {
+TEST_CASE("streamed scan: one chunk per rule in id order, sorted, with overrides and waivers, nothing kept") {
     Registry registry;
     register_builtin_rules(registry);
     const Snapshot snapshot = load_snapshot(testsupport::example_snapshot("fabrikam-broken"));

@@ -55,7 +55,7 @@ TEST_CASE("markdown: a failing tenant shows the gate, why, the counts and each f
     CHECK(contains(md, "<details><summary>All " + std::to_string(scan.report["findings"].size()) + " findings</summary>"));
 }
 
-TEST_CASE("markdown: a ready tenant passes the gate; failures below the threshold are listed as such") {
+TEST_CASE("markdown: a ready tenant passes the gate, failures below the threshold are listed as such") {
     auto scan = scan_markdown(testsupport::example_snapshot("contoso-ready"));
     CHECK(scan.exitCode == 0);
     CHECK(scan.markdown.rfind("## ✅ tenantscan: gate passed", 0) == 0);

@@ -181,7 +181,7 @@ TEST_CASE("sarif: relative snapshot paths are relative to the source root, with 
     CHECK(validate(dir.file("out.sarif")).exitCode == 0);
 }
 
-TEST_CASE("sarif: a waived finding carries an accepted suppression; an expired waiver none") {
+TEST_CASE("sarif: a waived finding carries an accepted suppression, an expired waiver none") {
     testsupport::TempDir dir;
     const json config = {{"waivers",
                           {{{"rule", "hve-conditional-access"}, {"subject", "crm-notify@fabrikam.com"}, {"reason", "CHG-1"},

@@ -36,7 +36,7 @@ TEST_CASE("smtp-clients: the example CSV and JSON inventories read the same devi
     }
 }
 
-TEST_CASE("smtp-clients: CSV with quotes, embedded newlines, CRLF, BOM, any column order and a ';' separator") {
+TEST_CASE("smtp-clients: CSV with quotes, embedded newlines, CRLF, BOM, any column order and a semicolon separator") {
     const std::string text =
         "\xEF\xBB\xBF" "Name;Host;Port;Security;Auth;UserName;Recipients;Max recipients per message;Notes;Location\r\n"
         "\"Scanner; 2F\";smtp.hve.mx.microsoft;587;STARTTLS;Basic;scan@contoso.com;\"a@contoso.com; b@contoso.com\";2;\"line one\r\nline \"\"two\"\"\";Room 2\r\n"

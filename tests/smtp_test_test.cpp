@@ -499,7 +499,7 @@ TEST_CASE("smtp-test: a slow server runs into the timeout") {
 }
 
 TEST_CASE("smtp-test: refused recipients are explained one by one") {
-    SUBCASE("an external recipient on an HVE account; the internal one still gets the message") {
+    SUBCASE("an external recipient on an HVE account, the internal one still gets the message") {
         json config = server_config(kUser);
         config["rcptReplies"] = {{"partner@fabrikam.com", "550 5.5.105 External sending is not supported for High Volume Email accounts"}};
         LoopbackServer server(config, kPassword);

@@ -114,7 +114,7 @@ TEST_CASE("loader: notCollected records why a section is missing") {
     CHECK(error_of(document).find("inline.json: /notCollected: expected an object") == 0);
 }
 
-TEST_CASE("loader: snapshotVersion is required and must be 1; the root must be an object") {
+TEST_CASE("loader: snapshotVersion is required and must be 1, the root must be an object") {
     CHECK(error_of(json::object()) ==
           "inline.json: /snapshotVersion: missing snapshot version (this tenantscan reads version 1)");
     CHECK(error_of({{"snapshotVersion", 2}}) ==
@@ -157,7 +157,7 @@ TEST_CASE("loader: wrong types name the file and the JSON pointer") {
           "inline.json: /graph/namedLocations/0/ipRanges/0/cidrAddress: missing cidrAddress");
 }
 
-TEST_CASE("loader: policies in a snapshot need a known state; security defaults need isEnabled") {
+TEST_CASE("loader: policies in a snapshot need a known state, security defaults need isEnabled") {
     CHECK(error_of(snapshot_with({{"conditionalAccessPolicies", json::array({{{"displayName", "x"}}})}})) ==
           "inline.json: /graph/conditionalAccessPolicies/0/state: missing policy state (enabled, disabled or "
           "enabledForReportingButNotEnforced)");

@@ -18,7 +18,7 @@ TEST_CASE("hve-account-cloud-only: registered, and its doc page matches its meta
     check_registered_and_documented("hve-account-cloud-only", "rules/hve/hve_account_cloud_only.md");
 }
 
-TEST_CASE("hve-account-cloud-only: synced → fail; cloud-only → pass; unknown user → review") {
+TEST_CASE("hve-account-cloud-only: synced → fail, cloud-only → pass, unknown user → review") {
     const auto findings = scan(tenant(
         {{"users", {user(kSynced, "synced@contoso.com", {{"onPremisesSyncEnabled", true}}),
                     user(kCloud, "cloud@contoso.com", {{"onPremisesSyncEnabled", false}}), user(kNullSync, "null@contoso.com")}}},
@@ -38,7 +38,7 @@ TEST_CASE("hve-account-cloud-only: synced → fail; cloud-only → pass; unknown
     CHECK(contains(missing.message, kMissing));
 }
 
-TEST_CASE("hve-account-cloud-only: no HVE accounts → not-applicable; users not collected → error") {
+TEST_CASE("hve-account-cloud-only: no HVE accounts → not-applicable, users not collected → error") {
     CHECK(single(scan(tenant({{"users", json::array()}}, {{"hveAccounts", json::array()}}))).status == Status::NotApplicable);
     CHECK(single(scan(tenant(json::object(), {{"hveAccounts", {hve_account(kCloud, "cloud@contoso.com")}}}))).status ==
           Status::Error);

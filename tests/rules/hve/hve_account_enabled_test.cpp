@@ -60,7 +60,7 @@ TEST_CASE("hve-account-enabled: the account's Entra user missing from /graph/use
     CHECK(contains(f.message, "not in /graph/users"));
 }
 
-TEST_CASE("hve-account-enabled: no HVE accounts is not applicable; /graph/users missing is an error") {
+TEST_CASE("hve-account-enabled: no HVE accounts is not applicable, /graph/users missing is an error") {
     CHECK(single(scan(tenant({{"users", json::array()}}, {{"hveAccounts", json::array()}}))).status ==
           Status::NotApplicable);
     CHECK(single(scan(tenant(json::object(), {{"hveAccounts", {hve_account(kScannerId, kScanner)}}}))).status ==

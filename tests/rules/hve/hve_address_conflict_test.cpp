@@ -44,7 +44,7 @@ TEST_CASE("hve-address-conflict: a mail contact holding it as its primary addres
     CHECK(contains(f.remediation, "Set-MailContact"));
 }
 
-TEST_CASE("hve-address-conflict: only the account itself → pass; no HVE accounts → n/a; recipients missing → error") {
+TEST_CASE("hve-address-conflict: only the account itself → pass, no HVE accounts → n/a, recipients missing → error") {
     CHECK(single(scan({recipient("Payroll", kHve, "MailUser", {"SMTP:payroll@contoso.com"})})).status == Status::Pass);
     CHECK(single(scan(json::array())).status == Status::Pass);
     CHECK(single(run_rule(tenantscan::rules::make_hve_address_conflict_rule(),

@@ -137,7 +137,7 @@ TEST_CASE("hve-authentication-policy: the account is missing from /exchange/user
     }
 }
 
-TEST_CASE("hve-authentication-policy: no HVE accounts → not-applicable; users not collected → error") {
+TEST_CASE("hve-authentication-policy: no HVE accounts → not-applicable, users not collected → error") {
     SUBCASE("no HVE accounts") {
         json ex = exchange(json::array(), json::array());
         ex["hveAccounts"] = json::array();

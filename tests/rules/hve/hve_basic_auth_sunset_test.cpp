@@ -66,7 +66,7 @@ TEST_CASE("hve-basic-auth-sunset: every document states the same day-of behaviou
     CHECK(contains(doc, "critical on the end date and after it"));
 }
 
-TEST_CASE("hve-basic-auth-sunset: no inventory or no HVE device → not-applicable; a bad row → error") {
+TEST_CASE("hve-basic-auth-sunset: no inventory or no HVE device → not-applicable, a bad row → error") {
     CHECK(single(scan(document(nullptr))).status == Status::NotApplicable);
     CHECK(single(scan(document({device("other", "basic", "someone@contoso.com")}))).status == Status::NotApplicable);
     CHECK(single(scan(document({device("bad", "password", "hve@contoso.com")}))).status == Status::Error);

@@ -42,7 +42,7 @@ TEST_CASE("hve-billing-policy: from 2026-06-01 only BillingPolicyValid passes") 
     CHECK(unlisted.status == Status::Review);
 }
 
-TEST_CASE("hve-billing-policy: before 2026-06-01 → not-applicable; sections missing → error") {
+TEST_CASE("hve-billing-policy: before 2026-06-01 → not-applicable, sections missing → error") {
     const auto before = scan(document(kBilling), "2026-05-31");
     REQUIRE(before.size() == 3);
     for (const auto& f : before) CHECK(f.status == Status::NotApplicable);

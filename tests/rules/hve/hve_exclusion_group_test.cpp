@@ -121,7 +121,7 @@ TEST_CASE("hve-exclusion-group: what the snapshot cannot show → review") {
     }
 }
 
-TEST_CASE("hve-exclusion-group: no HVE accounts → not-applicable; groups not collected → error") {
+TEST_CASE("hve-exclusion-group: no HVE accounts → not-applicable, groups not collected → error") {
     SUBCASE("no HVE accounts") {
         Finding f = single(scan(tenant(graph_with(json::array()), {{"hveAccounts", json::array()}})));
         CHECK(f.status == Status::NotApplicable);

@@ -88,7 +88,7 @@ TEST_CASE("hve-report-only-policies: a report-only block that depends on the loc
     CHECK(f.evidence["wouldBlockPolicies"].empty());
 }
 
-TEST_CASE("hve-report-only-policies: no HVE accounts → not-applicable; a missing section → error") {
+TEST_CASE("hve-report-only-policies: no HVE accounts → not-applicable, a missing section → error") {
     SUBCASE("no HVE accounts") {
         Finding f = single(scan(tenant(graph_with(json::array()), {{"hveAccounts", json::array()}})));
         CHECK(f.status == Status::NotApplicable);

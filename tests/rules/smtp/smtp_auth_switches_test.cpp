@@ -34,7 +34,7 @@ TEST_CASE("smtp-auth-switches: registered, and its doc page matches its metadata
     check_registered_and_documented("smtp-auth-switches", "rules/smtp/smtp_auth_switches.md");
 }
 
-TEST_CASE("smtp-auth-switches: the mailbox value wins over the organization's; HVE accounts are left out") {
+TEST_CASE("smtp-auth-switches: the mailbox value wins over the organization's, HVE accounts are left out") {
     SUBCASE("mailbox true overrides org false → fail, low") {
         Finding f = single(scan(document(false, {cas(kErp, "erp@contoso.com", true), cas(kHve, "hve@contoso.com", true)})));
         CHECK(f.subject.name == "erp@contoso.com");
@@ -81,7 +81,7 @@ TEST_CASE("smtp-auth-switches: inventory entries on Exchange Online count as see
     CHECK(f.evidence["seenIn"] == json::array({"inventory: 'App' (oauth)"}));
 }
 
-TEST_CASE("smtp-auth-switches: nobody seen sending → not-applicable; missing sections → error") {
+TEST_CASE("smtp-auth-switches: nobody seen sending → not-applicable, missing sections → error") {
     Finding na = single(scan(document(true, json::array(), {sign_in(kHve, "hve@contoso.com", "192.0.2.42", "NL")})));
     CHECK(na.status == Status::NotApplicable);
     json doc = document(true, json::array());

@@ -83,7 +83,7 @@ TEST_CASE("smtp-client-endpoint: OAuth, the HVE endpoint, ACS and other hosts pa
     CHECK(contains(finding_for(findings, "hve-ok").evidence["target"].get<std::string>(), "plan OAuth"));
 }
 
-TEST_CASE("smtp-client-endpoint: a bad inventory entry is an error naming where it is; nothing is dropped") {
+TEST_CASE("smtp-client-endpoint: a bad inventory entry is an error naming where it is, nothing is dropped") {
     const auto findings = scan(document({client("ok", "relay.contoso.com", 25, "none", "none", ""),
                                          client("bad", "smtp.office365.com", "twenty-five", "ssl", "basic", "")}));
     REQUIRE(findings.size() == 2);
@@ -95,7 +95,7 @@ TEST_CASE("smtp-client-endpoint: a bad inventory entry is an error naming where 
     CHECK(contains(f.message, "username is missing"));
 }
 
-TEST_CASE("smtp-client-endpoint: no inventory or an empty one → not-applicable; no HVE accounts section → error") {
+TEST_CASE("smtp-client-endpoint: no inventory or an empty one → not-applicable, no HVE accounts section → error") {
     CHECK(single(scan(document(nullptr))).status == Status::NotApplicable);
     CHECK(single(scan(document(json::array()))).status == Status::NotApplicable);
     json doc = document(json::array());

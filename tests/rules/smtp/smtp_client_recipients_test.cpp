@@ -52,7 +52,7 @@ TEST_CASE("smtp-client-recipients: external recipients and more than 50 per mess
     CHECK(contains(both.message, "at most 50"));
 }
 
-TEST_CASE("smtp-client-recipients: internal only, bounded → pass; unknowns → review") {
+TEST_CASE("smtp-client-recipients: internal only, bounded → pass, unknowns → review") {
     const auto findings = scan(document({
         hve_client("listed", "a@contoso.com;B@CONTOSO.ONMICROSOFT.COM"),
         hve_client("domain-with-max", "contoso.com", 10),
@@ -73,7 +73,7 @@ TEST_CASE("smtp-client-recipients: internal only, bounded → pass; unknowns →
     CHECK(contains(none.message, "lists no recipients"));
 }
 
-TEST_CASE("smtp-client-recipients: not-applicable without inventory or HVE devices; error on bad rows and missing sections") {
+TEST_CASE("smtp-client-recipients: not-applicable without inventory or HVE devices, error on bad rows and missing sections") {
     CHECK(single(scan(document(nullptr))).status == Status::NotApplicable);
     CHECK(single(scan(document({{{"name", "relay"}, {"host", "relay"}, {"port", 25}, {"security", "none"},
                                   {"auth", "none"}}}))).status == Status::NotApplicable);

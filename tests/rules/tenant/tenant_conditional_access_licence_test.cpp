@@ -33,7 +33,7 @@ TEST_CASE("tenant-conditional-access-licence: registered, and its doc page match
     check_registered_and_documented("tenant-conditional-access-licence", "rules/tenant/tenant_conditional_access_licence.md");
 }
 
-TEST_CASE("tenant-conditional-access-licence: CA in use without P1 → fail; with P1 → pass") {
+TEST_CASE("tenant-conditional-access-licence: CA in use without P1 → fail, with P1 → pass") {
     const json policies = {block_legacy_policy("p-1", "Block legacy"), require_mfa_policy("p-2", "MFA", "enabledForReportingButNotEnforced"),
                            require_mfa_policy("p-3", "Old", "disabled")};
     Finding fail = scan(document(policies, false, {exchange_only_sku(), p1_sku("Suspended")}));
@@ -53,7 +53,7 @@ TEST_CASE("tenant-conditional-access-licence: security defaults blocking HVE acc
     CHECK(contains(f.remediation, "hve-security-defaults"));
 }
 
-TEST_CASE("tenant-conditional-access-licence: neither in use nor needed → not-applicable; licences missing → error") {
+TEST_CASE("tenant-conditional-access-licence: neither in use nor needed → not-applicable, licences missing → error") {
     CHECK(scan(document({require_mfa_policy("p-3", "Old", "disabled")}, true, {exchange_only_sku()}, false)).status ==
           Status::NotApplicable);
     json doc = document(json::array(), true, json::array());

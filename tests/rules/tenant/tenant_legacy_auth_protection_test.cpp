@@ -234,7 +234,7 @@ TEST_CASE("tenant-legacy-auth-protection: security defaults not collected → er
 
 // Microsoft's guidance (and its 'Block legacy authentication' template) targets All resources: a
 // block limited to Exchange Online or Office 365 leaves legacy sign-ins to other resources open.
-TEST_CASE("tenant-legacy-auth-protection: a legacy block scoped to one app is not a pass; the message names what stays open") {
+TEST_CASE("tenant-legacy-auth-protection: a legacy block scoped to one app is not a pass, the message names what stays open") {
     auto scoped = [](const std::string& id, const std::string& name, json include, json exclude = json::array()) {
         json p = block_legacy_policy(id, name, "enabled", {kHveGroupId});
         p["conditions"]["applications"] = {{"includeApplications", include}, {"excludeApplications", exclude}};
