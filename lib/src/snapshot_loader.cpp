@@ -988,7 +988,13 @@ Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& 
     return load_text(decode_text(bytes, name), name, nullptr, nullptr);
 }
 
-bool Snapshot::is_section(std::string_view pointer) { return find_section(pointer) != nullptr; }
+bool Snapshot::is_section(std::string_view pointer) {
+    // Exactly as rules must spell it: find_section is case-insensitive, for hand-written snapshots.
+    for (const SectionInfo& section : kSections) {
+        if (section.pointer == pointer) return true;
+    }
+    return false;
+}
 
 const std::string* Snapshot::partial_scope(const std::string& pointer) const {
     auto it = partial.find(pointer);
