@@ -1,5 +1,6 @@
 #include "smtp_test_command.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -27,6 +28,8 @@ struct SmtpTestArguments {
     std::string format = "text";
     bool transcript = false;
     std::string tlsMaxVersion, authMechanism;
+    std::vector<std::string> expectAuth;  // as given: "LOGIN,XOAUTH2", repeatable
+    int certExpiryDays = -1;              // -1: not given
 };
 
 std::string secret_from_environment(const std::string& variable) {
@@ -76,7 +79,26 @@ int run_smtp_test(SmtpTestArguments& args) {
     if (mechanism == "LOGIN") o.authMechanism = smtp::AuthMechanism::Login;
     if (mechanism == "PLAIN") o.authMechanism = smtp::AuthMechanism::Plain;
     if (mechanism == "XOAUTH2") o.authMechanism = smtp::AuthMechanism::XOAuth2;
-    read_credential(args);
+    for (const auto& list : args.expectAuth) {
+        std::stringstream items(list);
+        for (std::string item; std::getline(items, item, ',');) {
+            for (auto& c : item) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            if (item.empty()) throw std::invalid_argument("--expect-auth: an empty mechanism name in '" + list + "'");
+            if (std::find(o.expectAuth.begin(), o.expectAuth.end(), item) == o.expectAuth.end()) o.expectAuth.push_back(item);
+        }
+    }
+    if (args.certExpiryDays >= 0) o.certExpiryDays = args.certExpiryDays;
+    if (o.probe) {
+        // The probe never signs in: a credential given with it is a mistake, not something to ignore.
+        if (!args.passwordEnv.empty() || !args.passwordFile.empty() || !args.oauthTokenEnv.empty())
+            throw std::invalid_argument("--probe sends no credentials: drop --password-env, --password-file and --oauth-token-env");
+        if (!o.user.empty()) throw std::invalid_argument("--probe signs in as nobody: drop --user");
+        if (!args.snapshot.empty()) throw std::invalid_argument("--probe tests no account: drop --snapshot");
+    } else {
+        if (o.user.empty()) throw std::invalid_argument("--user is required (or --probe, which needs no credentials)");
+        if (!o.expectAuth.empty()) throw std::invalid_argument("--expect-auth needs --probe");
+        read_credential(args);
+    }
     smtp::validate(o);
 
     // The snapshot is read before anything is sent, so a broken one costs no test message.
@@ -112,11 +134,15 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
         "Prove that an account can submit mail: sign in and send a labelled test message through an SMTP server, "
         "step by step with timings, and explain any refusal");
     cmd->footer("Exit codes: 0 the server accepted the test message after 354 (with --auth-only: the account signed "
-                "in, 235), 1 the server refused something or accepted the message for only some recipients, 2 usage "
+                "in, 235; with --probe: greeting 220, EHLO 250, STARTTLS 220 and a verified certificate, AUTH offered), "
+                "1 the server refused something, accepted the message for only some recipients, or a check failed "
+                "(--cert-expiry-days, --expect-auth, no AUTH offered), 2 usage "
                 "error, or a connection or protocol error (DNS, TCP, timeout, TLS, connection lost, a reply SMTP does "
                 "not allow).\n"
                 "Example (HVE): tenantscan smtp-test --host smtp.hve.mx.microsoft --user scanner@contoso.com "
-                "--password-env HVE_PASSWORD --to helpdesk@contoso.com");
+                "--password-env HVE_PASSWORD --to helpdesk@contoso.com\n"
+                "Example (CI canary): tenantscan smtp-test --host smtp.office365.com --probe --cert-expiry-days 21 "
+                "--expect-auth XOAUTH2 --format json");
     smtp::Options& o = args->options;
     cmd->add_option("--host", o.host, "SMTP server (HVE: smtp.hve.mx.microsoft)")->required();
     cmd->add_option("--port", o.port, "Port (default 587; 465 with --tls)")->check(CLI::Range(1, 65535));
@@ -126,7 +152,7 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
                                 "No TLS at all: credentials travel unencrypted. For test servers only");
     startTls->excludes(implicitTls)->excludes(plain);
     implicitTls->excludes(plain);
-    cmd->add_option("--user", o.user, "Account that signs in (its UPN or HVE address)")->required();
+    cmd->add_option("--user", o.user, "Account that signs in (its UPN or HVE address); required unless --probe");
     cmd->add_option("--password-env", args->passwordEnv, "Read the password from this environment variable")
         ->type_name("VAR");
     cmd->add_option("--password-file", args->passwordFile, "Read the password from this file (one trailing line break is ignored)")
@@ -138,7 +164,21 @@ void add_smtp_test_command(CLI::App& app, int& exitCode) {
     cmd->add_option("--to", o.to, "Recipient of the test message. Repeatable; required unless --auth-only")
         ->type_name("ADDRESS")
         ->allow_extra_args(false);
-    cmd->add_flag("--auth-only", o.authOnly, "Stop after signing in: no message is sent");
+    auto* authOnly = cmd->add_flag("--auth-only", o.authOnly, "Stop after signing in: no message is sent");
+    auto* probe = cmd->add_flag("--probe", o.probe,
+                                "Connectivity probe without credentials: greeting, EHLO, STARTTLS (or --tls), the verified "
+                                "certificate and the AUTH mechanisms offered, then QUIT. Signs in as nobody, sends nothing");
+    probe->excludes(authOnly);
+    cmd->add_option("--expect-auth", args->expectAuth,
+                    "With --probe: fail (exit 1) unless the server offers every one of these SASL mechanisms "
+                    "(comma-separated or repeated, e.g. LOGIN,XOAUTH2)")
+        ->type_name("MECH[,MECH...]")
+        ->allow_extra_args(false);
+    cmd->add_option("--cert-expiry-days", args->certExpiryDays,
+                    "Fail (exit 1) when the server's verified certificate has N days or less left; a run that sees no "
+                    "verified certificate never passes it. Needs TLS")
+        ->check(CLI::Range(0, 36500))
+        ->type_name("N");
     cmd->add_option("--snapshot", args->snapshot,
                     "Tenant snapshot: name the policy or setting behind a refusal (Conditional Access, security "
                     "defaults, authentication policies, HVE accounts)")

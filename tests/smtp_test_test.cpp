@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,15 +89,77 @@ bool transcript_shows_acceptance(const json& report) {
     return false;
 }
 
+// One line of a transcript, from the JSON report or from the text report's "C:"/"S:" lines.
+struct Said {
+    bool client;
+    std::string text;
+};
+
+std::vector<Said> transcript_lines(const testsupport::CommandResult& cli, bool jsonFormat) {
+    std::vector<Said> lines;
+    if (jsonFormat) {
+        json report = json::parse(cli.out, nullptr, false);
+        if (report.is_object() && report.contains("transcript"))
+            for (const auto& line : report.at("transcript")) lines.push_back({line.at("from") == "client", line.at("text")});
+        return lines;
+    }
+    std::istringstream in(cli.out);
+    bool inside = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Transcript (", 0) == 0) inside = true;
+        if (!inside) continue;
+        auto at = line.find(" ms  ");
+        if (at == std::string::npos || line.size() < at + 8) continue;
+        std::string who = line.substr(at + 5, 2);
+        if (who == "C:" || who == "S:") lines.push_back({who == "C:", line.substr(at + 8)});
+    }
+    return lines;
+}
+
+// Whether a transcript shows every step the probe promises, as the server said it: the 220
+// greeting, EHLO answered 250, with STARTTLS: STARTTLS answered 220 and EHLO answered 250 again;
+// then QUIT. (The verified handshake and the AUTH line are checked from the report.)
+bool transcript_shows_probe(const std::vector<Said>& lines, bool startTls) {
+    std::size_t i = 0;
+    auto final_reply = [&](const char* code) {  // the server's reply, all its lines, ends with "<code> "
+        std::string last;
+        while (i < lines.size() && !lines[i].client) last = lines[i++].text;
+        return last.rfind(std::string(code) + " ", 0) == 0 || last == code;
+    };
+    auto client = [&](const std::string& command) {
+        return i < lines.size() && lines[i].client && lines[i++].text.rfind(command, 0) == 0;
+    };
+    if (!final_reply("220") || !client("EHLO ") || !final_reply("250")) return false;
+    if (startTls && (!client("STARTTLS") || !final_reply("220") || !client("EHLO ") || !final_reply("250"))) return false;
+    return client("QUIT");
+}
+
+// Seconds from now until an ISO 8601 UTC time ("2026-12-07T10:00:00Z"), from the text alone.
+std::optional<long long> seconds_until(const std::string& iso) {
+    std::tm t{};
+    if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min,
+                    &t.tm_sec) != 6)
+        return std::nullopt;
+    t.tm_year -= 1900;
+    t.tm_mon -= 1;
+    return static_cast<long long>(timegm(&t)) - static_cast<long long>(std::time(nullptr));
+}
+
 // The one check every scenario goes through, whatever it tests:
 // - exit 0 only when the server really accepted a message after 354 (its spool has a new
 //   message and the transcript shows DATA, 354, the message, 250), or, with --auth-only, only
-//   when the server accepted the sign-in (235);
+//   when the server accepted the sign-in (235); with --probe (given in `args`), only when the
+//   transcript shows every step the probe promises and the report a verified certificate and
+//   AUTH offered (every --expect-auth mechanism);
+// - with --probe, whatever the exit code: the server accepted no sign-in and no message, and the
+//   client sent no AUTH, MAIL, RCPT or DATA;
+// - with --cert-expiry-days N (in `args`), exit 0 only when the certificate's notAfter, as the
+//   report prints it, is more than N days away;
 // - no secret (password, token, their base64 forms as AUTH carries them) in stdout or stderr;
 // - JSON output is always valid JSON, and its exitCode is the process's;
 // - text output carries no raw ESC or CR (a server cannot paint the terminal).
 void check_invariants(const testsupport::CommandResult& cli, const LoopbackServer* server, std::size_t messagesBefore,
-                      std::size_t signInsBefore, bool authOnly, bool jsonFormat) {
+                      std::size_t signInsBefore, bool authOnly, bool jsonFormat, const std::vector<std::string>& args = {}) {
     INFO("stdout: ", cli.out);
     INFO("stderr: ", cli.err);
     check_no_secret(cli.out, "stdout");
@@ -108,8 +174,61 @@ void check_invariants(const testsupport::CommandResult& cli, const LoopbackServe
         CHECK(report.at("exitCode") == cli.exitCode);
         CHECK((report.at("outcome") == "success") == (cli.exitCode == 0));
     }
+    const bool probe = std::find(args.begin(), args.end(), "--probe") != args.end();
+    const auto lines = transcript_lines(cli, jsonFormat);
+    if (probe) {
+        if (server) {
+            CHECK_MESSAGE(server->received().size() == messagesBefore, "the probe delivered a message");
+            CHECK_MESSAGE(server->sign_ins() == signInsBefore, "the probe signed in");
+        }
+        for (const auto& line : lines)
+            for (const char* command : {"AUTH", "MAIL", "RCPT", "DATA"})
+                CHECK_MESSAGE(!(line.client && line.text.rfind(command, 0) == 0), "the probe sent ", line.text);
+    }
     if (cli.exitCode != 0) return;
     REQUIRE_MESSAGE(server != nullptr, "exit 0 without a server that could have accepted anything");
+    auto days = std::find(args.begin(), args.end(), "--cert-expiry-days");
+    if (days != args.end() && days + 1 != args.end()) {
+        // The notAfter the report printed, held to N by the test's own clock.
+        std::string notAfter;
+        if (jsonFormat) {
+            REQUIRE(report.contains("tls"));
+            notAfter = report.at("tls").at("notAfter");
+        } else {
+            auto at = cli.out.find(", expires ", cli.out.find("Certificate: "));
+            REQUIRE(at != std::string::npos);
+            notAfter = cli.out.substr(at + 10, 20);
+        }
+        auto left = seconds_until(notAfter);
+        REQUIRE_MESSAGE(left.has_value(), "exit 0 with --cert-expiry-days, but no readable notAfter");
+        CHECK_MESSAGE(*left > std::stoll(*(days + 1)) * 86400, "exit 0, but the certificate expires within the days given");
+    }
+    if (probe) {
+        bool tls = std::find(args.begin(), args.end(), "--plain") == args.end();
+        bool startTls = tls && std::find(args.begin(), args.end(), "--tls") == args.end();
+        CHECK_FALSE_MESSAGE(lines.empty(), "exit 0 from a probe without a transcript of its steps (needs --transcript)");
+        CHECK_MESSAGE(transcript_shows_probe(lines, startTls), "exit 0 without 220, EHLO 250, STARTTLS 220, EHLO 250, QUIT");
+        if (jsonFormat) {
+            if (tls) {
+                CHECK_FALSE(report.at("tls").at("protocol").get<std::string>().empty());
+                CHECK(report.at("tls").at("verifyError") == "");
+            }
+            const auto& offered = report.at("auth").at("mechanismsOffered");
+            CHECK_MESSAGE(!offered.empty(), "exit 0 from a probe of a server that offers no AUTH");
+            for (auto e = std::find(args.begin(), args.end(), "--expect-auth"); e != args.end() && e + 1 != args.end();
+                 e = std::find(e + 1, args.end(), "--expect-auth")) {
+                std::istringstream items(*(e + 1));
+                for (std::string item; std::getline(items, item, ',');) {
+                    for (auto& c : item) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                    CHECK_MESSAGE(std::find(offered.begin(), offered.end(), item) != offered.end(),
+                                  "exit 0, but ", item, " is not offered");
+                }
+            }
+        } else {
+            CHECK(cli.out.find("TLS certificate verification:") == std::string::npos);
+        }
+        return;
+    }
     if (authOnly) {
         CHECK_MESSAGE(server->sign_ins() > signInsBefore, "exit 0, but the server accepted no sign-in");
     } else {
@@ -128,11 +247,13 @@ bool has_arg(const std::vector<std::string>& args, const std::string& name) {
 // and that both formats end the same way.
 Run smtp_test(const LoopbackServer& server, const std::vector<std::string>& extra, Credential credential = Credential::Password,
               const std::string& secret = "") {
-    std::vector<std::string> args = {"smtp-test", "--host", "127.0.0.1", "--port", server.port_text(), "--user", kUser,
-                                     "--ca-file", smtptest::Certificates::get().path("ca.pem"), "--transcript",
-                                     credential == Credential::Password ? "--password-env" : "--oauth-token-env",
-                                     "SMTP_TEST_SECRET"};
-    bool recipients = has_arg(extra, "--to") || has_arg(extra, "--auth-only");
+    const bool probe = has_arg(extra, "--probe");  // no credentials, no recipients
+    std::vector<std::string> args = {"smtp-test", "--host", "127.0.0.1", "--port", server.port_text(),
+                                     "--ca-file", smtptest::Certificates::get().path("ca.pem"), "--transcript"};
+    if (!probe)
+        args.insert(args.end(), {"--user", kUser, credential == Credential::Password ? "--password-env" : "--oauth-token-env",
+                                 "SMTP_TEST_SECRET"});
+    bool recipients = has_arg(extra, "--to") || has_arg(extra, "--auth-only") || probe;
     if (!recipients) args.insert(args.end(), {"--to", "helpdesk@contoso.com"});
     if (!has_arg(extra, "--timeout")) args.insert(args.end(), {"--timeout", "10"});
     args.insert(args.end(), extra.begin(), extra.end());
@@ -146,7 +267,7 @@ Run smtp_test(const LoopbackServer& server, const std::vector<std::string>& extr
     std::vector<std::string> jsonArgs = args;
     jsonArgs.insert(jsonArgs.end(), {"--format", "json"});
     run.cli = testsupport::run_cli(jsonArgs, env);
-    check_invariants(run.cli, &server, messages, signIns, authOnly, true);
+    check_invariants(run.cli, &server, messages, signIns, authOnly, true, jsonArgs);
     auto all = server.received();
     run.received.assign(all.begin() + static_cast<std::ptrdiff_t>(std::min(messages, all.size())), all.end());
     run.report = json::parse(run.cli.out);
@@ -154,7 +275,7 @@ Run smtp_test(const LoopbackServer& server, const std::vector<std::string>& extr
     messages = server.received().size();
     signIns = server.sign_ins();
     run.text = testsupport::run_cli(args, env);
-    check_invariants(run.text, &server, messages, signIns, authOnly, false);
+    check_invariants(run.text, &server, messages, signIns, authOnly, false, args);
     CHECK_MESSAGE(run.text.exitCode == run.cli.exitCode, "text and JSON end differently: ", run.text.out);
     return run;
 }
@@ -1184,4 +1305,209 @@ TEST_CASE("smtp-test: a name that does not resolve fails the DNS step within --t
     CHECK(dns.at("status") == "failed");
     CHECK((dns.at("failure") == "resolve" || dns.at("failure") == "timeout"));
     CHECK(step_of(report, "connect").at("status") == "notReached");
+}
+
+// ---- Issue 16 §4: a canary for CI. --probe needs no credentials and sends nothing; every run
+// goes through check_invariants, which for --probe requires an empty spool, no AUTH/MAIL/RCPT/DATA
+// from the client, and exit 0 only with the probe's steps in the transcript; for
+// --cert-expiry-days N, exit 0 only with a notAfter more than N days away by the test's clock.
+
+namespace {
+
+std::vector<std::string> step_kinds(const json& report) {
+    std::vector<std::string> kinds;
+    for (const auto& step : report.at("steps")) kinds.push_back(step.at("step"));
+    return kinds;
+}
+
+}  // namespace
+
+TEST_CASE("smtp-test --probe: banner, EHLO, STARTTLS, certificate and AUTH offered, without credentials") {
+    LoopbackServer server(server_config(kUser), kPassword);
+    Run run = smtp_test(server, {"--probe"});
+    const json& report = run.report;
+    CHECK(run.cli.exitCode == 0);
+    CHECK(step_kinds(report) ==
+          std::vector<std::string>{"dns", "connect", "banner", "ehlo", "starttls", "ehloAfterTls", "authOffered", "quit"});
+    for (const auto& step : report.at("steps")) CHECK_MESSAGE(step.at("status") == "ok", step.dump());
+    CHECK(report.at("target").at("probe") == true);
+    CHECK(report.at("target").at("user") == "");
+    CHECK(report.at("auth").at("mechanismsOffered") == json::array({"LOGIN", "PLAIN"}));
+    CHECK(step_of(report, "authOffered").at("detail") == "AUTH offered: LOGIN PLAIN");
+    CHECK_FALSE(report.contains("delivery"));
+    CHECK_FALSE(report.contains("subject"));
+    // The certificate's end and days left, in both formats, in every run that saw one.
+    const json& tls = report.at("tls");
+    CHECK(tls.at("verifyError") == "");
+    CHECK(tls.at("daysLeft").get<long long>() >= 28);
+    CHECK(tls.at("daysLeft").get<long long>() <= 30);
+    CHECK(run.text.out.find("Certificate: CN=127.0.0.1, expires " + tls.at("notAfter").get<std::string>() + " (" +
+                            std::to_string(tls.at("daysLeft").get<long long>()) + " days left)") != std::string::npos);
+    CHECK(run.text.out.find("Result: SUCCESS: the probe") != std::string::npos);
+    CHECK(run.text.out.substr(0, run.text.out.find('\n')).find(" as ") == std::string::npos);  // signs in as nobody
+    CHECK(server.received().empty());
+    CHECK(server.sign_ins() == 0);
+}
+
+TEST_CASE("smtp-test --probe: implicit TLS with --tls, and no TLS with --plain") {
+    SUBCASE("--tls") {
+        json config = server_config(kUser);
+        config["tls"] = "implicit";
+        LoopbackServer server(config, kPassword);
+        Run run = smtp_test(server, {"--probe", "--tls"});
+        CHECK(run.cli.exitCode == 0);
+        CHECK(step_kinds(run.report) ==
+              std::vector<std::string>{"dns", "connect", "tlsHandshake", "banner", "ehlo", "authOffered", "quit"});
+        CHECK(run.report.at("tls").at("daysLeft").is_number());
+    }
+    SUBCASE("--plain: no certificate to show, AUTH offered in the clear") {
+        LoopbackServer server({{"tls", "none"}, {"user", kUser}}, kPassword);
+        Run run = smtp_test(server, {"--probe", "--plain"});
+        CHECK(run.cli.exitCode == 0);
+        CHECK_FALSE(run.report.contains("tls"));
+        CHECK(run.text.out.find("Certificate:") == std::string::npos);
+    }
+}
+
+TEST_CASE("smtp-test --probe: a refused or missing step is never a pass") {
+    SUBCASE("STARTTLS refused: exit 1, nothing after it") {
+        json config = server_config(kUser);
+        config["starttls"] = "454 4.7.0 TLS not available due to temporary reason";
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--probe"});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(step_of(run.report, "starttls").at("status") == "refused");
+        CHECK(step_of(run.report, "ehloAfterTls").at("status") == "notReached");
+        CHECK(step_of(run.report, "authOffered").at("status") == "notReached");
+        CHECK(run.text.out.find("probe: nothing was sent") != std::string::npos);
+    }
+    SUBCASE("STARTTLS not offered: exit 2, as without --probe") {
+        LoopbackServer server({{"tls", "none"}, {"user", kUser}}, kPassword);
+        Run run = smtp_test(server, {"--probe"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"starttls-not-offered"});
+    }
+    SUBCASE("the wrong mode: --tls on a port that speaks plain SMTP first") {
+        LoopbackServer server = scripted(server_config(kUser));
+        Run run = smtp_test(server, {"--probe", "--tls"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(step_of(run.report, "tlsHandshake").at("failure") == "plainServerOnTlsPort");
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"use-starttls"});
+    }
+    SUBCASE("no AUTH after STARTTLS: exit 1") {
+        json config = server_config(kUser);
+        config["ehloAfterTls"] = json::array({"250-scripted.test", "250 8BITMIME"});
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--probe"});
+        CHECK(run.cli.exitCode == 1);
+        CHECK(step_of(run.report, "authOffered").at("failure") == "authNotOffered");
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"auth-not-offered"});
+    }
+    SUBCASE("an untrusted certificate: exit 2") {
+        LoopbackServer server(server_config(kUser, "untrusted"), kPassword);
+        Run run = smtp_test(server, {"--probe"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"certificate-untrusted"});
+    }
+}
+
+TEST_CASE("smtp-test --probe --expect-auth: every mechanism named must be offered") {
+    SUBCASE("offered: exit 0") {
+        LoopbackServer server = scripted(server_config(kUser));  // AUTH LOGIN PLAIN XOAUTH2 after STARTTLS
+        Run run = smtp_test(server, {"--probe", "--expect-auth", "LOGIN,xoauth2"});
+        CHECK(run.cli.exitCode == 0);
+        CHECK(run.report.at("target").at("expectAuth") == json::array({"LOGIN", "XOAUTH2"}));
+        CHECK(step_of(run.report, "authOffered").at("detail") ==
+              "AUTH offered: LOGIN PLAIN XOAUTH2 (expected: LOGIN XOAUTH2)");
+    }
+    SUBCASE("Basic gone, only XOAUTH2 left: a device that needs LOGIN fails the check, exit 1") {
+        json config = server_config(kUser);
+        config["ehloAfterTls"] = json::array({"250-scripted.test", "250 AUTH XOAUTH2"});
+        LoopbackServer server = scripted(config);
+        Run run = smtp_test(server, {"--probe", "--expect-auth", "XOAUTH2", "--expect-auth", "LOGIN"});
+        CHECK(run.cli.exitCode == 1);
+        const json& step = step_of(run.report, "authOffered");
+        CHECK(step.at("failure") == "expectedAuthNotOffered");
+        CHECK(step.at("error").get<std::string>().find("not LOGIN") != std::string::npos);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"expected-auth-not-offered"});
+        CHECK(step_of(run.report, "quit").at("status") == "ok");
+    }
+}
+
+TEST_CASE("smtp-test --cert-expiry-days: a certificate that expires within N days fails, exit 1") {
+    SUBCASE("expires in 5 days: N 5 fails, N 4 passes (probe)") {
+        LoopbackServer server(server_config(kUser, "soon"), kPassword);
+        Run soon = smtp_test(server, {"--probe", "--cert-expiry-days", "5"});
+        CHECK(soon.cli.exitCode == 1);
+        const json& check = step_of(soon.report, "certificateExpiry");
+        CHECK(check.at("failure") == "certificateExpiresSoon");
+        // Made at test time for 5 days: 4 whole days left (5 only within the second it was made).
+        const long long daysLeft = soon.report.at("tls").at("daysLeft");
+        CHECK((daysLeft == 4 || daysLeft == 5));
+        CHECK(explanation_ids(soon.report) == std::vector<std::string>{"certificate-expires-soon"});
+        CHECK(step_of(soon.report, "authOffered").at("status") == "notReached");
+        CHECK(soon.report.at("target").at("certExpiryDays") == 5);
+        CHECK(soon.text.out.find("(" + std::to_string(daysLeft) + " days left); --cert-expiry-days 5") != std::string::npos);
+
+        Run later = smtp_test(server, {"--probe", "--cert-expiry-days", "4"});
+        CHECK(later.cli.exitCode == 0);
+        CHECK(step_of(later.report, "certificateExpiry").at("status") == "ok");
+        CHECK(step_of(later.report, "certificateExpiry").at("detail").get<std::string>().find("days left (more than 4)") !=
+              std::string::npos);
+    }
+    SUBCASE("a 30-day certificate: N 10 sends the message, N 30 stops before the credentials") {
+        LoopbackServer server(server_config(kUser), kPassword);
+        Run pass = smtp_test(server, {"--cert-expiry-days", "10"});
+        CHECK(pass.cli.exitCode == 0);
+        CHECK(pass.received.size() == 1);
+        std::size_t signIns = server.sign_ins();
+        Run fail = smtp_test(server, {"--cert-expiry-days", "30"});
+        CHECK(fail.cli.exitCode == 1);
+        CHECK(fail.received.empty());
+        CHECK(server.sign_ins() == signIns);
+        CHECK_FALSE(client_sent(fail.report, "AUTH"));
+        CHECK(step_of(fail.report, "auth").at("status") == "notReached");
+        CHECK(explanation_ids(fail.report) == std::vector<std::string>{"certificate-expires-soon"});
+    }
+    SUBCASE("an expired certificate stays a verification failure (exit 2), with its end shown") {
+        LoopbackServer server(server_config(kUser, "expired"), kPassword);
+        Run run = smtp_test(server, {"--probe", "--cert-expiry-days", "30"});
+        CHECK(run.cli.exitCode == 2);
+        CHECK(explanation_ids(run.report) == std::vector<std::string>{"certificate-expired"});
+        CHECK(run.report.at("tls").at("notAfter") == "2020-02-01T00:00:00Z");
+        CHECK(run.report.at("tls").at("daysLeft").get<long long>() < 0);
+        CHECK(step_of(run.report, "certificateExpiry").at("status") == "notReached");
+        CHECK(run.text.out.find("Certificate: CN=127.0.0.1, expires 2020-02-01T00:00:00Z (-") != std::string::npos);
+    }
+}
+
+TEST_CASE("smtp-test --probe and --cert-expiry-days: usage errors exit 2 before anything is sent") {
+    struct Case {
+        std::vector<std::string> args;
+        const char* message;
+    };
+    const Case cases[] = {
+        {{"--probe", "--password-env", "SMTP_TEST_SECRET"}, "--probe sends no credentials"},
+        {{"--probe", "--user", kUser}, "drop --user"},
+        {{"--probe", "--to", "a@contoso.com"}, "the probe sends no message"},
+        {{"--probe", "--auth-only"}, "excludes"},
+        {{"--user", kUser, "--password-env", "SMTP_TEST_SECRET", "--auth-only", "--expect-auth", "LOGIN"},
+         "--expect-auth needs --probe"},
+        {{"--probe", "--expect-auth", "LOGIN,,PLAIN"}, "empty mechanism"},
+        {{"--probe", "--expect-auth", "LO GIN"}, "is not a SASL mechanism name"},
+        {{"--probe", "--plain", "--cert-expiry-days", "5"}, "drop --plain"},
+        {{"--probe", "--cert-expiry-days", "-1"}, "--cert-expiry-days"},
+        {{"--user", kUser, "--auth-only"}, "give exactly one of --password-env"},
+        {{"--auth-only", "--password-env", "SMTP_TEST_SECRET"}, "--user is required"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> args = {"smtp-test", "--host", "127.0.0.1", "--port", "1"};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        auto r = testsupport::run_cli(args, {"SMTP_TEST_SECRET=" + kPassword});
+        CAPTURE(r.err);
+        CHECK(r.exitCode == 2);
+        CHECK(r.err.find(c.message) != std::string::npos);
+        CHECK(r.out.empty());
+        check_invariants(r, nullptr, 0, 0, false, false, args);
+    }
 }

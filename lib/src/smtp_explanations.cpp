@@ -287,6 +287,19 @@ const std::vector<FailureRule>& failure_rules() {
         {Failure::ConnectionLost, "connection-lost", "The connection ended during {step}: {error}.",
          "Check the server's logs and any security device that might cut SMTP sessions."},
         {Failure::Other, "transfer-failed", "{error}.", "Run again with --transcript to see where it stopped."},
+        {Failure::CertificateExpiresSoon, "certificate-expires-soon",
+         "The server's certificate ({names}) verifies, but ends soon: {error}.",
+         "Renew the server's certificate before it expires (devices stop sending the moment it does). Microsoft "
+         "renews its own certificates: one close to expiry in front of Exchange Online or HVE points to a "
+         "TLS-inspecting proxy or the wrong host."},
+        {Failure::CertificateNotSeen, "certificate-not-seen", "The certificate's end could not be checked: {error}.",
+         "Connect with TLS (--starttls or --tls) to a server whose certificate verifies; an earlier failure is "
+         "explained above."},
+        {Failure::ExpectedAuthNotOffered, "expected-auth-not-offered",
+         "The server does not offer every mechanism asked for: {error}.",
+         "A device that signs in with a mechanism the server does not offer cannot sign in: compare the "
+         "device's setting with what the server offers now, and move it to an offered mechanism (XOAUTH2 "
+         "needs OAuth in the device), to HVE, or to a relay."},
         {Failure::PlainServerOnTlsPort, "use-starttls",
          "--tls was given, but {host} port {port} speaks plain SMTP first: {error}. This port expects STARTTLS, not "
          "TLS from the first byte.",
@@ -725,8 +738,9 @@ Explanation explain_failure(const Result& result, const Step& step) {
     if (step.kind == StepKind::Auth && result.oauthError) explanation.evidence.push_back(oauth_evidence(*result.oauthError));
     if ((step.failure == Failure::ConnectionLost || step.failure == Failure::Timeout) && step.kind == StepKind::Data)
         explanation.cause += " The message was not accepted.";
-    if (result.tls && !result.tls->subject.empty() && step.failure >= Failure::CertificateExpired &&
-        step.failure <= Failure::CertificateRejected) {
+    if (result.tls && !result.tls->subject.empty() &&
+        ((step.failure >= Failure::CertificateExpired && step.failure <= Failure::CertificateRejected) ||
+         step.failure == Failure::CertificateExpiresSoon)) {
         const TlsSession& tls = *result.tls;
         explanation.evidence.push_back("Certificate subject: " + tls.subject + "; issuer: " + tls.issuer);
         if (!tls.subjectAltNames.empty()) explanation.evidence.push_back("Certificate names: " + join(tls.subjectAltNames));
@@ -771,7 +785,7 @@ std::vector<Explanation> advisories(const Result& result, const Tenant* tenant) 
         out.push_back({"hve-legacy-endpoint", "", "",
                        "smtp-hve.office365.com still works but is announced for deprecation.",
                        "Point the device at smtp.hve.mx.microsoft.", "", {}});
-    if (!hve && is_office365_endpoint(o.host) && o.credentialKind == CredentialKind::Password)
+    if (!hve && !o.probe && is_office365_endpoint(o.host) && o.credentialKind == CredentialKind::Password)
         out.push_back({"basic-auth-retirement", "", "",
                        "Basic authentication for SMTP AUTH on Exchange Online is being retired (disabled by default for "
                        "existing tenants at the end of December 2026).",
@@ -858,7 +872,9 @@ Diagnosis diagnose(const Result& result, const Tenant* tenant) {
     for (const auto& step : result.steps) {
         // After the server confirmed what was asked (250 after the message, or 235 with
         // --auth-only), an unanswered QUIT is an advisory, not a failure.
-        bool afterDone = step.kind == StepKind::Quit && (result.options.authOnly ? result.authenticated : result.messageAccepted);
+        bool afterDone = step.kind == StepKind::Quit &&
+                         (result.options.probe ? result.outcome() == Outcome::Success
+                                               : result.options.authOnly ? result.authenticated : result.messageAccepted);
         // A QUIT that fails after an earlier refusal or failure adds nothing to its explanation.
         bool afterEnd = step.kind == StepKind::Quit && !diagnosis.explanations.empty();
         if (afterDone || afterEnd) continue;

@@ -23,6 +23,8 @@ const char* to_string(StepKind kind) {
         case StepKind::RcptTo: return "rcptTo";
         case StepKind::Data: return "data";
         case StepKind::Quit: return "quit";
+        case StepKind::CertificateExpiry: return "certificateExpiry";
+        case StepKind::AuthOffered: return "authOffered";
     }
     return "";
 }
@@ -60,6 +62,9 @@ const char* to_string(Failure failure) {
         case Failure::UnexpectedReply: return "unexpectedReply";
         case Failure::SaslExchangeCancelled: return "saslExchangeCancelled";
         case Failure::MalformedReply: return "malformedReply";
+        case Failure::CertificateExpiresSoon: return "certificateExpiresSoon";
+        case Failure::CertificateNotSeen: return "certificateNotSeen";
+        case Failure::ExpectedAuthNotOffered: return "expectedAuthNotOffered";
     }
     return "";
 }
@@ -125,7 +130,7 @@ nlohmann::json explanation_json(const Explanation& e) {
 }
 
 std::string delivery_sentence(const Result& result) {
-    if (result.options.authOnly) return "";
+    if (result.options.authOnly || result.options.probe) return "";
     if (!result.messageAccepted) return "no message was delivered";
     std::string accepted, refused;
     for (const auto& to : result.acceptedRecipients) accepted += (accepted.empty() ? "" : ", ") + p(to);
@@ -206,6 +211,9 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
           {"from", p(o.effective_from())},
           {"to", p(o.to)},
           {"authOnly", o.authOnly},
+          {"probe", o.probe},
+          {"expectAuth", p(o.expectAuth)},
+          {"certExpiryDays", o.certExpiryDays ? nlohmann::json(*o.certExpiryDays) : nlohmann::json(nullptr)},
           {"timeoutSeconds", static_cast<double>(o.timeout.count()) / 1000.0},
           {"connectTo", o.connectTo.empty() ? nlohmann::json(nullptr) : nlohmann::json(p(o.connectTo))}}},
         {"testId", result.testId},
@@ -219,7 +227,7 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
         {"remoteAddress", p(result.remoteAddress)},
         {"remotePort", result.remotePort},
     };
-    if (!o.authOnly)
+    if (!o.authOnly && !o.probe)
         out["delivery"] = {{"messageAccepted", result.messageAccepted},
                            {"acceptedRecipients", p(result.acceptedRecipients)},
                            {"refusedRecipients", p(result.refusedRecipients)}};
@@ -232,7 +240,8 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
         const TlsSession& t = *result.tls;
         out["tls"] = {{"protocol", p(t.protocol)},   {"cipher", p(t.cipher)},       {"cipherStandardName", p(t.cipherStandardName)},
                       {"subject", p(t.subject)},     {"issuer", p(t.issuer)},       {"notBefore", p(t.notBefore)},
-                      {"notAfter", p(t.notAfter)},   {"subjectAltNames", p(t.subjectAltNames)}, {"verifyError", p(t.verifyError)}};
+                      {"notAfter", p(t.notAfter)},   {"subjectAltNames", p(t.subjectAltNames)}, {"verifyError", p(t.verifyError)},
+                      {"daysLeft", t.daysLeft ? nlohmann::json(*t.daysLeft) : nlohmann::json(nullptr)}};
         if (diagnosis.tls) {
             const TlsAssessment& a = *diagnosis.tls;
             out["tls"]["microsoftRequirements"] = {
@@ -258,12 +267,14 @@ nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool in
 std::string to_text(const Result& result, const Diagnosis& diagnosis, bool includeTranscript, bool colour) {
     const Options& o = result.options;
     Style style{colour};
-    std::string out = fmt::format("smtp-test {}:{}{} ({}) as {}", p(o.host), o.effective_port(),
+    std::string out = fmt::format("smtp-test {}:{}{} ({}){}", p(o.host), o.effective_port(),
                                   o.connectTo.empty() ? std::string() : " via " + p(o.connectTo), security_phrase(o.security),
-                                  p(o.user));
-    out += o.authOnly ? ", sign-in only\n" : fmt::format(", {} recipient(s), test id {}\n", o.to.size(), result.testId);
+                                  o.probe ? std::string() : " as " + p(o.user));
+    out += o.probe      ? ", probe: no credentials, no message\n"
+           : o.authOnly ? ", sign-in only\n"
+                        : fmt::format(", {} recipient(s), test id {}\n", o.to.size(), result.testId);
     // What was delivered, and to whom, comes first: it decides whether to send again.
-    if (!o.authOnly) out += "Delivery: " + delivery_sentence(result) + "\n";
+    if (!o.authOnly && !o.probe) out += "Delivery: " + delivery_sentence(result) + "\n";
 
     std::size_t labelWidth = 0;
     for (const auto& step : result.steps) labelWidth = std::max(labelWidth, step.label.size());
@@ -278,11 +289,20 @@ std::string to_text(const Result& result, const Diagnosis& diagnosis, bool inclu
         std::string time = step.milliseconds ? fmt::format("{:>9.1f} ms", *step.milliseconds) : std::string(12, ' ');
         out += fmt::format("  {} {:<{}} {}  {}\n", status, p(step.label), labelWidth, time, step_summary(step));
     }
+    // Every certificate seen, verified or not: when it ends and how many days are left.
+    if (result.tls && !result.tls->subject.empty())
+        out += "Certificate: " + p(result.tls->subject) + ", expires " +
+               (result.tls->notAfter.empty() ? std::string("at an unknown date") : p(result.tls->notAfter)) +
+               (result.tls->daysLeft ? fmt::format(" ({} days left)", *result.tls->daysLeft) : std::string()) +
+               (o.certExpiryDays ? fmt::format("; --cert-expiry-days {}", *o.certExpiryDays) : std::string()) + "\n";
     if (diagnosis.tls) out += "TLS against Microsoft 365's requirements: " + p(diagnosis.tls->summary) + "\n";
 
     switch (result.outcome()) {
         case Outcome::Success:
-            out += o.authOnly ? "\nResult: SUCCESS: the account signed in (235; --auth-only, no message sent) (exit code 0)\n"
+            out += o.probe ? "\nResult: SUCCESS: the probe saw every step succeed (greeting, EHLO, " +
+                                 std::string(o.security == Security::Plain ? "no TLS" : "TLS with a verified certificate") +
+                                 ", AUTH offered; no credentials, no message) (exit code 0)\n"
+                 : o.authOnly ? "\nResult: SUCCESS: the account signed in (235; --auth-only, no message sent) (exit code 0)\n"
                               : fmt::format("\nResult: SUCCESS: the server accepted the test message '{}' after 354 (exit code 0)\n",
                                             p(result.subject));
             break;
@@ -291,10 +311,13 @@ std::string to_text(const Result& result, const Diagnosis& diagnosis, bool inclu
                    " (exit code 1)\n";
             break;
         case Outcome::Refused:
-            out += "\nResult: " + style.paint("REFUSED", "1;31") + " by the server: nothing was delivered (exit code 1)\n";
+            out += "\nResult: " + style.paint("REFUSED", "1;31") +
+                   (o.probe ? std::string(": the server refused a step, or a check failed (probe: nothing was sent) (exit code 1)\n")
+                            : std::string(" by the server, or a check failed: nothing was delivered (exit code 1)\n"));
             break;
         case Outcome::ConnectionError:
-            out += "\nResult: " + style.paint("CONNECTION OR PROTOCOL ERROR", "1;31") + ": nothing was delivered (exit code 2)\n";
+            out += "\nResult: " + style.paint("CONNECTION OR PROTOCOL ERROR", "1;31") +
+                   (o.probe ? ": the probe did not complete (exit code 2)\n" : ": nothing was delivered (exit code 2)\n");
             break;
     }
     if (result.tls && !result.tls->verifyError.empty())

@@ -82,6 +82,7 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 class Redactor {
 public:
     explicit Redactor(const Options& options) {
+        if (options.secret.empty()) return;  // --probe: nothing to hide (and "AAA=" is no secret)
         const std::string& user = options.user;
         const std::string& secret = options.secret;
         std::vector<std::string> forms = {secret,
@@ -179,6 +180,8 @@ std::string step_label(StepKind kind) {
         case StepKind::RcptTo: return "RCPT TO";
         case StepKind::Data: return "DATA";
         case StepKind::Quit: return "QUIT";
+        case StepKind::CertificateExpiry: return "certificate expiry";
+        case StepKind::AuthOffered: return "AUTH offered";
     }
     return "";
 }
@@ -196,10 +199,11 @@ std::vector<Step> plan_steps(const Options& options) {
     if (options.security == Security::ImplicitTls) kinds.push_back(StepKind::TlsHandshake);
     kinds.insert(kinds.end(), {StepKind::Banner, StepKind::Ehlo});
     if (options.security == Security::StartTls) kinds.insert(kinds.end(), {StepKind::StartTls, StepKind::EhloAfterTls});
-    kinds.push_back(StepKind::Auth);
+    if (options.certExpiryDays) kinds.push_back(StepKind::CertificateExpiry);
+    kinds.push_back(options.probe ? StepKind::AuthOffered : StepKind::Auth);
     std::vector<Step> steps;
     for (auto kind : kinds) steps.push_back(planned(kind, step_label(kind)));
-    if (!options.authOnly) {
+    if (!options.authOnly && !options.probe) {
         steps.push_back(planned(StepKind::MailFrom, "MAIL FROM <" + options.effective_from() + ">"));
         for (const auto& to : options.to) steps.push_back(planned(StepKind::RcptTo, "RCPT TO <" + to + ">", to));
         steps.push_back(planned(StepKind::Data, step_label(StepKind::Data)));
@@ -529,7 +533,7 @@ public:
           deadline_(start_ + options.timeout) {
         result_.steps = plan_steps(options);
         started_.assign(result_.steps.size(), -1);
-        if (!options.authOnly) {
+        if (!options.authOnly && !options.probe) {
             result_.subject = "tenantscan smtp-test " + result_.testId;
             message_ = build_message(options, result_.testId, result_.subject);
         }
@@ -558,6 +562,9 @@ public:
             if (!handshake(starttls)) return;
             if (!ehlo(StepKind::EhloAfterTls)) return;
         }
+        // --cert-expiry-days: checked before anything is sent (credentials or message).
+        if (options_.certExpiryDays && !check_certificate_expiry()) return quit();
+        if (options_.probe) return check_auth_offered(), quit();
         if (!authenticate()) return quit();
         if (options_.authOnly) return quit();
         send_message();
@@ -820,6 +827,13 @@ private:
             tls.issuer = printable(x509_name(X509_get_issuer_name(leaf)));
             tls.notBefore = iso_time(X509_get0_notBefore(leaf));
             tls.notAfter = iso_time(X509_get0_notAfter(leaf));
+            int days = 0, seconds = 0;  // from now to notAfter; negative once expired
+            if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(leaf)) == 1) {
+                tls.secondsLeft = static_cast<long long>(days) * 86400 + seconds;
+                // Whole days left, rounded down (an expired certificate has a negative count).
+                long long s = *tls.secondsLeft;
+                tls.daysLeft = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+            }
             for (const auto& name : subject_alt_names(leaf)) tls.subjectAltNames.push_back(printable(name));
         }
         if (!preverifyOk && x509Error_ == X509_V_OK) {
@@ -832,7 +846,8 @@ private:
         const TlsSession& tls = *result_.tls;
         std::string detail = tls.protocol + ", " + (tls.cipherStandardName.empty() ? tls.cipher : tls.cipherStandardName);
         if (!tls.subject.empty())
-            detail += "; certificate " + tls.subject + ", issued by " + tls.issuer + ", expires " + tls.notAfter;
+            detail += "; certificate " + tls.subject + ", issued by " + tls.issuer + ", expires " + tls.notAfter +
+                      (tls.daysLeft ? fmt::format(" ({} days left)", *tls.daysLeft) : "");
         return detail;
     }
 
@@ -1039,6 +1054,56 @@ private:
         }
         fail(s, Failure::NoUsableAuthMechanism, "no offered mechanism (" + list + ") fits this credential");
         return "";
+    }
+
+    // --cert-expiry-days N: the certificate the handshake verified must have more than N days left.
+    // No verified certificate (no handshake, verification failed, notAfter unreadable) never passes.
+    bool check_certificate_expiry() {
+        Step& s = step(StepKind::CertificateExpiry);
+        begin(s);
+        const int limit = *options_.certExpiryDays;
+        const TlsSession* tls = result_.tls ? &*result_.tls : nullptr;
+        if (!tls || tls->protocol.empty() || tls->subject.empty() || !tls->verifyError.empty() || !tls->secondsLeft) {
+            fail(s, Failure::CertificateNotSeen,
+                 fmt::format("no verified server certificate whose expiry could be read, so --cert-expiry-days {} "
+                             "cannot pass", limit));
+            return false;
+        }
+        if (*tls->secondsLeft <= static_cast<long long>(limit) * 86400) {
+            fail(s, Failure::CertificateExpiresSoon,
+                 fmt::format("{} expires on {}, {} whole day(s) from now, within the {} day(s) of "
+                             "--cert-expiry-days", tls->subject, tls->notAfter, *tls->daysLeft, limit));
+            return false;
+        }
+        s.detail = fmt::format("expires {}, {} days left (more than {})", tls->notAfter, *tls->daysLeft, limit);
+        succeed(s);
+        return true;
+    }
+
+    // --probe: what the last EHLO offered for AUTH. A server that offers no mechanism, or not
+    // every one --expect-auth names, fails the probe; nothing is sent either way.
+    bool check_auth_offered() {
+        Step& s = step(StepKind::AuthOffered);
+        begin(s);
+        const auto& offered = result_.authMechanismsOffered;
+        if (offered.empty()) {
+            fail(s, authAnnounced_ ? Failure::NoUsableAuthMechanism : Failure::AuthNotOffered,
+                 authAnnounced_ ? "the server announced AUTH without any mechanism"
+                                : "the server's EHLO reply announced no AUTH");
+            return false;
+        }
+        std::vector<std::string> missing;
+        for (const auto& wanted : options_.expectAuth)
+            if (std::find(offered.begin(), offered.end(), wanted) == offered.end()) missing.push_back(wanted);
+        if (!missing.empty()) {
+            fail(s, Failure::ExpectedAuthNotOffered,
+                 fmt::format("the server offers AUTH {}, but not {} (--expect-auth)", join(offered, " "), join(missing, " ")));
+            return false;
+        }
+        s.detail = "AUTH offered: " + join(offered, " ") +
+                   (options_.expectAuth.empty() ? "" : " (expected: " + join(options_.expectAuth, " ") + ")");
+        succeed(s);
+        return true;
     }
 
     // RFC 4954: AUTH, then one response per 334 challenge, until 235 or a refusal.
@@ -1324,12 +1389,34 @@ void validate(const Options& options) {
     if (options.host.empty()) throw std::invalid_argument("no SMTP host given");
     if (options.port < 0 || options.port > 65535)
         throw std::invalid_argument(fmt::format("port {} is out of range (1-65535)", options.port));
-    if (options.user.empty()) throw std::invalid_argument("no user given");
-    if (options.secret.empty())
-        throw std::invalid_argument(options.credentialKind == CredentialKind::Password ? "the password is empty"
-                                                                                       : "the OAuth token is empty");
-    if (!options.authOnly && options.to.empty())
-        throw std::invalid_argument("no recipient given: name at least one, or test the sign-in alone with auth-only");
+    if (options.probe) {
+        // The probe signs in with nothing and sends nothing: a credential or an address given
+        // with it would suggest a test that does not happen.
+        if (!options.user.empty() || !options.secret.empty() || options.authMechanism != AuthMechanism::Auto)
+            throw std::invalid_argument("the probe sends no credentials: drop the user, the password or token, and the auth mechanism");
+        if (!options.to.empty() || !options.from.empty() || options.authOnly)
+            throw std::invalid_argument("the probe sends no message: drop the recipients, the sender and auth-only");
+    } else {
+        if (options.user.empty()) throw std::invalid_argument("no user given");
+        if (options.secret.empty())
+            throw std::invalid_argument(options.credentialKind == CredentialKind::Password ? "the password is empty"
+                                                                                           : "the OAuth token is empty");
+        if (!options.authOnly && options.to.empty())
+            throw std::invalid_argument("no recipient given: name at least one, or test the sign-in alone with auth-only");
+        if (!options.expectAuth.empty())
+            throw std::invalid_argument("expect-auth belongs to the probe (the sign-in itself shows whether its mechanism is offered)");
+    }
+    for (const auto& mechanism : options.expectAuth)
+        if (mechanism.empty() || !std::all_of(mechanism.begin(), mechanism.end(), [](char c) {
+                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+            }))
+            throw std::invalid_argument("'" + printable(mechanism) + "' is not a SASL mechanism name (upper case letters, digits, - and _)");
+    if (options.certExpiryDays) {
+        if (*options.certExpiryDays < 0 || *options.certExpiryDays > 36500)
+            throw std::invalid_argument(fmt::format("cert-expiry-days {} is out of range (0-36500)", *options.certExpiryDays));
+        if (options.security == Security::Plain)
+            throw std::invalid_argument("cert-expiry-days needs a certificate, and --plain has no TLS: drop --plain");
+    }
     if (options.timeout.count() <= 0) throw std::invalid_argument("the timeout must be positive");
     auto control = [](const std::string& text) {
         return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
@@ -1339,7 +1426,7 @@ void validate(const Options& options) {
     auto bad = [&](const std::string& address) {
         return control(address) || address.find_first_of("<> ") != std::string::npos || address.find('@') == std::string::npos;
     };
-    if (bad(options.effective_from())) throw std::invalid_argument("'" + printable(options.effective_from()) + "' is not a mail address");
+    if (!options.probe && bad(options.effective_from())) throw std::invalid_argument("'" + printable(options.effective_from()) + "' is not a mail address");
     for (const auto& to : options.to)
         if (bad(to)) throw std::invalid_argument("'" + printable(to) + "' is not a mail address");
     if (!options.connectTo.empty()) parse_connect_to(options);
@@ -1368,12 +1455,22 @@ Result run(const Options& options) {
 Outcome Result::outcome() const {
     // Success only from what the server confirmed: 250 after the message (sent after 354), or
     // with authOnly, 235 to AUTH. Nothing else, however the other steps went, is a success.
-    if (options.authOnly ? authenticated : messageAccepted)
-        return options.authOnly || refusedRecipients.empty() ? Outcome::Success : Outcome::PartiallyDelivered;
+    // With probe, every planned step before QUIT seen to succeed (an unanswered QUIT then changes
+    // nothing, as after an accepted message). A failed --cert-expiry-days check is never a success.
+    bool checksPassed = std::all_of(steps.begin(), steps.end(), [](const Step& step) {
+        return step.kind != StepKind::CertificateExpiry || step.status == StepStatus::Ok;
+    });
+    bool probed = options.probe && !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const Step& step) {
+        return step.kind == StepKind::Quit || step.status == StepStatus::Ok;
+    });
+    if (checksPassed && (options.probe ? probed : options.authOnly ? authenticated : messageAccepted))
+        return options.probe || options.authOnly || refusedRecipients.empty() ? Outcome::Success : Outcome::PartiallyDelivered;
     for (const auto& step : steps) {
         if (step.status == StepStatus::Refused) return Outcome::Refused;
         if (step.status == StepStatus::Failed)
-            return step.failure == Failure::AuthNotOffered || step.failure == Failure::NoUsableAuthMechanism
+            return step.failure == Failure::AuthNotOffered || step.failure == Failure::NoUsableAuthMechanism ||
+                           step.failure == Failure::CertificateExpiresSoon || step.failure == Failure::CertificateNotSeen ||
+                           step.failure == Failure::ExpectedAuthNotOffered
                        ? Outcome::Refused
                        : Outcome::ConnectionError;
     }

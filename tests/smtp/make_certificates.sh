@@ -5,6 +5,8 @@
 #   wronghost.pem/.key   signed by the CA for mail.other.example only
 #   office365.pem/.key   signed by the CA for smtp.office365.com (reached with --connect-to)
 #   expired.pem/.key     signed by the CA for 127.0.0.1, expired in 2020
+#   soon.pem/.key        signed by the CA for 127.0.0.1, valid now, expires 5 days from now
+#                        (made at test time, so --cert-expiry-days tests never go stale)
 #   untrusted.pem/.key   for 127.0.0.1, signed by another CA that nobody trusts
 # `openssl ca` is used because it is the only openssl 3.0 command that sets explicit
 # notBefore/notAfter dates (-startdate/-enddate), which the expired certificate needs.
@@ -70,5 +72,6 @@ issue ca server 127.0.0.1 for_loopback -days 30
 issue ca rsa 127.0.0.1 for_loopback -days 30
 issue ca wronghost mail.other.example for_other_host -days 30
 issue ca office365 smtp.office365.com for_office365 -days 30
+issue ca soon 127.0.0.1 for_loopback -days 5
 issue ca expired 127.0.0.1 for_loopback -startdate 20200101000000Z -enddate 20200201000000Z
 issue otherca untrusted 127.0.0.1 for_loopback -days 30

@@ -20,6 +20,8 @@ CONFIG_JSON keys (all optional):
   banner         reply lines of the greeting, default ["220 scripted.test ESMTP ready"]
   ehlo           reply lines to EHLO before TLS (default: STARTTLS when tls is starttls, AUTH ...)
   ehloAfterTls   reply lines to EHLO after STARTTLS (default: AUTH LOGIN PLAIN XOAUTH2)
+  starttls       reply to STARTTLS (default "220 2.0.0 SMTP server ready"); any other code
+                 refuses it and the session stays in plain text
   authReply      the final reply after the credentials (default: 235 when they are right,
                  else 535 5.7.3 Authentication unsuccessful)
   authImmediate  reply at once to the AUTH command with this line (e.g. "250 OK")
@@ -105,7 +107,10 @@ class Session:
             if verb in ("EHLO", "HELO"):
                 self.send(self.ehlo_reply())
             elif verb == "STARTTLS":
-                self.send(config.get("starttls", "220 2.0.0 SMTP server ready"))
+                reply = config.get("starttls", "220 2.0.0 SMTP server ready")
+                self.send(reply)
+                if not reply.startswith("220"):  # refused: the session goes on in plain text
+                    continue
                 self.sock = self.context.wrap_socket(self.sock, server_side=True)
                 self.buffer = b""
                 self.tls = True

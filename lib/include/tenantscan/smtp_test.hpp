@@ -69,13 +69,23 @@ struct Options {
     // cipher suites offered; TLS 1.3 suite names (TLS_AES_...) in it restrict TLS 1.3. "" = default.
     std::string ciphers;
     AuthMechanism authMechanism = AuthMechanism::Auto;
+    // The connectivity probe (--probe): banner, EHLO, STARTTLS (or implicit TLS), the verified
+    // certificate, the AUTH mechanisms offered, then QUIT. No credentials, no AUTH, no message:
+    // user, secret, to and from must be empty. Success only when every one of those steps was
+    // seen to succeed and the server offers AUTH (every mechanism of expectAuth, when given).
+    bool probe = false;
+    std::vector<std::string> expectAuth;  // probe only: SASL mechanisms that must be offered (upper case)
+    // --cert-expiry-days N: fail (exit 1) when the verified server certificate has N days or less
+    // left. Needs TLS. A run that sees no certificate never passes this check.
+    std::optional<int> certExpiryDays;
 
     int effective_port() const;
     const std::string& effective_from() const;
 };
 
 // Throws std::invalid_argument explaining the first problem (missing host, user or secret,
-// no recipient without authOnly, port out of range, timeout not positive, control characters in a
+// no recipient without authOnly, credentials/recipients/sender with probe, expectAuth without
+// probe, certExpiryDays without TLS or out of range, port out of range, timeout not positive, control characters in a
 // name or address, a mechanism that does not fit the credential, a cipher string OpenSSL rejects).
 void validate(const Options& options);
 
@@ -93,6 +103,8 @@ enum class StepKind {
     RcptTo,        // one step per recipient
     Data,          // the command, the message, and the server's final answer
     Quit,
+    CertificateExpiry,  // --cert-expiry-days: the verified certificate's days left, after the last EHLO
+    AuthOffered,        // --probe: the AUTH mechanisms the last EHLO offered (and --expect-auth)
 };
 
 enum class StepStatus {
@@ -125,6 +137,9 @@ enum class Failure {
     UnexpectedReply,          // a reply RFC 5321/4954 does not allow at this point (e.g. 250 to DATA)
     SaslExchangeCancelled,    // the server kept sending 334 challenges; cancelled with "*"
     MalformedReply,           // not an SMTP reply (no 3-digit code, too long)
+    CertificateExpiresSoon,   // --cert-expiry-days: the certificate has N days or less left
+    CertificateNotSeen,       // --cert-expiry-days, but no verified certificate to check
+    ExpectedAuthNotOffered,   // --expect-auth: a mechanism asked for is not offered
 };
 
 // An SMTP reply. The code and the enhanced code are parsed from the bytes the server sent; the
@@ -179,6 +194,10 @@ struct TlsSession {
     std::vector<std::string> subjectAltNames;  // "DNS:smtp.hve.mx.microsoft", "IP:127.0.0.1"
     std::string verifyError;                   // OpenSSL's verification error, "" when none
     std::string cipherStandardName;            // IANA name, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+    // Time from the handshake to notAfter (negative once expired), and its whole days (rounded
+    // down). nullopt when no certificate was seen or its notAfter could not be read.
+    std::optional<long long> secondsLeft;
+    std::optional<long long> daysLeft;
 };
 
 // The error challenge of a failed OAuth sign-in (RFC 7628 §3.2.2: base64 JSON in a 334 reply),
@@ -199,7 +218,8 @@ struct TranscriptLine {
 
 enum class Outcome {
     Success,             // the server accepted the message after 354 for every recipient (with
-                         // authOnly: AUTH succeeded with 235)
+                         // authOnly: AUTH succeeded with 235; with probe: every step
+                         // before QUIT succeeded)
     PartiallyDelivered,  // accepted after 354, but some recipients were refused
     Refused,             // nothing delivered: the server refused something (or offered no way to sign in)
     ConnectionError,     // nothing delivered: DNS, TCP, timeout, TLS, connection lost, or a reply
@@ -269,8 +289,9 @@ struct Diagnosis {
 // to check instead of which one is responsible.
 Diagnosis diagnose(const Result& result, const Tenant* tenant);
 
-// 0 success (the message accepted after 354; with authOnly: signed in), 1 refused or partly
-// delivered, 2 connection or protocol error (usage errors are the CLI's).
+// 0 success (the message accepted after 354; with authOnly: signed in; with probe: every step
+// before QUIT succeeded), 1 refused, partly delivered, or a check failed (--cert-expiry-days,
+// --expect-auth, no AUTH offered), 2 connection or protocol error (usage errors are the CLI's).
 int exit_code(const Result& result);
 
 // One entry of the library of known replies (data in smtp_explanations.cpp), for docs and tests.
