@@ -541,7 +541,7 @@ TEST_CASE("loader: Exchange sections as ConvertTo-Json writes cmdlet output") {
     CHECK(snapshot.acceptedDomains->at(0).isDefault);
     CHECK_FALSE(snapshot.acceptedDomains->at(1).isDefault);
 
-    // An authentication policy without AllowBasicAuthSmtp blocks Basic SMTP (domain.md §3).
+    // An authentication policy without AllowBasicAuthSmtp blocks Basic SMTP (docs/microsoft-facts.md §3).
     Snapshot bare = snapshot_from(snapshot_with(nullptr, {{"authenticationPolicies", json::array({{{"Name", "Block"}}})}}));
     CHECK_FALSE(bare.authenticationPolicies->at(0).allowBasicAuthSmtp);
     CHECK(error_of(snapshot_with(nullptr, {{"users", json::array({{{"Identity", {{"DistinguishedName", "CN=x"}}}}})}})) ==

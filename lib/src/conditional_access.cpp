@@ -1,4 +1,4 @@
-// Conditional Access "what if" (domain.md §7; the decisions are explained in docs/engine.md).
+// Conditional Access "what if" (docs/microsoft-facts.md §7; the decisions are explained in docs/engine.md).
 //
 // Every condition answers Yes, No, Unknown (an input the snapshot or the sign-in does not give)
 // or NotConfigured. A policy applies when no condition says No and none says Unknown; it does

@@ -16,7 +16,7 @@ const char* policy_state_name(PolicyState state);
 // "'Block legacy authentication'" (the id when the policy has no display name).
 std::string quoted_name(const ConditionalAccessPolicy& policy);
 
-// Microsoft-managed policies carry display names starting "Microsoft-managed:" (domain.md §6).
+// Microsoft-managed policies carry display names starting "Microsoft-managed:" (docs/microsoft-facts.md §6).
 bool is_microsoft_managed(const ConditionalAccessPolicy& policy);
 
 // "unknown location", "203.0.113.7 (DE)", "203.0.113.7", "country DE".

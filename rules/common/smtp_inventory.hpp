@@ -13,7 +13,7 @@
 
 namespace tenantscan::rules {
 
-// Host names (domain.md §1, §2).
+// Host names (docs/microsoft-facts.md §1, §2).
 inline constexpr const char* kExchangeSubmissionHost = "smtp.office365.com";
 inline constexpr const char* kExchangeLegacySubmissionHost = "smtp-legacy.office365.com";
 inline constexpr const char* kHveHost = "smtp.hve.mx.microsoft";
@@ -51,7 +51,7 @@ bool is_accepted_domain(const std::vector<std::string>& accepted, std::string_vi
 // Recipient entries whose domain is not accepted (sorted, unique).
 std::vector<std::string> external_recipients(const SmtpClient& client, const std::vector<std::string>& accepted);
 
-// Where a sender that loses Basic SMTP AUTH should go (domain.md §1): OAuth when it already uses
+// Where a sender that loses Basic SMTP AUTH should go (docs/microsoft-facts.md §1): OAuth when it already uses
 // it, HVE when its recipients are all internal, Azure Communication Services when some are
 // external, else the three choices. `accepted` may be empty (domains unknown).
 std::string migration_target(const SmtpClient& client, const std::vector<std::string>& accepted);

@@ -15,7 +15,7 @@
 
 namespace tenantscan::rules {
 
-// Entra's clientAppUsed value for SMTP AUTH client submission (domain.md §1).
+// Entra's clientAppUsed value for SMTP AUTH client submission (docs/microsoft-facts.md §1).
 inline constexpr const char* kAuthenticatedSmtp = "Authenticated SMTP";
 
 // Finds the HVE account behind a user name, address, UPN or object id (case-insensitive): its

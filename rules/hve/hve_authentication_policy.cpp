@@ -16,7 +16,7 @@ namespace tenantscan::rules {
 
 namespace {
 
-// The name Microsoft's own guidance uses for the policy (domain.md §3).
+// The name Microsoft's own guidance uses for the policy (docs/microsoft-facts.md §3).
 constexpr const char* kRecommendedPolicyName = "Allow Basic Auth SMTP";
 
 RuleMetadata make_metadata() {

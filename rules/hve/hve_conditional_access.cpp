@@ -71,7 +71,7 @@ std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& conte
     }
     std::vector<Finding> findings;
     if (snapshot.securityDefaults && snapshot.securityDefaults->isEnabled) {
-        // With security defaults on, Conditional Access policies are not what decides (domain.md §5).
+        // With security defaults on, Conditional Access policies are not what decides (docs/microsoft-facts.md §5).
         for (const HveAccount& account : *snapshot.hveAccounts) {
             Finding f = finding(Status::NotApplicable, hve_account_subject(account),
                                 "Security defaults are enabled, so Conditional Access policies are not evaluated for "

@@ -15,7 +15,7 @@ namespace tenantscan::rules {
 
 namespace {
 
-// What Microsoft says about Microsoft-managed policies left in report-only (domain.md §6; the
+// What Microsoft says about Microsoft-managed policies left in report-only (docs/microsoft-facts.md §6; the
 // 90 days were announced, the current documentation says "no less than 45 days").
 constexpr const char* kManagedPolicyNote =
     "Microsoft-managed policies turn themselves on when left in report-only: 90 days after creation as first "

@@ -1,4 +1,4 @@
-// The hve module: rules about High Volume Email accounts (domain.md §2).
+// The hve module: rules about High Volume Email accounts (docs/microsoft-facts.md §2).
 #pragma once
 
 #include <memory>

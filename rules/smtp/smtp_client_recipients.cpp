@@ -14,7 +14,7 @@ namespace tenantscan::rules {
 
 namespace {
 
-// HVE's per-message recipient limit (domain.md §2).
+// HVE's per-message recipient limit (docs/microsoft-facts.md §2).
 constexpr int kHveMaxRecipientsPerMessage = 50;
 
 RuleMetadata make_metadata() {

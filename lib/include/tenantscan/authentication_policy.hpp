@@ -1,5 +1,5 @@
 // Exchange authentication policies: which one is in effect for an account, and whether it lets
-// Basic SMTP AUTH through (domain.md §3). Shared by the hve-authentication-policy rule and by
+// Basic SMTP AUTH through (docs/microsoft-facts.md §3). Shared by the hve-authentication-policy rule and by
 // smtp-test's explanations, so both read a policy reference the same way.
 #pragma once
 

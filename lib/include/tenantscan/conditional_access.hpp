@@ -1,4 +1,4 @@
-// Conditional Access "what if" engine (domain.md §7): which policies apply to a sign-in and
+// Conditional Access "what if" engine (docs/microsoft-facts.md §7): which policies apply to a sign-in and
 // whether they block it. Mirrors Microsoft's analysisReasons vocabulary so results compare with
 // POST /identity/conditionalAccess/evaluate.
 #pragma once

@@ -18,7 +18,7 @@
 
 namespace tenantscan {
 
-// Well-known identifiers (domain.md §6, §7).
+// Well-known identifiers (docs/microsoft-facts.md §6).
 inline constexpr const char* kExchangeOnlineAppId = "00000002-0000-0ff1-ce00-000000000000";
 inline constexpr const char* kLegacyAuthTemplateId = "0b2282f9-2862-4178-88b5-d79340b36cb8";
 
@@ -193,7 +193,7 @@ struct AuthenticationPolicy {
     std::string identity;
     std::string distinguishedName;
     std::string guid;
-    bool allowBasicAuthSmtp = false;  // absent = blocked (domain.md §3)
+    bool allowBasicAuthSmtp = false;  // absent = blocked (docs/microsoft-facts.md §3)
 };
 
 struct ExchangeUser {

@@ -1,5 +1,5 @@
 // The Basic SMTP AUTH retirement schedule as data: Microsoft has moved the dates more than once
-// (domain.md §1), so the dates live in rules/schedules.json, compiled into the library, and a scan
+// (docs/microsoft-facts.md §1), so the dates live in rules/schedules.json, compiled into the library, and a scan
 // picks one by name (ScanOptions::schedule) or gives its own dates. See docs/schedules.md.
 #pragma once
 
@@ -26,7 +26,7 @@ struct RetirementSchedule {
     std::vector<ScheduleMilestone> milestones;  // ascending by date, at least one
 };
 
-// Dates about High Volume Email that rules compare the as-of date with (domain.md §2).
+// Dates about High Volume Email that rules compare the as-of date with (docs/microsoft-facts.md §2).
 struct HveDates {
     std::string billingFrom;        // HVE accounts need a valid billing policy from this date
     std::string basicAuthEndsOn;    // last day Basic auth is supported on HVE
