@@ -120,7 +120,9 @@ public:
             if (pool.use_count() > 1) {
                 // Still in use after the limit (a server that neither answers nor closes): never
                 // freed rather than freed during exit. Reachable, so not reported as a leak.
+                static std::mutex abandonedMutex;
                 static auto* const abandoned = new std::vector<std::shared_ptr<http::http_pipeline_stage>>;
+                std::lock_guard<std::mutex> lock(abandonedMutex);
                 abandoned->push_back(std::move(pool));
             }
         }
