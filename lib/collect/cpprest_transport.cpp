@@ -8,7 +8,8 @@
 // down (its threads still run while the process exits). Whatever a pool thread still holds when
 // main returns (the last reference to a client's connection pool, whose sockets and TLS sessions
 // are freed then) is torn down concurrently with exit() and OpenSSL's atexit cleanup: a crash
-// after all the work is done. So this transport cancels every request it gives up on, and its
+// after all the work is done, or a hang (a request still reading a body waits on the pool that
+// exit's static destructors are joining). So this transport cancels every request it gives up on, and its
 // destructor waits until cpprestsdk has let go of every client's connection pool, then frees the
 // pools itself, on the calling thread, before collect_snapshot returns (docs/collect.md).
 #include <cpprest/http_client.h>
