@@ -3,12 +3,24 @@
 // handed back: following one would carry the access token wherever the Location points), and a
 // response body is read up to TransportSettings::maxResponseBytes only. One http_client per
 // origin and proxy keeps connections pooled between requests.
+//
+// Lifetime: cpprestsdk finishes a request on its own thread pool, and that pool is never shut
+// down (its threads still run while the process exits). Whatever a pool thread still holds when
+// main returns (the last reference to a client's connection pool, whose sockets and TLS sessions
+// are freed then) is torn down concurrently with exit() and OpenSSL's atexit cleanup: a crash
+// after all the work is done, or a hang (a request still reading a body waits on the pool that
+// exit's static destructors are joining). So this transport cancels every request it gives up on, and its
+// destructor waits until cpprestsdk has let go of every client's connection pool, then frees the
+// pools itself, on the calling thread, before collect_snapshot returns (docs/collect.md).
 #include <cpprest/http_client.h>
 #include <cpprest/producerconsumerstream.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <strings.h>
+#include <thread>
+#include <vector>
 
 #include "http_transport.hpp"
 #include "url.hpp"
@@ -59,9 +71,64 @@ private:
     std::atomic<bool> exceeded_{false};
 };
 
+// A pipeline stage that forwards every request unchanged. Added to each http_client, it hands the
+// transport the client's final stage (cpprestsdk's connection pool, sockets and TLS state), which
+// requests in flight keep alive after the http_client itself is gone.
+class FinalStageHandle final : public http::http_pipeline_stage {
+public:
+    pplx::task<http::http_response> propagate(http::http_request request) override {
+        return next_stage()->propagate(std::move(request));
+    }
+    std::shared_ptr<http::http_pipeline_stage> final_stage() const { return next_stage(); }
+};
+
+// Cancels the request unless it was read to the end: a request given up on (a body over the
+// limit, an exception) must not keep reading on cpprestsdk's threads after send() returns.
+class CancelUnlessDone {
+public:
+    pplx::cancellation_token token() const { return source_.get_token(); }
+    void done() { done_ = true; }
+    ~CancelUnlessDone() {
+        if (!done_) source_.cancel();
+    }
+
+private:
+    pplx::cancellation_token_source source_;
+    bool done_ = false;
+};
+
+// How long the destructor waits for cpprestsdk to finish with the requests it still holds (the
+// tail of a completed request; a cancelled one closing its connection).
+constexpr std::chrono::seconds kDrainLimit{10};
+
 class CppRestTransport final : public HttpTransport {
 public:
     explicit CppRestTransport(TransportSettings settings) : settings_(std::move(settings)) {}
+    CppRestTransport(const CppRestTransport&) = delete;
+    CppRestTransport& operator=(const CppRestTransport&) = delete;
+
+    ~CppRestTransport() override {
+        std::vector<std::shared_ptr<http::http_pipeline_stage>> pools;
+        for (auto& [key, client] : clients_) pools.push_back(std::move(client.finalStage));
+        clients_.clear();
+        // Each pool is ours alone once no request context of cpprestsdk refers to it any more;
+        // then releasing it here frees its connections on this thread, not on a pool thread
+        // racing with the process exit.
+        auto until = std::chrono::steady_clock::now() + kDrainLimit;
+        for (auto& pool : pools) {
+            while (pool.use_count() > 1 && std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (pool.use_count() > 1) {
+                // Still in use after the limit (a server that neither answers nor closes): never
+                // freed rather than freed during exit. Reachable, so not reported as a leak.
+                static std::mutex abandonedMutex;
+                static auto* const abandoned = new std::vector<std::shared_ptr<http::http_pipeline_stage>>;
+                std::lock_guard<std::mutex> lock(abandonedMutex);
+                abandoned->push_back(std::move(pool));
+            }
+        }
+        pools.clear();
+    }
 
     HttpResponse send(const HttpRequest& request) override {
         auto url = parse_url(request.url);
@@ -85,8 +152,9 @@ public:
         const std::string tooLarge = request.method + " " + url->origin() + url->pathAndQuery.substr(0, url->pathAndQuery.find('?')) +
                                      ": the response is larger than " + std::to_string(settings_.maxResponseBytes) +
                                      " bytes, the limit for one response; not read";
+        CancelUnlessDone cancel;
         try {
-            http::http_response response = http_client.request(message).get();
+            http::http_response response = http_client.request(message, cancel.token()).get();
             auto length = response.headers().content_length();
             if (length > settings_.maxResponseBytes) throw TransportFailure(tooLarge, TransportFailure::Kind::TooLarge);
             response.content_ready().get();
@@ -94,6 +162,7 @@ public:
             result.status = response.status_code();
             for (const auto& [name, value] : response.headers()) result.headers[name] = value;
             result.body = body->take();
+            cancel.done();
             return result;
         } catch (const ResponseTooLarge&) {
             throw TransportFailure(tooLarge, TransportFailure::Kind::TooLarge);
@@ -124,7 +193,7 @@ private:
         std::lock_guard<std::mutex> lock(mutex_);
         std::string key = url.origin() + " " + proxy;
         auto it = clients_.find(key);
-        if (it != clients_.end()) return *it->second;
+        if (it != clients_.end()) return *it->second.client;
 
         client::http_client_config config;
         config.set_timeout(settings_.timeout);
@@ -137,8 +206,12 @@ private:
             });
         }
         if (!proxy.empty()) config.set_proxy(make_proxy(proxy));
-        auto created = std::make_unique<client::http_client>(web::uri(url.origin()), config);
-        return *clients_.emplace(key, std::move(created)).first->second;
+        Client created;
+        created.client = std::make_unique<client::http_client>(web::uri(url.origin()), config);
+        auto handle = std::make_shared<FinalStageHandle>();
+        created.client->add_handler(handle);
+        created.finalStage = handle->final_stage();
+        return *clients_.emplace(key, std::move(created)).first->second.client;
     }
 
     // Credentials in the proxy URL (http://user:password@proxy:3128) become proxy credentials.
@@ -157,7 +230,11 @@ private:
 
     TransportSettings settings_;
     std::mutex mutex_;
-    std::map<std::string, std::unique_ptr<client::http_client>> clients_;
+    struct Client {
+        std::unique_ptr<client::http_client> client;
+        std::shared_ptr<http::http_pipeline_stage> finalStage;  // see ~CppRestTransport
+    };
+    std::map<std::string, Client> clients_;
 };
 
 }  // namespace
