@@ -2,12 +2,18 @@
 #include <CLI/CLI.hpp>
 #include <tenantscan/scan.hpp>
 
+#include <csignal>
+
 #include "collect_command.hpp"
 #include "commands.hpp"
 #include "remediate_command.hpp"
 #include "smtp_test_command.hpp"
 
 int main(int argc, char** argv) {
+    // A server that closes its connection while smtp-test writes to it over TLS (OpenSSL's socket BIO
+    // writes with write(2), without MSG_NOSIGNAL) must give EPIPE and a reported step failure, not
+    // end the process with SIGPIPE before anything is reported.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"tenantscan: will mail submission keep working when Exchange Online retires Basic SMTP AUTH?\n"
                  "Reads a tenant snapshot and reports, account by account, what breaks, why, and how to fix it.",
                  "tenantscan"};
