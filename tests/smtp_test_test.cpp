@@ -1447,7 +1447,9 @@ TEST_CASE("smtp-test --cert-expiry-days: a certificate that expires within N day
         CHECK(explanation_ids(soon.report) == std::vector<std::string>{"certificate-expires-soon"});
         CHECK(step_of(soon.report, "authOffered").at("status") == "notReached");
         CHECK(soon.report.at("target").at("certExpiryDays") == 5);
-        CHECK(soon.text.out.find("(" + std::to_string(daysLeft) + " days left); --cert-expiry-days 5") != std::string::npos);
+        // The text run comes a moment after the JSON one, so it may already count one day less.
+        CHECK((soon.text.out.find("(4 days left); --cert-expiry-days 5") != std::string::npos ||
+               soon.text.out.find("(5 days left); --cert-expiry-days 5") != std::string::npos));
 
         Run later = smtp_test(server, {"--probe", "--cert-expiry-days", "4"});
         CHECK(later.cli.exitCode == 0);
