@@ -5,8 +5,11 @@
 #   wronghost.pem/.key   signed by the CA for mail.other.example only
 #   office365.pem/.key   signed by the CA for smtp.office365.com (reached with --connect-to)
 #   expired.pem/.key     signed by the CA for 127.0.0.1, expired in 2020
-#   soon.pem/.key        signed by the CA for 127.0.0.1, valid now, expires 5 days from now
+#   soon.pem/.key        signed by the CA for 127.0.0.1, valid now, expires 4.5 days from now
 #                        (made at test time, so --cert-expiry-days tests never go stale)
+# The certificates valid now end half a day before a whole number of days (29.5 and 4.5), so
+# whole days left (rounded down) is 29 and 4 for the next twelve hours: a test that runs the
+# CLI twice sees the same count both times, not 30 then 29 across the second it was made in.
 #   untrusted.pem/.key   for 127.0.0.1, signed by another CA that nobody trusts
 # `openssl ca` is used because it is the only openssl 3.0 command that sets explicit
 # notBefore/notAfter dates (-startdate/-enddate), which the expired certificate needs.
@@ -66,12 +69,16 @@ issue() {  # ca, name, common name, extensions section, validity options...
   cp serial "$ca.serial"
 }
 
+until_days() {  # N days from now less twelve hours, as openssl's -enddate wants it
+  date -u -d "+$1 days -12 hours" +%Y%m%d%H%M%SZ
+}
+
 make_ca ca "/CN=tenantscan smtp-test CA"
 make_ca otherca "/CN=Nobody trusts this CA"
-issue ca server 127.0.0.1 for_loopback -days 30
-issue ca rsa 127.0.0.1 for_loopback -days 30
-issue ca wronghost mail.other.example for_other_host -days 30
-issue ca office365 smtp.office365.com for_office365 -days 30
-issue ca soon 127.0.0.1 for_loopback -days 5
+issue ca server 127.0.0.1 for_loopback -enddate "$(until_days 30)"
+issue ca rsa 127.0.0.1 for_loopback -enddate "$(until_days 30)"
+issue ca wronghost mail.other.example for_other_host -enddate "$(until_days 30)"
+issue ca office365 smtp.office365.com for_office365 -enddate "$(until_days 30)"
+issue ca soon 127.0.0.1 for_loopback -enddate "$(until_days 5)"
 issue ca expired 127.0.0.1 for_loopback -startdate 20200101000000Z -enddate 20200201000000Z
-issue otherca untrusted 127.0.0.1 for_loopback -days 30
+issue otherca untrusted 127.0.0.1 for_loopback -enddate "$(until_days 30)"
