@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENANTSCAN_WERROR=ON
 TENANTSCAN = $(BUILD)/cli/tenantscan
 
-.PHONY: deps configure build demo test test-sanitize clean
+.PHONY: deps configure build demo test test-sanitize package clean
 
 deps:
 	./scripts/install-deps.sh
@@ -39,6 +39,15 @@ test-sanitize: deps
 	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DTENANTSCAN_SANITIZE=ON
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS)
+
+# Debian packages (cmake/Packaging.cmake): tenantscan (the command, man page, bash completion) and
+# libtenantscan-dev (libraries, headers, CMake package), written to $(BUILD)/packages.
+# `make test` builds, unpacks and uses them too (ctest -R package_deb).
+package: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS) --target tenantscan_cli tenantscan_manpage
+	cd $(BUILD) && cpack -B packages
+	@ls -1 $(BUILD)/packages/*.deb
 
 clean:
 	rm -rf $(BUILD)

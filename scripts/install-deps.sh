@@ -3,7 +3,8 @@
 # not installed yet. Runs apt only when something is missing; uses sudo when not root.
 # With --build-only (CI jobs that only run the scanner, see docs/ci.md), skips what only the test
 # suite needs (doctest, the Python test servers and validators, Chromium for the HTML report test,
-# the openssl command that makes the test certificates, Node.js and the PowerShell grammar).
+# the openssl command that makes the test certificates, Node.js and the PowerShell grammar, and
+# help2man and dpkg-dev for the Debian packages that `make package` builds and the suite checks).
 # The test suite's PowerShell grammar (tree-sitter-powershell, with the tree-sitter Node.js bindings,
 # built natively by node-gyp) is installed with `npm ci` from tests/tools/powershell-grammar's
 # package-lock.json into that folder's node_modules (ignored by git), again only when missing.
@@ -16,7 +17,7 @@ packages="make cmake g++ pkg-config git ca-certificates ccache
   nlohmann-json3-dev libfmt-dev libcli11-dev
   libcpprest-dev libssl-dev libboost-system-dev libre2-dev"
 if ! $build_only; then
-  packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium openssl"
+  packages="$packages doctest-dev python3 python3-aiosmtpd python3-jsonschema chromium openssl help2man dpkg-dev"
 fi
 missing=""
 for p in $packages; do
