@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Assembles the fuzz targets' seed corpora from ../shared/corpus and examples/ into a build dir.
+"""Assembles the fuzz targets' seed corpora from the real-world corpus and examples/ into a build dir.
 
     fuzz/seed-corpus.py [OUT_DIR]        (default: build-fuzz/fuzz-corpus)
 
 Writes OUT_DIR/<target>/<sha1> files for the targets snapshot, ca_decoders, device_filter and cidr
-(see docs/fuzzing.md). Nothing is written into the source tree; the real-world corpus stays where
-it is. Deterministic: the same inputs give the same files.
+(see docs/fuzzing.md). The corpus is the whole one beside the checkout (../shared/corpus) when it
+exists, else the curated part vendored in tests/data/corpus, which every clone has. Nothing is written
+into the source tree. Deterministic: the same inputs give the same files.
 """
 import codecs
 import hashlib
@@ -15,7 +16,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
-CORPUS = os.path.normpath(os.path.join(SOURCE, "..", "shared", "corpus"))
+FULL_CORPUS = os.path.normpath(os.path.join(SOURCE, "..", "shared", "corpus"))
+VENDORED_CORPUS = os.path.join(SOURCE, "tests", "data", "corpus")
+CORPUS = FULL_CORPUS if os.path.isdir(FULL_CORPUS) else VENDORED_CORPUS
 EXAMPLES = os.path.join(SOURCE, "examples")
 
 # Seeds beyond this size slow libFuzzer down (every mutation re-parses the whole input) and
@@ -132,7 +135,8 @@ def snapshot_bytes(graph, encoding="utf-8"):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(SOURCE, "build-fuzz", "fuzz-corpus")
     if not os.path.isdir(CORPUS):
-        sys.exit(f"seed-corpus: {CORPUS} not found (the real-world corpus beside the checkout)")
+        sys.exit(f"seed-corpus: {CORPUS} not found (neither ../shared/corpus nor tests/data/corpus)")
+    print(f"seed-corpus: real-world files from {CORPUS}")
     w = Writer(out)
     rules, ranges = set(DEVICE_FILTER_SEEDS), set(CIDR_SEEDS)
 
