@@ -184,6 +184,19 @@ TEST_CASE("explain: wrappers with and without the enhanced code") {
         CHECK(x.code == 0);
         CHECK(x.cause == "wrong-sender");
     }
+    SUBCASE("a network error counts only in an SMTP context") {
+        smtp::TextExplanation mail = explain("Error: connect ECONNREFUSED 52.97.1.1:587 (smtp.office365.com)");
+        REQUIRE(mail.recognised);
+        CHECK(mail.explanation.id == "connect-failed");
+        CHECK(mail.cause == "network");
+        CHECK(mail.switchBack == smtp::SwitchBack::NotRetirement);
+        CHECK_FALSE(explain("Error: connect ECONNREFUSED 127.0.0.1:5432").recognised);
+    }
+    SUBCASE("an HVE account's refusal of an outside recipient") {
+        smtp::TextExplanation x = explain("550 5.5.105 External sending is not supported for High Volume Email accounts");
+        CHECK(x.explanation.id == "hve-external-recipient");
+        CHECK(x.cause == "hve-external-recipient");
+    }
     SUBCASE("curl hides the reply: said so, smtp-test suggested") {
         smtp::TextExplanation x = explain("curl: (67) Login denied");
         REQUIRE(x.recognised);
