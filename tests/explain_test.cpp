@@ -312,6 +312,20 @@ TEST_CASE("explain: with a snapshot and an account, the snapshot decides between
     }
 }
 
+TEST_CASE("explain: a hostile text of a megabyte is read in bounded time") {
+    // One line full of lookalike replies, and many short reply lines: the words of each reply are
+    // kept to a few hundred bytes and at most a few hundred replies are read.
+    std::string oneLine;
+    while (oneLine.size() < (1u << 20) - 64) oneLine += ";5.7.3;x ";
+    smtp::TextExplanation line = explain("smtp " + oneLine);
+    CHECK(line.reply.size() < 1000);
+    std::string manyLines;
+    while (manyLines.size() < (1u << 20) - 64) manyLines += "535 5.7.3 Authentication unsuccessful\n";
+    smtp::TextExplanation lines = explain(manyLines);
+    CHECK(lines.recognised);
+    CHECK(lines.explanation.id == "auth-unsuccessful");
+}
+
 TEST_CASE("explain: control characters and invalid UTF-8 in the pasted text are escaped in every format") {
     const std::string text = std::string(kBasicDisabled) + " \x1b[2J\x07 \xff\xfe \xe2\x80\xae" + "evil";
     smtp::TextExplanation x = explain(text);

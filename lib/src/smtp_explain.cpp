@@ -119,14 +119,19 @@ bool refusal_code(int code) {
     return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
 }
 
-// The rest of the line from `from`, without the quote and bracket a wrapper closes it with.
+// A reply's words are kept up to this many bytes (Exchange Online's longest replies are ~250).
+constexpr std::size_t kMaxReplyBytes = 400;
+// At most this many replies are read from one text: a pasted log is short, a hostile one is not.
+constexpr std::size_t kMaxCandidates = 200;
+
+// The rest of the line from `from` (at most kMaxReplyBytes), without the quote and bracket a
+// wrapper closes it with.
 std::string rest_of_line(const std::string& text, std::size_t from) {
-    std::size_t end = text.find('\n', from);
-    std::string line = text.substr(from, end == std::string::npos ? std::string::npos : end - from);
+    std::size_t end = std::min(text.find('\n', from), std::min(text.size(), from + kMaxReplyBytes));
+    std::string line = text.substr(from, end - from);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == ')' || line.back() == '\'' ||
                              line.back() == '"' || line.back() == ','))
         line.pop_back();
-    if (line.size() > 400) line = line.substr(0, 400);
     return line;
 }
 
@@ -142,7 +147,7 @@ int code_before(const std::string& text, std::size_t end) {
 // Whether the token holding position `at` is part of a URL (a code inside a link is no reply).
 bool inside_url(const std::string& text, std::size_t at) {
     std::size_t start = at;
-    while (start > 0 && !std::isspace(static_cast<unsigned char>(text[start - 1])) && text[start - 1] != '(' &&
+    while (start > 0 && at - start < 2048 && !std::isspace(static_cast<unsigned char>(text[start - 1])) && text[start - 1] != '(' &&
            text[start - 1] != '\'' && text[start - 1] != '"')
         --start;
     std::string token = text.substr(start, at - start);
@@ -155,7 +160,7 @@ std::vector<Candidate> find_replies(const std::string& text, bool& successSeen) 
     std::vector<Candidate> out;
     std::vector<std::size_t> codesTaken;  // positions of reply codes already part of a candidate
     const bool context = smtp_context(text);
-    for (std::size_t p = 0; p + 4 < text.size(); ++p) {
+    for (std::size_t p = 0; p + 4 < text.size() && out.size() < kMaxCandidates; ++p) {
         char cls = text[p];
         if ((cls != '2' && cls != '4' && cls != '5') || text[p + 1] != '.') continue;
         std::size_t q = p + 2, digits = 0;
@@ -205,7 +210,7 @@ std::vector<Candidate> find_replies(const std::string& text, bool& successSeen) 
         out.push_back(c);
     }
     // Reply codes without an enhanced code: at the start of a line, or after ": ", a quote or "(".
-    for (std::size_t p = 0; p + 3 < text.size(); ++p) {
+    for (std::size_t p = 0; p + 3 < text.size() && out.size() < 2 * kMaxCandidates; ++p) {
         if (!is_digit(text[p]) || !is_digit(text[p + 1]) || !is_digit(text[p + 2])) continue;
         if (std::find(codesTaken.begin(), codesTaken.end(), p) != codesTaken.end()) continue;
         char after = text[p + 3];
