@@ -15,5 +15,6 @@ void add_rules_command(CLI::App& app, int& exitCode);
 void add_whatif_command(CLI::App& app, int& exitCode);
 void add_diff_command(CLI::App& app, int& exitCode);
 void add_devices_command(CLI::App& app, int& exitCode);
+void add_explain_command(CLI::App& app, int& exitCode);
 
 }  // namespace tenantscan::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     tenantscan::cli::add_remediate_command(app, exitCode);
     tenantscan::cli::add_smtp_test_command(app, exitCode);
     tenantscan::cli::add_devices_command(app, exitCode);
+    tenantscan::cli::add_explain_command(app, exitCode);
 
     try {
         app.parse(argc, argv);

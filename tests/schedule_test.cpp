@@ -84,3 +84,21 @@ TEST_CASE("schedule: custom dates, one or two, validated") {
     CHECK_THROWS_AS(resolve_schedule("2026-01-01,2026-02-01,2026-03-01"), std::invalid_argument);
     CHECK_THROWS_AS(resolve_schedule("2026-09-30,"), std::invalid_argument);
 }
+
+TEST_CASE("schedules: each published milestone says whether an admin can turn Basic SMTP AUTH back on") {
+    // Microsoft (2026-01-27): disabled by default at the end of December 2026, an admin can turn it back on.
+    auto current = tenantscan::resolve_schedule("2026-01");
+    REQUIRE(current.milestones.size() == 1);
+    REQUIRE(current.milestones[0].adminCanTurnBackOn.has_value());
+    CHECK(*current.milestones[0].adminCanTurnBackOn);
+    // The superseded 2025-06 plan rejected submissions: no setting brought them back.
+    for (const auto& milestone : tenantscan::resolve_schedule("2025-06").milestones) {
+        REQUIRE(milestone.adminCanTurnBackOn.has_value());
+        CHECK_FALSE(*milestone.adminCanTurnBackOn);
+    }
+    // Custom dates: the cut-off does not say (unknown), the final removal is final.
+    auto custom = tenantscan::resolve_schedule("2026-09-30,2027-06-30");
+    CHECK_FALSE(custom.milestones[0].adminCanTurnBackOn.has_value());
+    REQUIRE(custom.milestones[1].adminCanTurnBackOn.has_value());
+    CHECK_FALSE(*custom.milestones[1].adminCanTurnBackOn);
+}

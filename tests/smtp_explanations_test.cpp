@@ -1,5 +1,5 @@
-// The smtp-test knowledge base on its own (no network): the reply classification that a future
-// `tenantscan explain TEXT` shares, the one EHLO parser, reply parsing and escaping.
+// The smtp-test knowledge base on its own (no network): the reply classification that
+// `tenantscan explain TEXT` shares (tests/explain_test.cpp), the one EHLO parser, reply parsing and escaping.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -48,6 +48,8 @@ TEST_CASE("smtp knowledge base: Exchange Online's texts are classified by code a
         {"550 5.7.1 External sending is not supported for High Volume Email accounts", "hve-external-recipient"},
         {"550 5.7.1 Delivery not authorized, message refused", "unknown-reply"},
         {"530 5.7.0 Must issue a STARTTLS command first", "starttls-required"},
+        {"432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded [Hostname=X]", "sender-thread-limit"},
+        {"421 4.3.2 Service not available, closing transmission channel", "temporary-failure"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.reply);
@@ -57,6 +59,10 @@ TEST_CASE("smtp knowledge base: Exchange Online's texts are classified by code a
     CHECK(id_of("535 5.7.3 Authentication unsuccessful", StepKind::Auth, CredentialKind::Password) ==
           "auth-credentials-or-policy");
     CHECK(id_of("535 5.7.3 Authentication unsuccessful", StepKind::Auth, CredentialKind::OAuthToken) == "oauth-token-rejected");
+    // A pasted text may not tell a password from a token: the entry says both.
+    CHECK(id_of("535 5.7.3 Authentication unsuccessful", StepKind::Auth) == "auth-unsuccessful");
+    // Named by explain for a client that hides the reply; never matched by a reply.
+    CHECK(id_of("535 Login denied", StepKind::Auth, CredentialKind::Password) == "auth-refused");
 }
 
 TEST_CASE("smtp knowledge base: every reply entry says what confirms or rules it out") {

@@ -25,8 +25,10 @@ std::vector<std::string> string_list(const nlohmann::json& value) {
 }
 
 ScheduleMilestone milestone_from(const nlohmann::json& value) {
-    return {value.value("date", std::string()), value.at("event").get<std::string>(),
-            value.at("state").get<std::string>()};
+    ScheduleMilestone milestone{value.value("date", std::string()), value.at("event").get<std::string>(),
+                                value.at("state").get<std::string>(), std::nullopt};
+    if (value.contains("adminCanTurnBackOn")) milestone.adminCanTurnBackOn = value.at("adminCanTurnBackOn").get<bool>();
+    return milestone;
 }
 
 // The data file is part of the build; a malformed one is a build defect, caught by the tests

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,11 @@ struct ReplyRule {
     const char* cause;
     const char* fix;
     const char* confirm;
+    // Words of the reply that narrow the cause down, and the sentence each adds to it
+    // ("for the Tenant" / "for the Mailbox" name the switch).
+    std::vector<std::pair<const char*, const char*>> details = {};
+    // Never matched from a reply: `explain` names it for a client that hides the server's reply.
+    bool byIdOnly = false;
 };
 
 // First match wins: specific entries before general ones. Placeholders: {user} {from} {host}.
@@ -78,7 +84,13 @@ const std::vector<ReplyRule>& reply_rules() {
          "$false (the organization-wide switch is Set-TransportConfig -SmtpClientAuthenticationDisabled). HVE "
          "accounts do not depend on this switch.",
          "The reply says which: 'for the Tenant' is Get-TransportConfig, 'for the Mailbox' is Get-CASMailbox. With "
-         "--snapshot both values are shown."},
+         "--snapshot both values are shown.",
+         {{"for the Tenant",
+           "The reply says 'for the Tenant': the organization-wide switch is off (Get-TransportConfig "
+           "SmtpClientAuthenticationDisabled is True) and the mailbox does not turn it on for itself."},
+          {"for the Mailbox",
+           "The reply says 'for the Mailbox': the mailbox's own switch is off (Get-CASMailbox "
+           "SmtpClientAuthenticationDisabled is True)."}}},
         {"basic-auth-disabled", "5.7.139 saying basic authentication is disabled",
          {}, {}, {"5.7.139"}, {"basic authentication is disabled"}, Combine::Both, std::nullopt,
          {C::AuthenticationPolicy, C::SmtpAuthSwitch},
@@ -145,6 +157,16 @@ const std::vector<ReplyRule>& reply_rules() {
          "then Set-User {user} -AuthenticationPolicy \"Allow Basic Auth SMTP\" (takes effect within 24 hours).",
          "With --snapshot: the effective authentication policy (the account's own, else the organization "
          "default) and its AllowBasicAuthSmtp; a policy that allows Basic SMTP leaves the credentials."},
+        {"auth-unsuccessful", "535 5.7.3 or 5.7.8 when it is not known whether a password or a token was sent (a pasted text)",
+         {StepKind::Auth}, {}, {"5.7.3", "5.7.8"}, {}, Combine::Both, std::nullopt, {C::AuthenticationPolicy},
+         "The server refused the sign-in (5.7.3/5.7.8). With a user name and password: they are wrong, or the "
+         "account's Exchange authentication policy does not allow Basic SMTP (AllowBasicAuthSmtp), which Exchange "
+         "reports the same way. With an OAuth token: the token was refused.",
+         "Check the user name (the full address) and the password; if an authentication policy applies to the "
+         "account, allow Basic SMTP for it (Set-User {user} -AuthenticationPolicy with a policy that has "
+         "-AllowBasicAuthSmtp). With OAuth, request a new token for https://outlook.office365.com/.default.",
+         "With --snapshot: the effective authentication policy and its AllowBasicAuthSmtp; a policy that allows "
+         "Basic SMTP leaves the credentials."},
         {"auth-mechanism-refused", "504 to AUTH",
          {StepKind::Auth}, {504}, {}, {}, Combine::Both, std::nullopt, {},
          "The server does not accept the SASL mechanism it was offered, although it announced it.",
@@ -212,6 +234,13 @@ const std::vector<ReplyRule>& reply_rules() {
          "Exchange could not submit the message from this mailbox; the reply names the exception.",
          "Look up the exception named in the reply (STOREDRV.Submission...).",
          "The exception name in the reply."},
+        {"sender-thread-limit", "4.3.2 saying the sender thread limit is exceeded (432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded)",
+         {}, {}, {"4.3.2"}, {"thread limit exceeded"}, Combine::Both, std::nullopt, {},
+         "Exchange Online limits how many messages one account may submit at the same time, and this account "
+         "submitted too many at once; the refusal is temporary.",
+         "Send from this account over fewer connections at a time (one, for a device), and retry later; bulk or "
+         "parallel sending belongs on HVE or Azure Communication Services.",
+         "The reply names STOREDRV.ClientSubmit and the sender thread limit; a later run with one connection passes."},
         {"throttled", "4.7.x (temporary refusal: throttling, server busy)",
          {}, {}, {"4.7."}, {}, Combine::Both, std::nullopt, {},
          "The server is throttling this sender or connection (too many messages or connections, or a temporary "
@@ -228,6 +257,19 @@ const std::vector<ReplyRule>& reply_rules() {
          "The server refused the sign-in.",
          "Check the user name and the secret; the reply text may name the reason.",
          "The reply text; the server's sign-in logs."},
+        {"auth-reply-hidden", "a client or device that reports a failed sign-in without the server's reply (curl (67) Login denied, PHPMailer 'Could not authenticate')",
+         {StepKind::Auth}, {}, {}, {}, Combine::Both, std::nullopt,
+         {C::SignInPolicies, C::AuthenticationPolicy, C::SmtpAuthSwitch, C::Account},
+         "The client reports that the server refused the sign-in, but it does not show the server's reply, so the "
+         "reply cannot tell the cause: a wrong user name or password, SMTP AUTH switched off for the tenant or the "
+         "mailbox, an authentication policy without Basic SMTP, security defaults or Conditional Access, and the "
+         "retirement of Basic authentication all look the same here.",
+         "Get the server's reply: run tenantscan smtp-test with the same host, port and account (or turn on the "
+         "client's SMTP debug log) and explain the 535 line it shows. With --snapshot and --user the tenant's "
+         "settings for the account are checked now.",
+         "With --snapshot: the simulated sign-in (security defaults, Conditional Access), the authentication "
+         "policy, the SMTP AUTH switches and the account.",
+         {}, true},
     };
     return rules;
 }
@@ -394,6 +436,8 @@ struct TenantFinding {
     std::string cause;
     std::string fix;
     bool rulesOut = false;
+    // The cause the finding names, when it names one for certain (Explanation::decidedBy).
+    std::string category;
 };
 
 TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, const std::string& address) {
@@ -417,6 +461,7 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
         finding.fix = "Move the sender to OAuth (XOAUTH2), or turn security defaults off and protect the tenant "
                       "with Conditional Access instead (needs Entra ID P1), excluding this account from the policy "
                       "that blocks legacy authentication.";
+        finding.category = "security-defaults";
         return finding;
     }
     std::vector<std::string> names;
@@ -438,6 +483,7 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
                                    join(whatIf.undeterminedBy) + ".");
     if (!names.empty()) {
         finding.cause = "Conditional Access blocks this Basic SMTP AUTH sign-in: " + join(names) + ".";
+        finding.category = "conditional-access";
         finding.fix = "Exclude this account from " + join(names) + " (for HVE accounts: through the exemption group "
                       "the policies exclude), or move the sender to OAuth (XOAUTH2).";
     } else if (whatIf.undetermined_enforced().empty()) {
@@ -475,6 +521,7 @@ TenantFinding authentication_policy(const Tenant& tenant, const Account& account
                         "Basic SMTP for this account: the credentials are the likely cause.";
         finding.fix = "Check the user name (the full address) and reset the password.";
         finding.rulesOut = true;
+        finding.category = "credentials";
         return finding;
     }
     const AuthenticationPolicy* policy = effective.policy;
@@ -487,10 +534,12 @@ TenantFinding authentication_policy(const Tenant& tenant, const Account& account
                                            policy->name, source, policy->allowBasicAuthSmtp ? "true" : "false"));
     if (policy->allowBasicAuthSmtp) {
         finding.rulesOut = true;
+        finding.category = "credentials";
         finding.cause = "The server refused the user name and password, and the account's authentication policy '" +
                         policy->name + "' allows Basic SMTP: the credentials are the likely cause.";
         finding.fix = "Check the user name (the full address) and reset the password.";
     } else {
+        finding.category = "authentication-policy";
         finding.cause = "The authentication policy '" + policy->name + "', " + source +
                         ", does not allow Basic SMTP, so Exchange refuses the password whatever it is.";
         const auto& policies = *snapshot.authenticationPolicies;
@@ -528,10 +577,11 @@ TenantFinding smtp_auth_switch(const Tenant& tenant, const Account& account, con
         finding.evidence.push_back(std::string("Mailbox: SmtpClientAuthenticationDisabled is ") +
                                    (value ? (*value ? "true" : "false") : "null (inherits the organization)") + ".");
         bool disabled = value ? *value : organizationDisabled;
-        if (disabled)
+        if (disabled) {
             finding.cause = std::string("SMTP AUTH is disabled for this mailbox (") +
                             (value ? "set on the mailbox" : "inherited from the organization") + ").";
-        else
+            finding.category = value ? "mailbox-switch" : "tenant-switch";
+        } else
             finding.rulesOut = true;
         return finding;
     }
@@ -555,6 +605,7 @@ TenantFinding account_presence(const Tenant& tenant, const Account& account, con
                                (user.accountEnabled ? "enabled" : "DISABLED") + ".");
     if (!user.accountEnabled) {
         finding.cause = "The account is disabled in Microsoft Entra ID (accountEnabled false), so no password works.";
+        finding.category = "account-disabled";
         finding.fix = "Enable the account, or send with an account that is in use.";
     }
     return finding;
@@ -642,6 +693,7 @@ std::map<std::string, std::string> placeholders(const Result& result, const Step
 
 const ReplyRule* match_rule(const Reply& reply, std::optional<StepKind> step, std::optional<CredentialKind> credential) {
     for (const auto& rule : reply_rules()) {
+        if (rule.byIdOnly) continue;
         if (!rule.steps.empty() && (!step || std::find(rule.steps.begin(), rule.steps.end(), *step) == rule.steps.end()))
             continue;
         if (!rule.codes.empty() && std::find(rule.codes.begin(), rule.codes.end(), reply.code) == rule.codes.end()) continue;
@@ -675,14 +727,14 @@ std::string oauth_evidence(const OAuthError& error) {
     return text;
 }
 
-Explanation explain_refusal(const Result& result, const Step& step, const Tenant* tenant) {
+// The explanation of a refusal by a known rule (nullptr: unknown), checked against the tenant.
+Explanation explain_by_rule(const ReplyRule* rule, const Result& result, const Step& step, const Tenant* tenant) {
     const Reply& reply = *step.reply;
     auto values = placeholders(result, step);
     Explanation explanation;
     explanation.step = step.label;
     explanation.reply = reply.verbatim();
     if (step.kind == StepKind::Auth && result.oauthError) explanation.evidence.push_back(oauth_evidence(*result.oauthError));
-    const ReplyRule* rule = match_rule(reply, step.kind, result.options.credentialKind);
     if (!rule) {
         explanation.id = "unknown-reply";
         explanation.cause = "tenantscan has no explanation for this reply; the server's words are shown verbatim.";
@@ -694,6 +746,8 @@ Explanation explain_refusal(const Result& result, const Step& step, const Tenant
     }
     explanation.id = rule->id;
     explanation.cause = fill(rule->cause, values);
+    for (const auto& [words, sentence] : rule->details)
+        if (contains_ci(reply.verbatim(), words)) explanation.cause += std::string(" ") + sentence;
     explanation.fix = fill(rule->fix, values);
     explanation.confirm = fill(rule->confirm, values);
     if (!tenant) return explanation;
@@ -701,6 +755,8 @@ Explanation explain_refusal(const Result& result, const Step& step, const Tenant
     for (TenantCheck check : rule->checks) {
         TenantFinding finding = tenant_finding(check, *tenant, result, step);
         explanation.evidence.insert(explanation.evidence.end(), finding.evidence.begin(), finding.evidence.end());
+        if (finding.rulesOut) explanation.ruledOut.push_back(layer_name(check));
+        if (!finding.rulesOut && !finding.category.empty()) explanation.blockedBy.push_back(finding.category);
         if (finding.rulesOut && rule->checks.size() > 1)
             explanation.evidence.push_back(std::string("This rules out ") + layer_name(check) + ".");
         // A layer that allows the sign-in only rewrites the cause for the reply that suspects it alone.
@@ -708,10 +764,15 @@ Explanation explain_refusal(const Result& result, const Step& step, const Tenant
         if (!overridden && applies && !finding.cause.empty()) {
             explanation.cause = finding.cause;
             if (!finding.fix.empty()) explanation.fix = finding.fix;
+            explanation.decidedBy = finding.category;
             overridden = !finding.rulesOut;
         }
     }
     return explanation;
+}
+
+Explanation explain_refusal(const Result& result, const Step& step, const Tenant* tenant) {
+    return explain_by_rule(match_rule(*step.reply, step.kind, result.options.credentialKind), result, step, tenant);
 }
 
 Explanation explain_failure(const Result& result, const Step& step) {
@@ -860,6 +921,52 @@ const KnownReply* classify_reply(const Reply& reply, std::optional<StepKind> ste
     for (const auto& entry : known)
         if (std::string(entry.id) == rule->id) return &entry;
     return nullptr;
+}
+
+namespace {
+
+// A Result and a Step that stand for a reply or failure known only from a pasted text.
+void stand_in(const ReplyContext& context, Result& result, Step& step) {
+    result.options.user = context.user.empty() ? "<account>" : context.user;
+    result.options.from = context.from;
+    result.options.host = context.host.empty() ? "the SMTP server" : context.host;
+    result.options.credentialKind = context.credential.value_or(CredentialKind::Password);
+    step.kind = context.step.value_or(StepKind::MailFrom);
+    step.label = context.step ? to_string(*context.step) : "";
+    step.status = StepStatus::Refused;
+}
+
+}  // namespace
+
+Explanation explain_reply(const Reply& reply, const ReplyContext& context, const Tenant* tenant) {
+    Result result;
+    Step step;
+    stand_in(context, result, step);
+    step.reply = reply;
+    return explain_by_rule(match_rule(reply, context.step, context.credential), result, step, tenant);
+}
+
+Explanation explain_by_id(const std::string& id, const ReplyContext& context, const Tenant* tenant) {
+    const auto& rules = reply_rules();
+    auto rule = std::find_if(rules.begin(), rules.end(), [&](const ReplyRule& r) { return id == r.id; });
+    if (rule == rules.end()) throw std::logic_error("no knowledge-base entry '" + id + "'");
+    Result result;
+    Step step;
+    stand_in(context, result, step);
+    step.reply = Reply{};
+    Explanation explanation = explain_by_rule(&*rule, result, step, tenant);
+    explanation.reply.clear();
+    return explanation;
+}
+
+Explanation explain_failure_kind(Failure failure, const std::string& error, const ReplyContext& context) {
+    Result result;
+    Step step;
+    stand_in(context, result, step);
+    step.status = StepStatus::Failed;
+    step.failure = failure;
+    step.error = error;
+    return explain_failure(result, step);
 }
 
 Diagnosis diagnose(const Result& result, const Tenant* tenant) {

@@ -15,6 +15,9 @@ struct ScheduleMilestone {
     std::string date;   // YYYY-MM-DD
     std::string event;  // "Basic SMTP AUTH is disabled by default for existing tenants"
     std::string state;  // "Basic SMTP AUTH disabled by default" (reads "<state> since <date>")
+    // Whether an admin can still turn Basic SMTP AUTH back on once this milestone is reached
+    // (schedules.json "adminCanTurnBackOn"); nullopt when the schedule does not say.
+    std::optional<bool> adminCanTurnBackOn = std::nullopt;
 };
 
 struct RetirementSchedule {

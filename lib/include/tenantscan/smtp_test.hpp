@@ -268,6 +268,13 @@ struct Explanation {
     std::string fix;
     std::string confirm;                // what evidence confirms or rules the cause out
     std::vector<std::string> evidence;  // from the snapshot: policies, settings, values
+    // With a snapshot: the cause it names for certain ("tenant-switch", "mailbox-switch",
+    // "authentication-policy", "security-defaults", "conditional-access", "account-disabled",
+    // "credentials"), "" when it names none; and the layers it rules out. Not part of smtp-test's
+    // report (its evidence says the same in words); `explain` uses them to say decided or review.
+    std::string decidedBy = {};
+    std::vector<std::string> ruledOut = {};
+    std::vector<std::string> blockedBy = {};  // every cause the snapshot finds blocking, in check order
 };
 
 // The negotiated TLS session against Microsoft's documented requirements for Microsoft 365
@@ -309,6 +316,25 @@ std::vector<KnownReply> known_replies();
 // returns the entry, or nullptr for an unknown reply.
 const KnownReply* classify_reply(const Reply& reply, std::optional<StepKind> step = std::nullopt,
                                  std::optional<CredentialKind> credential = std::nullopt);
+
+// What is known about a reply or failure that comes from a pasted text rather than a run (the
+// `explain` command): the step and credential when the text shows them, the account when given.
+struct ReplyContext {
+    std::optional<StepKind> step;
+    std::optional<CredentialKind> credential;  // nullopt: the text does not tell a password from a token
+    std::string user;                          // "" = not known
+    std::string from;
+    std::string host;                          // "" = not known
+};
+
+// The same knowledge base and tenant checks as diagnose(), for a reply known only from a text.
+Explanation explain_reply(const Reply& reply, const ReplyContext& context, const Tenant* tenant);
+// A knowledge-base entry by its id (e.g. "auth-reply-hidden", matched by no reply); throws
+// std::logic_error for an unknown id.
+Explanation explain_by_id(const std::string& id, const ReplyContext& context, const Tenant* tenant);
+// A failure without a reply (a certificate that does not verify, a refused connection) known from
+// a text; `error` is the text's own words.
+Explanation explain_failure_kind(Failure failure, const std::string& error, const ReplyContext& context);
 
 nlohmann::json to_json(const Result& result, const Diagnosis& diagnosis, bool includeTranscript);
 std::string to_text(const Result& result, const Diagnosis& diagnosis, bool includeTranscript, bool colour);
