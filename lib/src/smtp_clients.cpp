@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>

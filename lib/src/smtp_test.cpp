@@ -45,6 +45,7 @@
 #include <fmt/format.h>
 
 namespace tenantscan::smtp {
+#include <fmt/ranges.h>
 
 namespace {
 
@@ -66,11 +67,6 @@ std::string upper(std::string_view text) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
 
 
 
@@ -149,7 +145,7 @@ std::string domain_of(const std::string& address) {
 }
 
 std::string build_message(const Options& options, const std::string& testId, const std::string& subject) {
-    std::string recipients = join(options.to, ", ");
+    std::string recipients = fmt::to_string(fmt::join(options.to, ", "));
     const std::string crlf = "\r\n";
     return "Date: " + rfc5322_date() + crlf +
            "From: " + options.effective_from() + crlf +
@@ -636,7 +632,7 @@ private:
         std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
         std::vector<std::string> names;
         for (auto* a = found; a; a = a->ai_next) names.push_back(address_text(a->ai_addr));
-        resolve.detail = join(names, ", ");
+        resolve.detail = fmt::to_string(fmt::join(names, ", "));
         succeed(resolve);
 
         begin(connect);
@@ -1026,19 +1022,19 @@ private:
 
     std::string capability_detail(StepKind kind) const {
         std::vector<std::string> facts;
-        std::string mechanisms = join(result_.authMechanismsOffered, " ");
+        std::string mechanisms = fmt::to_string(fmt::join(result_.authMechanismsOffered, " "));
         if (kind == StepKind::Ehlo && options_.security == Security::StartTls)
             facts.push_back(result_.startTlsOffered ? "STARTTLS offered" : "STARTTLS not offered");
         if (kind == StepKind::EhloAfterTls || options_.security != Security::StartTls || !mechanisms.empty())
             facts.push_back(mechanisms.empty() ? (authAnnounced_ ? "AUTH announced without mechanisms" : "no AUTH offered")
                                                : "AUTH offered: " + mechanisms);
-        return join(facts, "; ");
+        return fmt::to_string(fmt::join(facts, "; "));
     }
 
     std::string choose_mechanism(Step& s) {
         const auto& offered = result_.authMechanismsOffered;
         auto has = [&](const char* m) { return std::find(offered.begin(), offered.end(), m) != offered.end(); };
-        std::string list = offered.empty() ? std::string("none") : join(offered, " ");
+        std::string list = offered.empty() ? std::string("none") : fmt::to_string(fmt::join(offered, " "));
         if (options_.authMechanism != AuthMechanism::Auto) {
             const char* wanted = to_string(options_.authMechanism);
             if (has(wanted)) return wanted;
@@ -1097,11 +1093,11 @@ private:
             if (std::find(offered.begin(), offered.end(), wanted) == offered.end()) missing.push_back(wanted);
         if (!missing.empty()) {
             fail(s, Failure::ExpectedAuthNotOffered,
-                 fmt::format("the server offers AUTH {}, but not {} (--expect-auth)", join(offered, " "), join(missing, " ")));
+                 fmt::format("the server offers AUTH {}, but not {} (--expect-auth)", fmt::join(offered, " "), fmt::join(missing, " ")));
             return false;
         }
-        s.detail = "AUTH offered: " + join(offered, " ") +
-                   (options_.expectAuth.empty() ? "" : " (expected: " + join(options_.expectAuth, " ") + ")");
+        s.detail = "AUTH offered: " + fmt::to_string(fmt::join(offered, " ")) +
+                   (options_.expectAuth.empty() ? "" : " (expected: " + fmt::to_string(fmt::join(options_.expectAuth, " ")) + ")");
         succeed(s);
         return true;
     }
