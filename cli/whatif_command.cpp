@@ -146,9 +146,7 @@ int run_whatif(const WhatIfArguments& args) {
         context.ipAddress = args.ip;
     }
     if (!args.country.empty()) {
-        std::string country = args.country;
-        std::transform(country.begin(), country.end(), country.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-        context.country = country;
+        context.country = to_upper(args.country);
     }
     context.signInRisk = args.signInRisk;
     context.userRisk = args.userRisk;

@@ -139,7 +139,7 @@ bool resembles_signature_begin(std::string_view commentAfterHash) {
                            c == 0x3000;
         if (space) continue;
         if (c < 0x80) {
-            line += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            line += to_lower(static_cast<char>(c));
         } else {
             line += '\x80';  // any non-ASCII character: a wildcard below
         }

@@ -1,4 +1,5 @@
 // SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, any SARIF viewer).
+#include <tenantscan/json_input.hpp>
 #include <tenantscan/report_formats.hpp>
 
 #include <algorithm>
@@ -63,7 +64,7 @@ std::string pascal_case(const std::string& id) {
             upper = true;
             continue;
         }
-        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        out += upper ? to_upper(c) : c;
         upper = false;
     }
     return out;

@@ -14,6 +14,7 @@
 // - TLS is the device's: minimum TLS 1.2, optional maximum version and cipher list; the bytes a
 //   server sends first tell a plain-text port from an implicit-TLS one (RFC 3207 / RFC 8314).
 // Replies are parsed from the bytes received; the text kept for printing is escaped and redacted.
+#include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_test.hpp>
 
 #include <arpa/inet.h>
@@ -61,11 +62,6 @@ std::string base64(std::string_view data) {
     return out;
 }
 
-std::string upper(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
 
 
 
@@ -1320,7 +1316,7 @@ Capabilities parse_capabilities(const std::vector<std::string>& ehloLines) {
         for (std::size_t at = 0; at < line.size();) {
             auto end = line.find_first_of(" \t=", at);
             if (end == std::string::npos) end = line.size();
-            if (end > at) words.push_back(upper(line.substr(at, end - at)));
+            if (end > at) words.push_back(to_upper(line.substr(at, end - at)));
             at = end + 1;
         }
         if (words.empty()) continue;
