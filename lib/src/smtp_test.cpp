@@ -16,6 +16,7 @@
 // Replies are parsed from the bytes received; the text kept for printing is escaped and redacted.
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_test.hpp>
+#include <tenantscan/detail/crypto.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -44,23 +45,15 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tenantscan::smtp {
-#include <fmt/ranges.h>
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kRedacted = "<credentials redacted>";
-
-std::string base64(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(written));
-    return out;
-}
 
 
 
@@ -78,10 +71,10 @@ public:
         const std::string& user = options.user;
         const std::string& secret = options.secret;
         std::vector<std::string> forms = {secret,
-                                          base64(secret),
-                                          base64(std::string(1, '\0') + user + '\0' + secret),  // SASL PLAIN
-                                          base64(user + '\0' + user + '\0' + secret),           // PLAIN with an authzid
-                                          base64("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};  // XOAUTH2
+                                          detail::base64_encode(secret),
+                                          detail::base64_encode(std::string(1, '\0') + user + '\0' + secret),  // SASL PLAIN
+                                          detail::base64_encode(user + '\0' + user + '\0' + secret),           // PLAIN with an authzid
+                                          detail::base64_encode("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};  // XOAUTH2
         for (const auto& form : forms) {
             if (form.empty()) continue;
             forms_.push_back(form);
@@ -262,26 +255,6 @@ Failure certificate_failure(long x509Error) {
     }
 }
 
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        if (c == '=') break;
-        if (c == ' ' || c == '\t') continue;
-        auto value = alphabet.find(c);
-        if (value == std::string::npos) return std::nullopt;
-        buffer = (buffer << 6) | static_cast<unsigned>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xFF);
-        }
-    }
-    return out;
-}
 
 bool is_ip_literal(const std::string& host) {
     unsigned char buffer[sizeof(in6_addr)];
@@ -1116,9 +1089,9 @@ private:
         const std::string& user = options_.user;
         const std::string& secret = options_.secret;
         std::vector<std::string> responses;
-        if (mechanism == "LOGIN") responses = {base64(user), base64(secret)};
-        else if (mechanism == "PLAIN") responses = {base64(std::string(1, '\0') + user + '\0' + secret)};
-        else responses = {base64("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};
+        if (mechanism == "LOGIN") responses = {detail::base64_encode(user), detail::base64_encode(secret)};
+        else if (mechanism == "PLAIN") responses = {detail::base64_encode(std::string(1, '\0') + user + '\0' + secret)};
+        else responses = {detail::base64_encode("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};
 
         Reply reply;
         if (!command(s, "AUTH " + mechanism, reply)) return false;
@@ -1139,7 +1112,7 @@ private:
                     result_.oauthError = decode_oauth_error(lastRaw_.back());
                     s.detail = oauth_error_detail(*result_.oauthError);
                     errorChallengeAnswered = true;
-                    if (!send(s, base64("\x01"), "AQ== (dummy response to the error challenge, RFC 7628)") ||
+                    if (!send(s, detail::base64_encode("\x01"), "AQ== (dummy response to the error challenge, RFC 7628)") ||
                         !read_reply(s, reply))
                         return false;
                     continue;
@@ -1166,7 +1139,7 @@ private:
     OAuthError decode_oauth_error(const std::string& rawLine) const {
         OAuthError error;
         std::string challenge = rawLine.size() > 4 ? rawLine.substr(4) : "";
-        auto decoded = base64_decode(challenge);
+        auto decoded = detail::base64_decode(challenge);
         if (!decoded) return error;
         error.json = redact_.text(*decoded);
         auto parsed = nlohmann::json::parse(*decoded, nullptr, false);
