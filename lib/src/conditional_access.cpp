@@ -540,6 +540,7 @@ struct Verdict {
 struct Note {
     std::string detail;
     std::vector<std::string> unknowns;
+    std::optional<UserListMatch> excludedBy;  // the users condition: the exclusion that matched
 };
 
 // Why a list matched or could not be decided. The matchers take a Why* that is null when no
@@ -551,6 +552,7 @@ public:
         texts_.push_back(std::move(text));
     }
     std::string matched;  // what matched, when the answer is Yes
+    std::optional<UserListMatch> member;  // which entry of a user list matched, when the answer is Yes
     const std::vector<std::string>& tokens() const { return tokens_; }
     std::string unknown_text() const { return fmt::to_string(fmt::join(texts_, ", ")); }
 
@@ -596,7 +598,10 @@ public:
         Tri out = match_set(c.exclude, user, &excluded);
         UsersMatch m = users_match(in, out);
         switch (m) {
-            case UsersMatch::Excluded: note->detail = fmt::format("the user is excluded: {}", excluded.matched); break;
+            case UsersMatch::Excluded:
+                note->detail = fmt::format("the user is excluded: {}", excluded.matched);
+                note->excludedBy = std::move(excluded.member);
+                break;
             case UsersMatch::Included:
                 note->detail = c.exclude.empty()
                                    ? fmt::format("the user is included: {}", included.matched)
@@ -848,17 +853,26 @@ private:
     // matched and something could not be decided.
     Tri match_set(const UserSet& set, const UserFacts& user, Why* why) const {
         if (set.all) {
-            if (why) why->matched = "all users";
+            if (why) {
+                why->matched = "all users";
+                why->member = UserListMatch{UserListMatch::Kind::AllUsers, {}};
+            }
             return Tri::Yes;
         }
         bool unknown = false;
         if (user.index) {
             if (std::binary_search(set.users.begin(), set.users.end(), *user.index)) {
-                if (why) why->matched = "the user is listed by id";
+                if (why) {
+                    why->matched = "the user is listed by id";
+                    why->member = UserListMatch{UserListMatch::Kind::User, directory_.user(*user.index).id};
+                }
                 return Tri::Yes;
             }
         } else if (contains_lower(set.userIds, user.id)) {
-            if (why) why->matched = "the user is listed by id";
+            if (why) {
+                why->matched = "the user is listed by id";
+                why->member = UserListMatch{UserListMatch::Kind::User, std::string(user.id)};
+            }
             return Tri::Yes;
         }
         for (std::size_t i = 0; i < set.groups.size(); ++i) {
@@ -874,7 +888,10 @@ private:
                                 fmt::format("the user is not in /graph/users, so membership of group '{}' is not known",
                                             directory_.group(*group.index).displayName));
             } else if (is_member(*user.index, group)) {
-                if (why) why->matched = describe_membership(*user.index, *group.index);
+                if (why) {
+                    why->matched = describe_membership(*user.index, *group.index);
+                    why->member = UserListMatch{UserListMatch::Kind::Group, directory_.group(*group.index).id};
+                }
                 return Tri::Yes;
             } else if (group.incomplete) {
                 unknown = true;
@@ -895,7 +912,10 @@ private:
                 const auto& active = directory_.active_roles(*user.index);
                 for (const auto& role : set.roles)
                     if (std::binary_search(active.begin(), active.end(), role)) {
-                        if (why) why->matched = "the user holds the active role " + describe_role(role);
+                        if (why) {
+                            why->matched = "the user holds the active role " + describe_role(role);
+                            why->member = UserListMatch{UserListMatch::Kind::Role, std::string(role)};
+                        }
                         return Tri::Yes;
                     }
             }
@@ -931,7 +951,10 @@ private:
                                         describe_types(covered), fmt::join(spec->tenants, ", ")));
             return Tri::Unknown;
         }
-        if (why) why->matched = "the user is a guest or external user (" + describe_types(covered) + ")";
+        if (why) {
+            why->matched = "the user is a guest or external user (" + describe_types(covered) + ")";
+            why->member = UserListMatch{UserListMatch::Kind::GuestsOrExternalUsers, {}};
+        }
         return Tri::Yes;
     }
 
@@ -1357,6 +1380,7 @@ PolicyEvaluation evaluate_compiled(const Evaluator& evaluator, const CompiledPol
         Note note;
         e.analysisReasons = {run_condition(i, evaluator, c, s, user, &note).reason};
         e.details = {std::move(note.detail)};
+        e.excludedBy = std::move(note.excludedBy);
         return e;
     }
     std::vector<std::string> unknownDetails;
