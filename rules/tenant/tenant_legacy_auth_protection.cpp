@@ -17,6 +17,7 @@
 #include "common/hve_basic_smtp.hpp"
 #include "common/hve_exemption_group.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "tenant/tenant_rules.hpp"
 
@@ -58,13 +59,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class TenantLegacyAuthProtectionRule final : public Rule {
+class TenantLegacyAuthProtectionRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // Client app types that a legacy client signs in with ("easSupported" is the older spelling of
@@ -464,7 +462,7 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
         return {f};
     }
 
-    const BreakGlass breakGlass = resolve_break_glass(context, metadata_);
+    const BreakGlass breakGlass = resolve_break_glass(context, metadata());
     const Tally tally = evaluate_users(context, breakGlass);
     nlohmann::json evidence = tally_evidence(context, tally, breakGlass, candidates);
     const std::size_t excluded = tally.excluded.size(), undetermined = tally.undetermined.size(),
@@ -569,7 +567,7 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_tenant_legacy_auth_protection_rule() {
-    return std::make_unique<TenantLegacyAuthProtectionRule>();
+    return std::make_unique<TenantLegacyAuthProtectionRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules
