@@ -78,20 +78,15 @@ std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& conte
         }
         return findings;
     }
-    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
-        findings.push_back(evaluate_account(context, simulation));
-    });
-    return findings;
+    return judge_each_hve_basic_smtp(
+        context, [&](const HveBasicSmtpSimulation& simulation) { return evaluate_account(context, simulation); });
 }
 
 Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
                                                    const HveBasicSmtpSimulation& simulation) const {
-    PolicyList blocking, undetermined;
-    for (const WhatIfResult& result : simulation.results) {
-        const std::string location = location_label(result.context);
-        for (const PolicyEvaluation* p : result.blocking_enforced()) blocking.add(*p, location);
-        for (const PolicyEvaluation* p : result.undetermined_enforced()) undetermined.add(*p, location);
-    }
+    const BlockingPolicies policies = blocking_policies(simulation, PolicyScope::Enforced);
+    const PolicyList& blocking = policies.blocking;
+    const PolicyList& undetermined = policies.undetermined;
     nlohmann::json evidence = simulation.evidence;
     evidence["blockingPolicies"] = blocking.to_json();
     evidence["undeterminedPolicies"] = undetermined.to_json();

@@ -72,21 +72,15 @@ std::string exclusion_remediation(const RuleContext& context, const PolicyList& 
 std::vector<Finding> HveReportOnlyPoliciesRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
     if (auto none = no_hve_accounts(snapshot)) return {*none};
-    std::vector<Finding> findings;
-    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
-        findings.push_back(evaluate_account(context, simulation));
-    });
-    return findings;
+    return judge_each_hve_basic_smtp(
+        context, [&](const HveBasicSmtpSimulation& simulation) { return evaluate_account(context, simulation); });
 }
 
 Finding HveReportOnlyPoliciesRule::evaluate_account(const RuleContext& context,
                                                     const HveBasicSmtpSimulation& simulation) const {
-    PolicyList wouldBlock, mayBlock;
-    for (const WhatIfResult& result : simulation.results) {
-        const std::string location = location_label(result.context);
-        for (const PolicyEvaluation* p : result.blocking_report_only())
-            (p->applicability == Applicability::Applies ? wouldBlock : mayBlock).add(*p, location);
-    }
+    const BlockingPolicies policies = blocking_policies(simulation, PolicyScope::ReportOnly);
+    const PolicyList& wouldBlock = policies.blocking;
+    const PolicyList& mayBlock = policies.undetermined;
     nlohmann::json evidence = simulation.evidence;
     evidence["wouldBlockPolicies"] = wouldBlock.to_json();
     evidence["undeterminedPolicies"] = mayBlock.to_json();
