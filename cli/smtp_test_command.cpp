@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <tenantscan/json_input.hpp>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/smtp_test.hpp>
@@ -74,15 +75,14 @@ int run_smtp_test(SmtpTestArguments& args) {
     o.timeout = std::chrono::milliseconds(static_cast<long long>(args.timeoutSeconds * 1000));
     if (args.tlsMaxVersion == "1.2") o.tlsMaxVersion = smtp::TlsMaxVersion::Tls12;
     if (args.tlsMaxVersion == "1.3") o.tlsMaxVersion = smtp::TlsMaxVersion::Tls13;
-    std::string mechanism = args.authMechanism;
-    for (auto& c : mechanism) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::string mechanism = tenantscan::to_upper(args.authMechanism);
     if (mechanism == "LOGIN") o.authMechanism = smtp::AuthMechanism::Login;
     if (mechanism == "PLAIN") o.authMechanism = smtp::AuthMechanism::Plain;
     if (mechanism == "XOAUTH2") o.authMechanism = smtp::AuthMechanism::XOAuth2;
     for (const auto& list : args.expectAuth) {
         std::stringstream items(list);
         for (std::string item; std::getline(items, item, ',');) {
-            for (auto& c : item) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            item = tenantscan::to_upper(item);
             if (item.empty()) throw std::invalid_argument("--expect-auth: an empty mechanism name in '" + list + "'");
             if (std::find(o.expectAuth.begin(), o.expectAuth.end(), item) == o.expectAuth.end()) o.expectAuth.push_back(item);
         }

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -38,11 +39,6 @@ const char* state_name(PolicyState s) {
     return "";
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : separator) + i;
-    return out;
-}
 
 std::string outcome_sentence(const WhatIfResult& r) {
     if (r.blockedBySecurityDefaults)
@@ -51,11 +47,11 @@ std::string outcome_sentence(const WhatIfResult& r) {
         case Outcome::Blocked: {
             std::vector<std::string> names;
             for (const auto* p : r.blocking_enforced())
-                names.push_back(fmt::format("'{}' ({})", p->policy->displayName, join(p->blockingControls)));
-            return "BLOCKED by " + join(names, "; ");
+                names.push_back(fmt::format("'{}' ({})", p->policy->displayName, fmt::join(p->blockingControls, ", ")));
+            return "BLOCKED by " + fmt::to_string(fmt::join(names, "; "));
         }
         case Outcome::Undetermined:
-            return "UNDETERMINED: depends on " + join(r.undeterminedBy);
+            return "UNDETERMINED: depends on " + fmt::to_string(fmt::join(r.undeterminedBy, ", "));
         case Outcome::Allowed:
             return "ALLOWED: no enforced policy blocks this sign-in";
     }
@@ -110,8 +106,8 @@ std::string result_text(const WhatIfResult& r, const Directory& directory, bool 
         std::string name = p.policy->displayName.empty() ? p.policy->id : p.policy->displayName;
         if (name.size() > 43) name = name.substr(0, 42) + "…";
         out += fmt::format("{:<44} {:<12} {:<15} {:<28} {}\n", name, state_name(p.policy->state),
-                           to_string(p.applicability), join(p.analysisReasons),
-                           p.applicability == Applicability::DoesNotApply ? "" : join(p.blockingControls));
+                           to_string(p.applicability), fmt::join(p.analysisReasons, ", "),
+                           p.applicability == Applicability::DoesNotApply ? "" : fmt::to_string(fmt::join(p.blockingControls, ", ")));
         for (const auto& d : p.details) out += "    " + d + "\n";
     }
     out += "\n" + bold("Outcome: ") + outcome_sentence(r) + "\n";
@@ -119,7 +115,7 @@ std::string result_text(const WhatIfResult& r, const Directory& directory, bool 
     if (!reportOnly.empty()) {
         std::vector<std::string> names;
         for (const auto* p : reportOnly) names.push_back(fmt::format("'{}' ({})", p->policy->displayName, to_string(p->applicability)));
-        out += "Report-only policies that would block once enforced: " + join(names, "; ") + "\n";
+        out += "Report-only policies that would block once enforced: " + fmt::to_string(fmt::join(names, "; ")) + "\n";
     }
     return out;
 }
@@ -150,9 +146,7 @@ int run_whatif(const WhatIfArguments& args) {
         context.ipAddress = args.ip;
     }
     if (!args.country.empty()) {
-        std::string country = args.country;
-        std::transform(country.begin(), country.end(), country.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-        context.country = country;
+        context.country = to_upper(args.country);
     }
     context.signInRisk = args.signInRisk;
     context.userRisk = args.userRisk;

@@ -194,6 +194,29 @@ TEST_CASE("engine: users — nested groups, with the membership path as evidence
     check_applies(only(allButHve, smtp("u-alice")));
 }
 
+// The exclusion that removes a user, as data (PolicyEvaluation::excludedBy), so that a rule naming it
+// (tenant-legacy-auth-protection) reads the engine's decision instead of re-deriving it.
+TEST_CASE("engine: users — which exclusion removed the user") {
+    using Kind = tenantscan::UserListMatch::Kind;
+    auto byGroup = only(policy("p", {{"users", {{"excludeGroups", {"G-HVE"}}}}}), smtp("u-hve"));
+    REQUIRE(byGroup.excludedBy);
+    CHECK(byGroup.excludedBy->kind == Kind::Group);
+    CHECK(byGroup.excludedBy->id == "g-hve");
+    auto byId = only(policy("p", {{"users", {{"excludeUsers", {"u-alice"}}, {"excludeGroups", {"g-hve"}}}}}), smtp("u-alice"));
+    REQUIRE(byId.excludedBy);
+    CHECK(byId.excludedBy->kind == Kind::User);
+    CHECK(byId.excludedBy->id == "u-alice");
+    auto byRole = only(policy("p", {{"users", {{"excludeRoles", {kGlobalAdmin}}}}}), smtp("u-admin"));
+    REQUIRE(byRole.excludedBy);
+    CHECK(byRole.excludedBy->kind == Kind::Role);
+    auto byGuest = only(policy("p", {{"users", {{"excludeUsers", {"GuestsOrExternalUsers"}}}}}), smtp("u-guest"));
+    REQUIRE(byGuest.excludedBy);
+    CHECK(byGuest.excludedBy->kind == Kind::GuestsOrExternalUsers);
+    // Not excluded (applies), or out for another reason (not included): no exclusion to name.
+    CHECK_FALSE(only(policy("p", {{"users", {{"excludeGroups", {"g-hve"}}}}}), smtp("u-alice")).excludedBy);
+    CHECK_FALSE(only(policy("p", {{"users", {{"includeUsers", {"u-hve"}}, {"excludeUsers", {"u-alice"}}}}}), smtp("u-alice")).excludedBy);
+}
+
 TEST_CASE("engine: users — groups whose membership the snapshot cannot answer") {
     // A group id that is not in the snapshot: nobody can be shown in or out.
     auto missing = policy("p", {{"users", {{"excludeGroups", {"g-deleted"}}}}});

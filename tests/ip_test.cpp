@@ -74,6 +74,9 @@ TEST_CASE("ip: malformed addresses are rejected") {
         CAPTURE(text);
         CHECK_FALSE(parse_ip_address(text));
     }
+    // A NUL inside the text ends a C string: the address before it must not be taken for the whole.
+    CHECK_FALSE(parse_ip_address(std::string("192.0.2.1\0junk", 14)));
+    CHECK_FALSE(parse_cidr(std::string("192.0.2.0\0/24", 13)));
 }
 
 TEST_CASE("ip: CIDR ranges") {

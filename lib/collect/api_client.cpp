@@ -1,6 +1,8 @@
 #include "api_client.hpp"
 
 #include <algorithm>
+
+#include <tenantscan/json_input.hpp>
 #include <set>
 
 #include "encoding.hpp"
@@ -13,17 +15,12 @@ namespace {
 constexpr std::size_t kMaxBatchSize = 20;  // Graph's limit per $batch request
 constexpr const char* kExchangeAnchorMailbox = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@";
 
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 bool is_throttling(int status) { return status == 429 || status == 503 || status == 504; }
 
 std::string header_of(const nlohmann::json& headers, const std::string& name) {
     if (!headers.is_object()) return {};
     for (const auto& [key, value] : headers.items()) {
-        if (lower(key) == lower(name) && value.is_string()) return value.get<std::string>();
+        if (tenantscan::iequals(key, name) && value.is_string()) return value.get<std::string>();
     }
     return {};
 }
@@ -35,14 +32,14 @@ bool is_object_not_found(const RequestFailure& failure, const std::string& ident
     // any other error (a cmdlet the role does not grant, a 404 without the error body, another
     // object not found) is a failure of the request, never "this account has no object".
     if (failure.code() != "ManagementObjectNotFoundException" || identity.empty()) return false;
-    return lower(failure.what()).find("'" + lower(identity) + "'") != std::string::npos;
+    return tenantscan::to_lower(failure.what()).find("'" + tenantscan::to_lower(identity) + "'") != std::string::npos;
 }
 
 std::string exchange_role_for(const std::string& cmdlet) {
     // Exchange Online's management roles that hold these cmdlets; Global Reader brings both
     // (docs/collect.md, "The app registration").
     static const std::set<std::string> recipientCmdlets = {"get-user", "get-recipient", "get-casmailbox", "get-mailuser"};
-    return recipientCmdlets.count(lower(cmdlet)) ? "View-Only Recipients" : "View-Only Configuration";
+    return recipientCmdlets.count(tenantscan::to_lower(cmdlet)) ? "View-Only Recipients" : "View-Only Configuration";
 }
 
 ApiClient::ApiClient(Session& session, TokenProvider& tokens, Service graph, Service exchange)

@@ -2,6 +2,8 @@
 // finished (independent lists at once; groups, per-account Exchange objects and the what-if
 // cross-check when their inputs are in), and assembles the snapshot v1 document.
 #include <algorithm>
+
+#include <tenantscan/json_input.hpp>
 #include <cctype>
 #include <condition_variable>
 #include <ctime>
@@ -32,11 +34,6 @@ constexpr const char* kUserProperties =
 constexpr const char* kGroupProperties = "id,displayName,isAssignableToRole,securityEnabled,mailEnabled,groupTypes";
 constexpr const char* kExchangeOnlineAppId = "00000002-0000-0ff1-ce00-000000000000";
 
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 std::string iso_utc(std::chrono::system_clock::time_point when) {
     std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm tm{};
@@ -49,7 +46,7 @@ std::string iso_utc(std::chrono::system_clock::time_point when) {
 // Graph's "no such directory object" (a 404 with its error body); a 404 without it is a failure.
 bool is_resource_not_found(const detail::RequestFailure& failure) {
     for (const char* code : {"Request_ResourceNotFound", "ResourceNotFound", "itemNotFound"})
-        if (lower(failure.code()) == lower(code)) return true;
+        if (tenantscan::iequals(failure.code(), code)) return true;
     return false;
 }
 
@@ -66,7 +63,7 @@ bool is_guid(const std::string& text) {
 std::string text_member(const nlohmann::json& object, const std::string& name) {
     if (!object.is_object()) return {};
     for (const auto& [key, value] : object.items()) {
-        if (lower(key) == lower(name) && value.is_string()) return value.get<std::string>();
+        if (tenantscan::iequals(key, name) && value.is_string()) return value.get<std::string>();
     }
     return {};
 }
@@ -74,7 +71,7 @@ std::string text_member(const nlohmann::json& object, const std::string& name) {
 const nlohmann::json* member(const nlohmann::json& object, const std::string& name) {
     if (!object.is_object()) return nullptr;
     for (const auto& [key, value] : object.items()) {
-        if (lower(key) == lower(name)) return &value;
+        if (tenantscan::iequals(key, name)) return &value;
     }
     return nullptr;
 }
@@ -410,13 +407,13 @@ private:
             for (const char* list : {"includeGroups", "excludeGroups"}) {
                 for (const auto& id : strings_at(policy, {"conditions", "users", list})) {
                     if (is_guid(id))
-                        referencedBy.emplace(lower(id), name);
+                        referencedBy.emplace(tenantscan::to_lower(id), name);
                     else
                         warn("policy '" + name + "' names group '" + id + "', which is not an object id; not collected");
                 }
             }
             for (const char* list : {"includeRoles", "excludeRoles"})
-                for (const auto& id : strings_at(policy, {"conditions", "users", list})) roles.insert(lower(id));
+                for (const auto& id : strings_at(policy, {"conditions", "users", list})) roles.insert(tenantscan::to_lower(id));
         }
 
         // Groups holding a role that a policy targets count for their members (role-assignable
@@ -424,8 +421,8 @@ private:
         // answers 404 and it is skipped (the users' pages are not waited for to tell them apart).
         std::set<std::string> rolePrincipals;
         for (const auto& assignment : get("/graph/roleAssignments")) {
-            std::string principal = lower(text_member(assignment, "principalId"));
-            if (roles.count(lower(text_member(assignment, "roleDefinitionId"))) &&
+            std::string principal = tenantscan::to_lower(text_member(assignment, "principalId"));
+            if (roles.count(tenantscan::to_lower(text_member(assignment, "roleDefinitionId"))) &&
                 text_member(assignment, "directoryScopeId") == "/" && is_guid(principal) &&
                 !referencedBy.count(principal))
                 rolePrincipals.insert(principal);
@@ -441,7 +438,7 @@ private:
             std::string path = "/groups?$filter=" + detail::percent_encode("displayName eq " + odata_quote(name)) +
                                "&$select=" + kGroupProperties;
             for (auto& group : api_.list(api_.graph(), api_.graph().base + "/v1.0" + path, section)) {
-                std::string id = lower(text_member(group, "id"));
+                std::string id = tenantscan::to_lower(text_member(group, "id"));
                 if (id.empty() || found.count(id)) continue;
                 found[id] = std::move(group);
                 membersOnly.push_back(id);
@@ -531,7 +528,7 @@ private:
                 }
                 for (const auto& object : all) {
                     std::string type = text_member(object, "@odata.type");
-                    std::string memberId = lower(text_member(object, "id"));
+                    std::string memberId = tenantscan::to_lower(text_member(object, "id"));
                     if (type != "#microsoft.graph.user" && type != "#microsoft.graph.group") continue;
                     list.push_back({{"@odata.type", type}, {"id", memberId}});
                     if (type == "#microsoft.graph.group" && !found.count(memberId) &&
@@ -568,9 +565,9 @@ private:
             for (const char* fallback : {"UserPrincipalName", "ExternalDirectoryObjectId", "Identity"})
                 if (identity.empty()) identity = text_member(hve, fallback);
             if (identity.empty()) continue;
-            byKey[lower(identity)] = Account{identity, true};
+            byKey[tenantscan::to_lower(identity)] = Account{identity, true};
             for (const char* key : {"PrimarySmtpAddress", "UserPrincipalName", "ExternalDirectoryObjectId"})
-                if (auto value = text_member(hve, key); !value.empty()) hveKeys.insert(lower(value));
+                if (auto value = text_member(hve, key); !value.empty()) hveKeys.insert(tenantscan::to_lower(value));
         }
         std::lock_guard<std::mutex> lock(accountsMutex_);
         if (!signInsNoted_ && !has("/graph/signIns")) {
@@ -581,8 +578,8 @@ private:
         }
         for (const auto& signIn : get("/graph/signIns")) {
             std::string upn = text_member(signIn, "userPrincipalName");
-            if (upn.empty() || hveKeys.count(lower(upn)) || hveKeys.count(lower(text_member(signIn, "userId")))) continue;
-            byKey.emplace(lower(upn), Account{upn, false});
+            if (upn.empty() || hveKeys.count(tenantscan::to_lower(upn)) || hveKeys.count(tenantscan::to_lower(text_member(signIn, "userId")))) continue;
+            byKey.emplace(tenantscan::to_lower(upn), Account{upn, false});
         }
         std::vector<Account> list;
         for (auto& [key, account] : byKey) list.push_back(account);

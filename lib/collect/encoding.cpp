@@ -1,7 +1,8 @@
 #include "encoding.hpp"
 
-#include <array>
-#include <cstdint>
+#include <algorithm>
+
+#include <tenantscan/detail/crypto.hpp>
 
 namespace tenantscan::collect::detail {
 
@@ -10,17 +11,6 @@ namespace {
 bool is_unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
            c == '_' || c == '~';
-}
-
-constexpr const char* kBase64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-' || c == '+') return 62;  // tolerate standard base64 too
-    if (c == '_' || c == '/') return 63;
-    return -1;
 }
 
 }  // namespace
@@ -53,38 +43,20 @@ std::string form_body(const std::vector<std::pair<std::string, std::string>>& fi
 }
 
 std::string base64url_encode(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (unsigned char c : bytes) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += kBase64UrlAlphabet[(buffer >> bits) & 0x3F];
-        }
-    }
-    if (bits > 0) out += kBase64UrlAlphabet[(buffer << (6 - bits)) & 0x3F];
+    std::string out = tenantscan::detail::base64_encode(bytes);
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    std::replace(out.begin(), out.end(), '+', '-');
+    std::replace(out.begin(), out.end(), '/', '_');
     return out;
 }
 
 bool base64url_decode(std::string_view text, std::string& bytes) {
-    bytes.clear();
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        if (c == '=') break;
-        int value = base64url_value(c);
-        if (value < 0) return false;
-        buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            bytes += static_cast<char>((buffer >> bits) & 0xFF);
-        }
-    }
-    return true;
+    std::string standard(text);  // standard base64 is accepted as it is
+    std::replace(standard.begin(), standard.end(), '-', '+');
+    std::replace(standard.begin(), standard.end(), '_', '/');
+    auto decoded = tenantscan::detail::base64_decode(standard);
+    bytes = decoded ? std::move(*decoded) : std::string();
+    return decoded.has_value();
 }
 
 }  // namespace tenantscan::collect::detail

@@ -1,17 +1,13 @@
 #include "url.hpp"
 
 #include <algorithm>
+
+#include <tenantscan/json_input.hpp>
 #include <cctype>
 
 namespace tenantscan::collect::detail {
 
 namespace {
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 int default_port(const std::string& scheme) { return scheme == "https" ? 443 : 80; }
 
@@ -33,7 +29,7 @@ std::optional<Url> parse_url(std::string_view text) {
     auto schemeEnd = text.find("://");
     if (schemeEnd == std::string_view::npos) return std::nullopt;
     Url url;
-    url.scheme = lower(text.substr(0, schemeEnd));
+    url.scheme = tenantscan::to_lower(text.substr(0, schemeEnd));
     if (url.scheme != "https" && url.scheme != "http") return std::nullopt;
     std::string_view rest = text.substr(schemeEnd + 3);
     auto authorityEnd = rest.find_first_of("/?#");
@@ -46,7 +42,7 @@ std::optional<Url> parse_url(std::string_view text) {
     if (!authority.empty() && authority.front() == '[') {
         auto close = authority.find(']');
         if (close == std::string_view::npos) return std::nullopt;
-        url.host = lower(authority.substr(1, close - 1));
+        url.host = tenantscan::to_lower(authority.substr(1, close - 1));
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') return std::nullopt;
@@ -54,7 +50,7 @@ std::optional<Url> parse_url(std::string_view text) {
         }
     } else {
         auto colon = authority.rfind(':');
-        url.host = lower(authority.substr(0, colon));
+        url.host = tenantscan::to_lower(authority.substr(0, colon));
         if (colon != std::string_view::npos) portText = authority.substr(colon + 1);
     }
     if (url.host.empty()) return std::nullopt;
@@ -85,7 +81,7 @@ bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.
 bool no_proxy_matches(std::string_view noProxy, const std::string& host) {
     while (!noProxy.empty()) {
         auto comma = noProxy.find(',');
-        std::string entry = lower(trim(noProxy.substr(0, comma)));
+        std::string entry = tenantscan::to_lower(trim(noProxy.substr(0, comma)));
         noProxy = comma == std::string_view::npos ? std::string_view{} : noProxy.substr(comma + 1);
         if (entry.empty()) continue;
         if (entry == "*") return true;

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tenantscan/device_filter.hpp>
 #include <tenantscan/json_input.hpp>
 
@@ -114,14 +115,6 @@ std::vector<std::string> lower_all(const std::vector<std::string>& values) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& values) {
-    std::string out;
-    for (const auto& v : values) {
-        if (!out.empty()) out += ", ";
-        out += v;
-    }
-    return out;
-}
 
 const KnownApp* find_app(std::string_view id) {
     for (const auto& app : kKnownApps)
@@ -530,7 +523,7 @@ std::string describe_types(unsigned types) {
     for (const auto& known : kGuestTypeNames)
         if (types & known.bit) names.push_back(known.name);
     if (types & kNotExternal) names.push_back("internal member");
-    return join(names);
+    return fmt::to_string(fmt::join(names, ", "));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,6 +540,7 @@ struct Verdict {
 struct Note {
     std::string detail;
     std::vector<std::string> unknowns;
+    std::optional<UserListMatch> excludedBy;  // the users condition: the exclusion that matched
 };
 
 // Why a list matched or could not be decided. The matchers take a Why* that is null when no
@@ -558,8 +552,9 @@ public:
         texts_.push_back(std::move(text));
     }
     std::string matched;  // what matched, when the answer is Yes
+    std::optional<UserListMatch> member;  // which entry of a user list matched, when the answer is Yes
     const std::vector<std::string>& tokens() const { return tokens_; }
-    std::string unknown_text() const { return join(texts_); }
+    std::string unknown_text() const { return fmt::to_string(fmt::join(texts_, ", ")); }
 
 private:
     std::vector<std::string> tokens_, texts_;
@@ -603,7 +598,10 @@ public:
         Tri out = match_set(c.exclude, user, &excluded);
         UsersMatch m = users_match(in, out);
         switch (m) {
-            case UsersMatch::Excluded: note->detail = fmt::format("the user is excluded: {}", excluded.matched); break;
+            case UsersMatch::Excluded:
+                note->detail = fmt::format("the user is excluded: {}", excluded.matched);
+                note->excludedBy = std::move(excluded.member);
+                break;
             case UsersMatch::Included:
                 note->detail = c.exclude.empty()
                                    ? fmt::format("the user is included: {}", included.matched)
@@ -615,7 +613,7 @@ public:
                 if (in == Tri::Unknown) parts.push_back("whether the user is included is not known: " + included.unknown_text());
                 else parts.push_back("the user is included (" + included.matched + ")");
                 if (out == Tri::Unknown) parts.push_back("whether the user is excluded is not known: " + excluded.unknown_text());
-                note->detail = join(parts);
+                note->detail = fmt::to_string(fmt::join(parts, ", "));
                 for (const auto& t : included.tokens()) add_unique(note->unknowns, t);
                 for (const auto& t : excluded.tokens()) add_unique(note->unknowns, t);
                 break;
@@ -630,13 +628,13 @@ public:
         if (!policy.includeUserActions.empty()) {
             if (note)
                 note->detail = fmt::format("the policy targets user actions ({}), not an application sign-in",
-                                           join(policy.includeUserActions));
+                                           fmt::join(policy.includeUserActions, ", "));
             return {Match::No, "userActions"};
         }
         if (!policy.includeAuthenticationContextClassReferences.empty()) {
             if (note)
                 note->detail = fmt::format("the policy targets authentication contexts ({}), not an application sign-in",
-                                           join(policy.includeAuthenticationContextClassReferences));
+                                           fmt::join(policy.includeAuthenticationContextClassReferences, ", "));
             return {Match::No, "authenticationContext"};
         }
         const std::string& resource = s.context->resourceApp;
@@ -666,11 +664,11 @@ public:
         if (in == Tri::No) {
             if (filterMayInclude)
                 return filter_unknown(note ? fmt::format("{} is not among the included applications ({})",
-                                                         describe_app(resource), join(policy.includeApplications))
+                                                         describe_app(resource), fmt::join(policy.includeApplications, ", "))
                                            : std::string());
             if (note)
                 note->detail = fmt::format("{} is not among the included applications ({})", describe_app(resource),
-                                           join(policy.includeApplications));
+                                           fmt::join(policy.includeApplications, ", "));
             return {Match::No, "application"};
         }
         Tri out = app_in(c.excludeApps, resource, outWhy);
@@ -708,7 +706,7 @@ public:
         }
         if (note)
             note->detail = fmt::format("client app type '{}' is not among the policy's ({})", type,
-                                       join(c.policy->clientAppTypes));
+                                       fmt::join(c.policy->clientAppTypes, ", "));
         return {Match::No, "clientApps"};
     }
 
@@ -721,7 +719,7 @@ public:
             if (!c.includeAllPlatforms) {
                 if (note)
                     note->detail = fmt::format("the device platform is unknown and the policy includes only named platforms ({})",
-                                               join(policy.includePlatforms));
+                                               fmt::join(policy.includePlatforms, ", "));
                 return {Match::No, "devicePlatform"};
             }
             if (c.excludeAllPlatforms) {
@@ -732,14 +730,14 @@ public:
                 note->detail = policy.excludePlatforms.empty()
                                    ? "the unknown device platform is covered by include 'all'"
                                    : fmt::format("the unknown device platform is covered by include 'all' and is not in the excluded platforms ({})",
-                                                 join(policy.excludePlatforms));
+                                                 fmt::join(policy.excludePlatforms, ", "));
             return {Match::Yes, "devicePlatform"};
         }
         const std::string& platform = s.context->platform;
         if (!c.includeAllPlatforms && !contains_lower(c.includePlatforms, platform)) {
             if (note)
                 note->detail = fmt::format("platform '{}' is not among the included platforms ({})", platform,
-                                           join(policy.includePlatforms));
+                                           fmt::join(policy.includePlatforms, ", "));
             return {Match::No, "devicePlatform"};
         }
         if (c.excludeAllPlatforms || contains_lower(c.excludePlatforms, platform)) {
@@ -782,7 +780,7 @@ public:
             if (in == Tri::Unknown) parts.push_back("whether it is in an included location is not known: " + included.unknown_text());
             else parts.push_back("it is in an included location (" + included.matched + ")");
             if (out == Tri::Unknown) parts.push_back("whether it is in an excluded location is not known: " + excluded.unknown_text());
-            note->detail = fmt::format("the policy depends on the sign-in location ({}): {}", where, join(parts));
+            note->detail = fmt::format("the policy depends on the sign-in location ({}): {}", where, fmt::join(parts, ", "));
             for (const auto& t : included.tokens()) add_unique(note->unknowns, t);
             for (const auto& t : excluded.tokens()) add_unique(note->unknowns, t);
         }
@@ -834,9 +832,9 @@ public:
         bool listed = !flow.empty() && std::any_of(flows.begin(), flows.end(), [&](const std::string& f) { return iequals(f, flow); });
         if (note)
             note->detail = flow.empty()
-                               ? fmt::format("the policy targets authentication flows ({}) and the sign-in uses none", join(flows))
+                               ? fmt::format("the policy targets authentication flows ({}) and the sign-in uses none", fmt::join(flows, ", "))
                                : fmt::format("authentication flow '{}' {} the policy's ({})", flow,
-                                             listed ? "is among" : "is not among", join(flows));
+                                             listed ? "is among" : "is not among", fmt::join(flows, ", "));
         return {listed ? Match::Yes : Match::No, "authenticationFlow"};
     }
 
@@ -847,7 +845,7 @@ private:
         bool listed = std::any_of(levels.begin(), levels.end(), [&](const std::string& l) { return iequals(l, level); });
         if (note)
             note->detail = fmt::format("{} '{}' {} the policy's levels ({})", label, level,
-                                       listed ? "is among" : "is not among", join(levels));
+                                       listed ? "is among" : "is not among", fmt::join(levels, ", "));
         return {listed ? Match::Yes : Match::No, reason};
     }
 
@@ -855,17 +853,26 @@ private:
     // matched and something could not be decided.
     Tri match_set(const UserSet& set, const UserFacts& user, Why* why) const {
         if (set.all) {
-            if (why) why->matched = "all users";
+            if (why) {
+                why->matched = "all users";
+                why->member = UserListMatch{UserListMatch::Kind::AllUsers, {}};
+            }
             return Tri::Yes;
         }
         bool unknown = false;
         if (user.index) {
             if (std::binary_search(set.users.begin(), set.users.end(), *user.index)) {
-                if (why) why->matched = "the user is listed by id";
+                if (why) {
+                    why->matched = "the user is listed by id";
+                    why->member = UserListMatch{UserListMatch::Kind::User, directory_.user(*user.index).id};
+                }
                 return Tri::Yes;
             }
         } else if (contains_lower(set.userIds, user.id)) {
-            if (why) why->matched = "the user is listed by id";
+            if (why) {
+                why->matched = "the user is listed by id";
+                why->member = UserListMatch{UserListMatch::Kind::User, std::string(user.id)};
+            }
             return Tri::Yes;
         }
         for (std::size_t i = 0; i < set.groups.size(); ++i) {
@@ -881,7 +888,10 @@ private:
                                 fmt::format("the user is not in /graph/users, so membership of group '{}' is not known",
                                             directory_.group(*group.index).displayName));
             } else if (is_member(*user.index, group)) {
-                if (why) why->matched = describe_membership(*user.index, *group.index);
+                if (why) {
+                    why->matched = describe_membership(*user.index, *group.index);
+                    why->member = UserListMatch{UserListMatch::Kind::Group, directory_.group(*group.index).id};
+                }
                 return Tri::Yes;
             } else if (group.incomplete) {
                 unknown = true;
@@ -902,7 +912,10 @@ private:
                 const auto& active = directory_.active_roles(*user.index);
                 for (const auto& role : set.roles)
                     if (std::binary_search(active.begin(), active.end(), role)) {
-                        if (why) why->matched = "the user holds the active role " + describe_role(role);
+                        if (why) {
+                            why->matched = "the user holds the active role " + describe_role(role);
+                            why->member = UserListMatch{UserListMatch::Kind::Role, std::string(role)};
+                        }
                         return Tri::Yes;
                     }
             }
@@ -935,10 +948,13 @@ private:
             if (why)
                 why->unknown(unknown_input::kGuestHomeTenant,
                             fmt::format("the user is a guest or external user ({}); the policy covers only those from the tenants {}, and the user's home tenant is not known",
-                                        describe_types(covered), join(spec->tenants)));
+                                        describe_types(covered), fmt::join(spec->tenants, ", ")));
             return Tri::Unknown;
         }
-        if (why) why->matched = "the user is a guest or external user (" + describe_types(covered) + ")";
+        if (why) {
+            why->matched = "the user is a guest or external user (" + describe_types(covered) + ")";
+            why->member = UserListMatch{UserListMatch::Kind::GuestsOrExternalUsers, {}};
+        }
         return Tri::Yes;
     }
 
@@ -961,7 +977,7 @@ private:
         if (path.size() > 1) {
             std::vector<std::string> inner;
             for (std::size_t i = 1; i < path.size(); ++i) inner.push_back("'" + directory_.group(path[i]).displayName + "'");
-            text += " through " + join(inner);
+            text += " through " + fmt::to_string(fmt::join(inner, ", "));
         }
         it->second = std::move(text);
         return it->second;
@@ -978,21 +994,21 @@ private:
                 auto u = directory_.find_user(id);
                 names.push_back(u ? "'" + directory_.user(*u).userPrincipalName + "'" : id);
             }
-            parts.push_back("users " + join(names));
+            parts.push_back("users " + fmt::to_string(fmt::join(names, ", ")));
         }
         if (!set.groups.empty()) {
             std::vector<std::string> names;
             for (std::size_t i = 0; i < set.groups.size(); ++i)
                 names.push_back(set.groups[i].index ? "'" + directory_.group(*set.groups[i].index).displayName + "'" : set.groupIds[i]);
-            parts.push_back("groups " + join(names));
+            parts.push_back("groups " + fmt::to_string(fmt::join(names, ", ")));
         }
         if (!set.roles.empty()) {
             std::vector<std::string> names;
             for (const auto& r : set.roles) names.push_back(describe_role(r));
-            parts.push_back("roles " + join(names));
+            parts.push_back("roles " + fmt::to_string(fmt::join(names, ", ")));
         }
         if (set.guests) parts.push_back("guest or external user types " + describe_types(set.guests->types));
-        return parts.empty() ? "nobody" : join(parts);
+        return parts.empty() ? "nobody" : fmt::to_string(fmt::join(parts, ", "));
     }
 
     static Tri app_in(const AppList& list, const std::string& resource, Why* why) {
@@ -1157,7 +1173,7 @@ private:
         std::vector<std::string> names;
         for (const auto& ref : refs)
             names.push_back(ref.kind == LocationRef::Kind::Named ? "'" + ref.location->displayName + "'" : ref.id);
-        return join(names);
+        return fmt::to_string(fmt::join(names, ", "));
     }
 
     const EngineIndex& index_;
@@ -1191,11 +1207,11 @@ std::string describe_controls(const CompiledPolicy& c, const SignInFacts& s) {
                                          : "the policy has no grant controls";
     if (!blocking.empty() && blocking.front() == "block") return "grant control: block access";
     if (!s.legacyClient)
-        return fmt::format("grant controls ({}): the user must satisfy them interactively (not simulated)", join(c.legacyControls));
+        return fmt::format("grant controls ({}): the user must satisfy them interactively (not simulated)", fmt::join(c.legacyControls, ", "));
     if (iequals(policy.grantOperator, "OR") && blocking.size() > 1)
         return fmt::format("grant controls (any one of: {}): any one would allow the sign-in, but a legacy client can satisfy none of them, so the policy blocks it",
-                           join(blocking));
-    return fmt::format("grant controls ({}): a legacy client cannot satisfy them, so the policy blocks it", join(blocking));
+                           fmt::join(blocking, ", "));
+    return fmt::format("grant controls ({}): a legacy client cannot satisfy them, so the policy blocks it", fmt::join(blocking, ", "));
 }
 
 struct OutcomeTally {
@@ -1364,6 +1380,7 @@ PolicyEvaluation evaluate_compiled(const Evaluator& evaluator, const CompiledPol
         Note note;
         e.analysisReasons = {run_condition(i, evaluator, c, s, user, &note).reason};
         e.details = {std::move(note.detail)};
+        e.excludedBy = std::move(note.excludedBy);
         return e;
     }
     std::vector<std::string> unknownDetails;
@@ -1416,7 +1433,7 @@ std::vector<std::string> assumptions_for(const SignInFacts& s, const EngineIndex
     if (iequals(context.userRisk, "none")) noRisk.push_back("user");
     if (iequals(context.insiderRisk, "none")) noRisk.push_back("insider");
     if (iequals(context.servicePrincipalRisk, "none")) noRisk.push_back("service principal");
-    if (!noRisk.empty()) out.push_back(fmt::format("risk levels ({}) assumed 'none'", join(noRisk)));
+    if (!noRisk.empty()) out.push_back(fmt::format("risk levels ({}) assumed 'none'", fmt::join(noRisk, ", ")));
     if (s.ipMalformed)
         out.push_back(fmt::format("'{}' is not a valid IP address: the location is treated as unknown", *context.ipAddress));
     else if (!s.ip)

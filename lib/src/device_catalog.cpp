@@ -217,7 +217,7 @@ std::string without_vendor(const std::string& model, const std::string& key) {
             if (i >= model.size() || !isSeparator(model[i])) return {};
             while (i < model.size() && isSeparator(model[i])) ++i;
         } else {
-            if (i >= model.size() || std::tolower(static_cast<unsigned char>(model[i])) != static_cast<unsigned char>(key[k])) return {};
+            if (i >= model.size() || to_lower(model[i]) != key[k]) return {};
             ++i;
         }
     }

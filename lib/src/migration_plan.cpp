@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tenantscan/json_input.hpp>
 
 namespace tenantscan {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/schedule.hpp>
@@ -138,7 +139,7 @@ bool resembles_signature_begin(std::string_view commentAfterHash) {
                            c == 0x3000;
         if (space) continue;
         if (c < 0x80) {
-            line += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            line += to_lower(static_cast<char>(c));
         } else {
             line += '\x80';  // any non-ASCII character: a wildcard below
         }
@@ -270,9 +271,6 @@ std::string mail_nickname(const std::string& name) {
     return nickname.empty() ? "HVEUserAccounts" : nickname;
 }
 
-std::string join(const std::set<std::string>& items) {
-    return fmt::format("{}", fmt::join(items, ", "));
-}
 
 class ScriptWriter {
 public:
@@ -436,8 +434,8 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
         return std::tie(a->displayName, a->id) < std::tie(b->displayName, b->id);
     });
     for (const PolicyToExclude* p : ordered) {
-        out_ += comment_line(fmt::format("Fixes {}: '{}' ({}; {}) blocks the Basic SMTP AUTH sign-ins of {}.", join(p->rules),
-                                         p->displayName, p->state, join(p->controls), join(p->accounts)));
+        out_ += comment_line(fmt::format("Fixes {}: '{}' ({}; {}) blocks the Basic SMTP AUTH sign-ins of {}.", fmt::join(p->rules, ", "),
+                                         p->displayName, p->state, fmt::join(p->controls, ", "), fmt::join(p->accounts, ", ")));
         out_ += fmt::format("Add-HveGroupExclusion {} {}\n", ps_value(p->id), ps_value(p->displayName));
     }
     for (const char* rule : {kConditionalAccessRule, kReportOnlyRule})

@@ -25,9 +25,6 @@ const PolicyChange* proposed_change_behind(const Finding& finding, const Report&
 // The finding's identity across scans: rule + subject kind + subject id (name when no id).
 std::string finding_identity(const Finding& finding);
 
-// Lower-case hex SHA-256 of the bytes (FIPS 180-4).
-std::string sha256_hex(std::string_view bytes);
-
 // Escapes & < > " ' for HTML text and attribute values.
 std::string escape_html(std::string_view text);
 

@@ -3,6 +3,7 @@
 // network nor a hostile policy name in the tenant can change what the page does. All tenant text
 // is escaped; the script reads and writes only text and attributes, never HTML.
 #include <tenantscan/report_formats.hpp>
+#include <tenantscan/detail/crypto.hpp>
 
 #include <algorithm>
 #include <map>
@@ -234,27 +235,9 @@ constexpr const char* kScript = R"JS(
 })();
 )JS";
 
-std::string base64(const std::string& bytes) {
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-        if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
-        out += kAlphabet[(n >> 18) & 63];
-        out += kAlphabet[(n >> 12) & 63];
-        out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-        out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-    }
-    return out;
-}
-
 // 'sha256-…' as a Content Security Policy source for an inline element's exact text.
 std::string csp_hash(const std::string& text) {
-    const std::string hex = report_detail::sha256_hex(text);
-    std::string digest;
-    for (std::size_t i = 0; i < hex.size(); i += 2) digest += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return "'sha256-" + base64(digest) + "'";
+    return "'sha256-" + detail::base64_encode(detail::sha256(text)) + "'";
 }
 
 // A CSS class name for a status ("not-applicable" → "s-not-applicable").

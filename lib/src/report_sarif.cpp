@@ -1,5 +1,7 @@
 // SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, any SARIF viewer).
+#include <tenantscan/json_input.hpp>
 #include <tenantscan/report_formats.hpp>
+#include <tenantscan/detail/crypto.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -63,7 +65,7 @@ std::string pascal_case(const std::string& id) {
             upper = true;
             continue;
         }
-        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        out += upper ? to_upper(c) : c;
         upper = false;
     }
     return out;
@@ -166,7 +168,7 @@ json result_for(const Finding& f, std::size_t ruleIndex, const Report& report) {
                    {"message", {{"text", text}}},
                    {"locations", locations_for(f, report, related)},
                    {"partialFingerprints",
-                    {{"tenantscanFinding/v1", report_detail::sha256_hex(report_detail::finding_identity(f)).substr(0, 32)}}}};
+                    {{"tenantscanFinding/v1", detail::sha256_hex(report_detail::finding_identity(f)).substr(0, 32)}}}};
     if (!related.empty()) result["relatedLocations"] = std::move(related);
     if (f.waiver) {
         const Waiver& w = f.waiver->waiver;

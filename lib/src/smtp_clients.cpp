@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
@@ -44,7 +45,7 @@ constexpr std::array<FieldInfo, 11> kFields = {{
 std::string header_key(std::string_view text) {
     std::string key;
     for (char c : text)
-        if (c != ' ' && c != '_' && c != '-' && c != '\t') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (c != ' ' && c != '_' && c != '-' && c != '\t') key += to_lower(c);
     return key;
 }
 

@@ -6,6 +6,7 @@
 #include <tenantscan/smtp_explain.hpp>
 
 #include <tenantscan/directory.hpp>
+#include <tenantscan/json_input.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +14,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tenantscan::smtp {
 
@@ -21,7 +23,7 @@ namespace {
 bool icontains(std::string_view haystack, std::string_view needle) {
     if (needle.empty()) return true;
     auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        return tenantscan::to_lower(a) == tenantscan::to_lower(b);
     });
     return it != haystack.end();
 }
@@ -403,11 +405,7 @@ const char* cause_phrase(const std::string& cause) {
     return it == phrases.end() ? "" : it->second;
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
+std::string join(const std::vector<std::string>& items) { return fmt::to_string(fmt::join(items, ", ")); }
 
 // The snapshot's word on the cause: decided, contradicted or silent.
 void decide(const Meaning& meaning, bool checked, const ExplainOptions& options, TextExplanation& out) {

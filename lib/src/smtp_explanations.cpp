@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tenantscan::smtp {
 
@@ -392,11 +393,6 @@ bool is_office365_endpoint(const std::string& host) {
     return iequals(host, "smtp.office365.com") || iequals(host, "smtp-legacy.office365.com");
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
 
 std::string domain_of(const std::string& address) {
     auto at = address.rfind('@');
@@ -469,22 +465,22 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
         const auto& policy = *evaluation->policy;
         names.push_back("'" + policy.displayName + "'");
         finding.evidence.push_back(fmt::format("Conditional Access policy '{}' (id {}) applies and blocks it with: {}{}",
-                                               policy.displayName, policy.id, join(evaluation->blockingControls),
-                                               evaluation->details.empty() ? "" : " — " + join(evaluation->details, "; ")));
+                                               policy.displayName, policy.id, fmt::join(evaluation->blockingControls, ", "),
+                                               evaluation->details.empty() ? "" : " — " + fmt::to_string(fmt::join(evaluation->details, "; "))));
     }
     for (const auto* evaluation : whatIf.undetermined_enforced()) {
         const auto& policy = *evaluation->policy;
         finding.evidence.push_back(fmt::format("Conditional Access policy '{}' (id {}) blocks it depending on {}: {}",
-                                               policy.displayName, policy.id, join(evaluation->unknowns),
-                                               join(evaluation->blockingControls)));
+                                               policy.displayName, policy.id, fmt::join(evaluation->unknowns, ", "),
+                                               fmt::join(evaluation->blockingControls, ", ")));
     }
     if (whatIf.outcome == tenantscan::Outcome::Undetermined && !whatIf.undeterminedBy.empty())
         finding.evidence.push_back("The outcome depends on what the snapshot does not tell: " +
-                                   join(whatIf.undeterminedBy) + ".");
+                                   fmt::to_string(fmt::join(whatIf.undeterminedBy, ", ")) + ".");
     if (!names.empty()) {
-        finding.cause = "Conditional Access blocks this Basic SMTP AUTH sign-in: " + join(names) + ".";
+        finding.cause = "Conditional Access blocks this Basic SMTP AUTH sign-in: " + fmt::to_string(fmt::join(names, ", ")) + ".";
         finding.category = "conditional-access";
-        finding.fix = "Exclude this account from " + join(names) + " (for HVE accounts: through the exemption group "
+        finding.fix = "Exclude this account from " + fmt::to_string(fmt::join(names, ", ")) + " (for HVE accounts: through the exemption group "
                       "the policies exclude), or move the sender to OAuth (XOAUTH2).";
     } else if (whatIf.undetermined_enforced().empty()) {
         finding.rulesOut = true;
@@ -619,7 +615,7 @@ TenantFinding external_recipients(const Tenant& tenant, const Account& account, 
     for (const auto& domain : *tenant.snapshot.acceptedDomains) domains.push_back(to_lower(domain.domainName));
     bool accepted = std::find(domains.begin(), domains.end(), domain_of(step.recipient)) != domains.end();
     finding.evidence.push_back("'" + step.recipient + "' is " + (accepted ? "in" : "outside") +
-                               " the tenant's accepted domains (" + join(domains) + ").");
+                               " the tenant's accepted domains (" + fmt::to_string(fmt::join(domains, ", ")) + ").");
     return finding;
 }
 
@@ -662,7 +658,7 @@ std::string device_tls(const Result& result) {
     if (o.tlsMaxVersion == TlsMaxVersion::Tls13) settings.push_back("TLS 1.2 or 1.3 (--tls-max-version 1.3)");
     if (!o.ciphers.empty()) settings.push_back("the cipher suites " + o.ciphers + " (--ciphers)");
     if (settings.empty()) return "";
-    return " The client offered " + join(settings, " and ") +
+    return " The client offered " + fmt::to_string(fmt::join(settings, " and ")) +
            ": a device with these settings fails against this server the same way.";
 }
 
@@ -676,7 +672,7 @@ std::map<std::string, std::string> placeholders(const Result& result, const Step
         {"step", step.label},
         {"error", step.error},
         {"timeout", fmt::format("{:g}", static_cast<double>(o.timeout.count()) / 1000.0)},
-        {"offered", join(result.authMechanismsOffered, " ")},
+        {"offered", fmt::to_string(fmt::join(result.authMechanismsOffered, " "))},
         {"needed", o.authMechanism != AuthMechanism::Auto ? to_string(o.authMechanism)
                    : o.credentialKind == CredentialKind::Password ? "LOGIN or PLAIN" : "XOAUTH2"},
         {"portHint", port_hint(result, step)},
@@ -684,7 +680,7 @@ std::map<std::string, std::string> placeholders(const Result& result, const Step
     };
     const TlsSession tls = result.tls.value_or(TlsSession{});
     values["names"] = tls.subjectAltNames.empty() ? (tls.subject.empty() ? "unknown" : tls.subject)
-                                                  : join(tls.subjectAltNames);
+                                                  : fmt::to_string(fmt::join(tls.subjectAltNames, ", "));
     values["notAfter"] = tls.notAfter.empty() ? "an unknown date" : tls.notAfter;
     values["notBefore"] = tls.notBefore.empty() ? "an unknown date" : tls.notBefore;
     values["verifyError"] = tls.verifyError.empty() ? step.error : tls.verifyError;
@@ -804,7 +800,7 @@ Explanation explain_failure(const Result& result, const Step& step) {
          step.failure == Failure::CertificateExpiresSoon)) {
         const TlsSession& tls = *result.tls;
         explanation.evidence.push_back("Certificate subject: " + tls.subject + "; issuer: " + tls.issuer);
-        if (!tls.subjectAltNames.empty()) explanation.evidence.push_back("Certificate names: " + join(tls.subjectAltNames));
+        if (!tls.subjectAltNames.empty()) explanation.evidence.push_back("Certificate names: " + fmt::to_string(fmt::join(tls.subjectAltNames, ", ")));
         explanation.evidence.push_back("Valid from " + tls.notBefore + " to " + tls.notAfter);
     }
     return explanation;

@@ -14,7 +14,9 @@
 // - TLS is the device's: minimum TLS 1.2, optional maximum version and cipher list; the bytes a
 //   server sends first tell a plain-text port from an implicit-TLS one (RFC 3207 / RFC 8314).
 // Replies are parsed from the bytes received; the text kept for printing is escaped and redacted.
+#include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_test.hpp>
+#include <tenantscan/detail/crypto.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tenantscan::smtp {
 
@@ -52,25 +55,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kRedacted = "<credentials redacted>";
 
-std::string base64(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(written));
-    return out;
-}
 
-std::string upper(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
 
 
 
@@ -86,10 +71,10 @@ public:
         const std::string& user = options.user;
         const std::string& secret = options.secret;
         std::vector<std::string> forms = {secret,
-                                          base64(secret),
-                                          base64(std::string(1, '\0') + user + '\0' + secret),  // SASL PLAIN
-                                          base64(user + '\0' + user + '\0' + secret),           // PLAIN with an authzid
-                                          base64("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};  // XOAUTH2
+                                          detail::base64_encode(secret),
+                                          detail::base64_encode(std::string(1, '\0') + user + '\0' + secret),  // SASL PLAIN
+                                          detail::base64_encode(user + '\0' + user + '\0' + secret),           // PLAIN with an authzid
+                                          detail::base64_encode("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};  // XOAUTH2
         for (const auto& form : forms) {
             if (form.empty()) continue;
             forms_.push_back(form);
@@ -149,7 +134,7 @@ std::string domain_of(const std::string& address) {
 }
 
 std::string build_message(const Options& options, const std::string& testId, const std::string& subject) {
-    std::string recipients = join(options.to, ", ");
+    std::string recipients = fmt::to_string(fmt::join(options.to, ", "));
     const std::string crlf = "\r\n";
     return "Date: " + rfc5322_date() + crlf +
            "From: " + options.effective_from() + crlf +
@@ -270,26 +255,6 @@ Failure certificate_failure(long x509Error) {
     }
 }
 
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        if (c == '=') break;
-        if (c == ' ' || c == '\t') continue;
-        auto value = alphabet.find(c);
-        if (value == std::string::npos) return std::nullopt;
-        buffer = (buffer << 6) | static_cast<unsigned>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xFF);
-        }
-    }
-    return out;
-}
 
 bool is_ip_literal(const std::string& host) {
     unsigned char buffer[sizeof(in6_addr)];
@@ -636,7 +601,7 @@ private:
         std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
         std::vector<std::string> names;
         for (auto* a = found; a; a = a->ai_next) names.push_back(address_text(a->ai_addr));
-        resolve.detail = join(names, ", ");
+        resolve.detail = fmt::to_string(fmt::join(names, ", "));
         succeed(resolve);
 
         begin(connect);
@@ -1026,19 +991,19 @@ private:
 
     std::string capability_detail(StepKind kind) const {
         std::vector<std::string> facts;
-        std::string mechanisms = join(result_.authMechanismsOffered, " ");
+        std::string mechanisms = fmt::to_string(fmt::join(result_.authMechanismsOffered, " "));
         if (kind == StepKind::Ehlo && options_.security == Security::StartTls)
             facts.push_back(result_.startTlsOffered ? "STARTTLS offered" : "STARTTLS not offered");
         if (kind == StepKind::EhloAfterTls || options_.security != Security::StartTls || !mechanisms.empty())
             facts.push_back(mechanisms.empty() ? (authAnnounced_ ? "AUTH announced without mechanisms" : "no AUTH offered")
                                                : "AUTH offered: " + mechanisms);
-        return join(facts, "; ");
+        return fmt::to_string(fmt::join(facts, "; "));
     }
 
     std::string choose_mechanism(Step& s) {
         const auto& offered = result_.authMechanismsOffered;
         auto has = [&](const char* m) { return std::find(offered.begin(), offered.end(), m) != offered.end(); };
-        std::string list = offered.empty() ? std::string("none") : join(offered, " ");
+        std::string list = offered.empty() ? std::string("none") : fmt::to_string(fmt::join(offered, " "));
         if (options_.authMechanism != AuthMechanism::Auto) {
             const char* wanted = to_string(options_.authMechanism);
             if (has(wanted)) return wanted;
@@ -1097,11 +1062,11 @@ private:
             if (std::find(offered.begin(), offered.end(), wanted) == offered.end()) missing.push_back(wanted);
         if (!missing.empty()) {
             fail(s, Failure::ExpectedAuthNotOffered,
-                 fmt::format("the server offers AUTH {}, but not {} (--expect-auth)", join(offered, " "), join(missing, " ")));
+                 fmt::format("the server offers AUTH {}, but not {} (--expect-auth)", fmt::join(offered, " "), fmt::join(missing, " ")));
             return false;
         }
-        s.detail = "AUTH offered: " + join(offered, " ") +
-                   (options_.expectAuth.empty() ? "" : " (expected: " + join(options_.expectAuth, " ") + ")");
+        s.detail = "AUTH offered: " + fmt::to_string(fmt::join(offered, " ")) +
+                   (options_.expectAuth.empty() ? "" : " (expected: " + fmt::to_string(fmt::join(options_.expectAuth, " ")) + ")");
         succeed(s);
         return true;
     }
@@ -1124,9 +1089,9 @@ private:
         const std::string& user = options_.user;
         const std::string& secret = options_.secret;
         std::vector<std::string> responses;
-        if (mechanism == "LOGIN") responses = {base64(user), base64(secret)};
-        else if (mechanism == "PLAIN") responses = {base64(std::string(1, '\0') + user + '\0' + secret)};
-        else responses = {base64("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};
+        if (mechanism == "LOGIN") responses = {detail::base64_encode(user), detail::base64_encode(secret)};
+        else if (mechanism == "PLAIN") responses = {detail::base64_encode(std::string(1, '\0') + user + '\0' + secret)};
+        else responses = {detail::base64_encode("user=" + user + "\x01" "auth=Bearer " + secret + "\x01\x01")};
 
         Reply reply;
         if (!command(s, "AUTH " + mechanism, reply)) return false;
@@ -1147,7 +1112,7 @@ private:
                     result_.oauthError = decode_oauth_error(lastRaw_.back());
                     s.detail = oauth_error_detail(*result_.oauthError);
                     errorChallengeAnswered = true;
-                    if (!send(s, base64("\x01"), "AQ== (dummy response to the error challenge, RFC 7628)") ||
+                    if (!send(s, detail::base64_encode("\x01"), "AQ== (dummy response to the error challenge, RFC 7628)") ||
                         !read_reply(s, reply))
                         return false;
                     continue;
@@ -1174,7 +1139,7 @@ private:
     OAuthError decode_oauth_error(const std::string& rawLine) const {
         OAuthError error;
         std::string challenge = rawLine.size() > 4 ? rawLine.substr(4) : "";
-        auto decoded = base64_decode(challenge);
+        auto decoded = detail::base64_decode(challenge);
         if (!decoded) return error;
         error.json = redact_.text(*decoded);
         auto parsed = nlohmann::json::parse(*decoded, nullptr, false);
@@ -1324,7 +1289,7 @@ Capabilities parse_capabilities(const std::vector<std::string>& ehloLines) {
         for (std::size_t at = 0; at < line.size();) {
             auto end = line.find_first_of(" \t=", at);
             if (end == std::string::npos) end = line.size();
-            if (end > at) words.push_back(upper(line.substr(at, end - at)));
+            if (end > at) words.push_back(to_upper(line.substr(at, end - at)));
             at = end + 1;
         }
         if (words.empty()) continue;

@@ -173,6 +173,28 @@ std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation)
     return fmt::format("(from {} sign-in locations)", labels.size());
 }
 
+std::vector<Finding> judge_each_hve_basic_smtp(const RuleContext& context,
+                                               const std::function<Finding(const HveBasicSmtpSimulation&)>& judge) {
+    std::vector<Finding> findings;
+    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) { findings.push_back(judge(simulation)); });
+    return findings;
+}
+
+BlockingPolicies blocking_policies(const HveBasicSmtpSimulation& simulation, PolicyScope scope) {
+    BlockingPolicies out;
+    for (const WhatIfResult& result : simulation.results) {
+        const std::string location = location_label(result.context);
+        std::vector<const PolicyEvaluation*> policies = result.blocking_report_only();
+        if (scope == PolicyScope::Enforced) {
+            policies = result.blocking_enforced();
+            for (const PolicyEvaluation* p : result.undetermined_enforced()) policies.push_back(p);
+        }
+        for (const PolicyEvaluation* p : policies)
+            (p->applicability == Applicability::Applies ? out.blocking : out.undetermined).add(*p, location);
+    }
+    return out;
+}
+
 std::string missing_entra_user_note(const HveBasicSmtpSimulation& simulation) {
     if (simulation.user) return {};
     return fmt::format(" Its Entra user (object id {}) is not in /graph/users: its group, role and guest conditions "

@@ -11,6 +11,8 @@
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/rule.hpp>
 
+#include "common/policy_evidence.hpp"
+
 namespace tenantscan::rules {
 
 // Basic SMTP AUTH as Entra sees it: client app "other", resource Exchange Online, platform
@@ -45,6 +47,20 @@ struct HveBasicSmtpSimulation {
 // Engine::decide per account); only what needs explaining gets the engine's detailed evaluation.
 void for_each_hve_basic_smtp(const RuleContext& context,
                              const std::function<void(const HveBasicSmtpSimulation&)>& each);
+
+// The findings of a rule that judges each HVE account's simulation (for_each_hve_basic_smtp): one
+// finding per account, in snapshot order.
+std::vector<Finding> judge_each_hve_basic_smtp(const RuleContext& context,
+                                               const std::function<Finding(const HveBasicSmtpSimulation&)>& judge);
+
+// The policies that block the simulated sign-ins (Applies) and those that may (CannotTell), each
+// with the sign-in locations where it does: the enforced ones, or the report-only ones as they
+// would once turned on.
+struct BlockingPolicies {
+    PolicyList blocking, undetermined;
+};
+enum class PolicyScope { Enforced, ReportOnly };
+BlockingPolicies blocking_policies(const HveBasicSmtpSimulation& simulation, PolicyScope scope);
 
 // "(sign-in location unknown)", "(from 203.0.113.7 (DE) and 198.51.100.2)", "(from 12 sign-in locations)".
 std::string evaluated_locations_phrase(const HveBasicSmtpSimulation& simulation);

@@ -9,10 +9,11 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
-#include "engine/engine_rules.hpp"
 #include "common/hve_basic_smtp.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
+#include "engine/engine_rules.hpp"
 
 namespace tenantscan::rules {
 
@@ -60,15 +61,13 @@ SignInContext sign_in_of(const CrossCheckEntry& entry) {
     return context;
 }
 
-class EngineCrossCheckRule final : public Rule {
+class EngineCrossCheckRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
     Finding compare(const RuleContext& context, const CrossCheckEntry& entry) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> EngineCrossCheckRule::evaluate(const RuleContext& context) const {
@@ -196,6 +195,6 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_engine_cross_check_rule() { return std::make_unique<EngineCrossCheckRule>(); }
+std::unique_ptr<tenantscan::Rule> make_engine_cross_check_rule() { return std::make_unique<EngineCrossCheckRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -29,20 +30,15 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveAccountCloudOnlyRule final : public Rule {
+class HveAccountCloudOnlyRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     std::vector<Finding> findings;
     for (const HveAccount& account : *snapshot.hveAccounts) {
@@ -83,7 +79,7 @@ std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& contex
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_account_cloud_only_rule() {
-    return std::make_unique<HveAccountCloudOnlyRule>();
+    return std::make_unique<HveAccountCloudOnlyRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

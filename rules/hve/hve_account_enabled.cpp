@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -30,20 +31,15 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveAccountEnabledRule final : public Rule {
+class HveAccountEnabledRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> HveAccountEnabledRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     std::vector<Finding> findings;
     for (const HveAccount& account : *snapshot.hveAccounts) {
@@ -96,6 +92,6 @@ std::vector<Finding> HveAccountEnabledRule::evaluate(const RuleContext& context)
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_hve_account_enabled_rule() { return std::make_unique<HveAccountEnabledRule>(); }
+std::unique_ptr<tenantscan::Rule> make_hve_account_enabled_rule() { return std::make_unique<HveAccountEnabledRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

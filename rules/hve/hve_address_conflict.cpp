@@ -3,6 +3,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -32,13 +33,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveAddressConflictRule final : public Rule {
+class HveAddressConflictRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // The recipient entry of the HVE account itself (Get-Recipient lists HVE accounts too).
@@ -67,9 +65,7 @@ std::string listed_form(const Recipient& recipient, const std::string& normalise
 
 std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     std::vector<Finding> findings;
     const std::string* partialScope = snapshot.partial_scope("/exchange/recipients");
@@ -145,7 +141,7 @@ std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_address_conflict_rule() {
-    return std::make_unique<HveAddressConflictRule>();
+    return std::make_unique<HveAddressConflictRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -9,6 +9,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -44,15 +45,13 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveAuthenticationPolicyRule final : public Rule {
+class HveAuthenticationPolicyRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
     Finding evaluate_account(const Snapshot& snapshot, const HveAccount& account) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // A PowerShell double-quoted string literal.
@@ -123,9 +122,7 @@ nlohmann::json policy_evidence(const AuthenticationPolicy& policy, const char* s
 
 std::vector<Finding> HveAuthenticationPolicyRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
     std::vector<Finding> findings;
     for (const HveAccount& account : *snapshot.hveAccounts) findings.push_back(evaluate_account(snapshot, account));
     return findings;
@@ -232,7 +229,7 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_authentication_policy_rule() {
-    return std::make_unique<HveAuthenticationPolicyRule>();
+    return std::make_unique<HveAuthenticationPolicyRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -4,6 +4,7 @@
 #include <tenantscan/schedule.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/smtp_inventory.hpp"
 #include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
@@ -32,13 +33,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveBasicAuthSunsetRule final : public Rule {
+class HveBasicAuthSunsetRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context) const {
@@ -53,10 +51,7 @@ std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context
     for (const SmtpClient& client : inventory->clients) {
         const Subject subject = smtp_client_subject(client);
         if (!client.valid()) {
-            Finding f = finding(Status::Error, subject, invalid_client_message(client));
-            f.evidence = {{"client", to_json(client)}};
-            f.remediation = invalid_client_remediation(client);
-            findings.push_back(std::move(f));
+            findings.push_back(invalid_inventory_entry(client));
             continue;
         }
         if (*client.auth == SmtpAuth::None || !hve.find(client.username)) continue;
@@ -99,6 +94,6 @@ std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_hve_basic_auth_sunset_rule() { return std::make_unique<HveBasicAuthSunsetRule>(); }
+std::unique_ptr<tenantscan::Rule> make_hve_basic_auth_sunset_rule() { return std::make_unique<HveBasicAuthSunsetRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

@@ -9,6 +9,7 @@
 #include <tenantscan/model.hpp>
 #include <tenantscan/schedule.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -37,13 +38,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveBillingPolicyRule final : public Rule {
+class HveBillingPolicyRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // Get-HVEAccountBillingPolicy names the account by whatever identity it prints, so an entry is
@@ -108,9 +106,7 @@ private:
 
 std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     const std::string& billingFrom = hve_dates().billingFrom;
     const bool billed = days_between(billingFrom, context.options().asOf) >= 0;
@@ -162,6 +158,6 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_hve_billing_policy_rule() { return std::make_unique<HveBillingPolicyRule>(); }
+std::unique_ptr<tenantscan::Rule> make_hve_billing_policy_rule() { return std::make_unique<HveBillingPolicyRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

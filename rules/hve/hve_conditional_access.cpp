@@ -8,6 +8,7 @@
 #include "common/hve_basic_smtp.hpp"
 #include "common/hve_exemption_group.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -38,15 +39,13 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveConditionalAccessRule final : public Rule {
+class HveConditionalAccessRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
     Finding evaluate_account(const RuleContext& context, const HveBasicSmtpSimulation& simulation) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::string exclusion_remediation(const RuleContext& context, const PolicyList& policies, const std::string& address) {
@@ -59,9 +58,7 @@ std::string exclusion_remediation(const RuleContext& context, const PolicyList& 
 
 std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     if (const std::string inconsistent = inconsistent_security_defaults(snapshot); !inconsistent.empty()) {
         Finding f = finding(Status::Error, tenant_subject(snapshot), inconsistent);
@@ -81,20 +78,15 @@ std::vector<Finding> HveConditionalAccessRule::evaluate(const RuleContext& conte
         }
         return findings;
     }
-    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
-        findings.push_back(evaluate_account(context, simulation));
-    });
-    return findings;
+    return judge_each_hve_basic_smtp(
+        context, [&](const HveBasicSmtpSimulation& simulation) { return evaluate_account(context, simulation); });
 }
 
 Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
                                                    const HveBasicSmtpSimulation& simulation) const {
-    PolicyList blocking, undetermined;
-    for (const WhatIfResult& result : simulation.results) {
-        const std::string location = location_label(result.context);
-        for (const PolicyEvaluation* p : result.blocking_enforced()) blocking.add(*p, location);
-        for (const PolicyEvaluation* p : result.undetermined_enforced()) undetermined.add(*p, location);
-    }
+    const BlockingPolicies policies = blocking_policies(simulation, PolicyScope::Enforced);
+    const PolicyList& blocking = policies.blocking;
+    const PolicyList& undetermined = policies.undetermined;
     nlohmann::json evidence = simulation.evidence;
     evidence["blockingPolicies"] = blocking.to_json();
     evidence["undeterminedPolicies"] = undetermined.to_json();
@@ -163,7 +155,7 @@ Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_conditional_access_rule() {
-    return std::make_unique<HveConditionalAccessRule>();
+    return std::make_unique<HveConditionalAccessRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -11,6 +11,7 @@
 #include <tenantscan/model.hpp>
 
 #include "common/hve_exemption_group.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -43,9 +44,9 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveExclusionGroupRule final : public Rule {
+class HveExclusionGroupRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
@@ -55,8 +56,6 @@ private:
     Finding evaluate_account(const RuleContext& context, const HveAccount& account, GroupIndex group,
                              const std::unordered_set<std::string>& directMembers,
                              const std::vector<std::string>& unresolvedNestedGroups) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 bool looks_like_object_id(const std::string& text) {
@@ -103,15 +102,13 @@ std::string mail_nickname(const std::string& displayName) {
 }
 
 std::vector<Finding> HveExclusionGroupRule::evaluate(const RuleContext& context) const {
-    const nlohmann::json value = context.parameter(metadata_.id, metadata_, kHveExemptionGroupParameter);
+    const nlohmann::json value = parameter(context, kHveExemptionGroupParameter);
     if (!value.is_string() || value.get<std::string>().empty())
         throw std::invalid_argument(fmt::format("parameter {}.{} must be a group display name or object id, got {}",
-                                                metadata_.id, kHveExemptionGroupParameter, value.dump()));
+                                                metadata().id, kHveExemptionGroupParameter, value.dump()));
     const std::string group = value.get<std::string>();
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
 
     const auto matches = resolve_hve_exemption_group(context.directory(), group);
     if (matches.empty()) return {group_missing(context, group)};
@@ -142,7 +139,7 @@ Finding HveExclusionGroupRule::group_missing(const RuleContext& context, const s
         "add every HVE account to it (New-MgGroupMember -GroupId <group id> -DirectoryObjectId <account object id>), "
         "and exclude it from every Conditional Access policy that blocks an HVE account (see hve-conditional-access). "
         "If the tenant's exemption group has another name, set the parameter {}.{} to its display name or object id.",
-        byId ? "No group has the configured object id. " : "", name, mail_nickname(name), metadata_.id,
+        byId ? "No group has the configured object id. " : "", name, mail_nickname(name), metadata().id,
         kHveExemptionGroupParameter);
     return f;
 }
@@ -158,7 +155,7 @@ Finding HveExclusionGroupRule::group_ambiguous(const RuleContext& context, const
     f.evidence = {{"group", group}, {"matchingGroupIds", ids}};
     f.remediation = fmt::format(
         "Set the parameter {}.{} to the object id of the intended group, or rename or delete the other groups.",
-        metadata_.id, kHveExemptionGroupParameter);
+        metadata().id, kHveExemptionGroupParameter);
     return f;
 }
 
@@ -227,6 +224,6 @@ Finding HveExclusionGroupRule::evaluate_account(const RuleContext& context, cons
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_hve_exclusion_group_rule() { return std::make_unique<HveExclusionGroupRule>(); }
+std::unique_ptr<tenantscan::Rule> make_hve_exclusion_group_rule() { return std::make_unique<HveExclusionGroupRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

@@ -8,6 +8,7 @@
 #include "common/hve_basic_smtp.hpp"
 #include "common/hve_exemption_group.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -45,15 +46,13 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveReportOnlyPoliciesRule final : public Rule {
+class HveReportOnlyPoliciesRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
     Finding evaluate_account(const RuleContext& context, const HveBasicSmtpSimulation& simulation) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 bool any_microsoft_managed(const PolicyList& policies) {
@@ -72,24 +71,16 @@ std::string exclusion_remediation(const RuleContext& context, const PolicyList& 
 
 std::vector<Finding> HveReportOnlyPoliciesRule::evaluate(const RuleContext& context) const {
     const Snapshot& snapshot = context.snapshot();
-    if (snapshot.hveAccounts->empty())
-        return {finding(Status::NotApplicable, tenant_subject(snapshot),
-                        "The tenant has no HVE accounts (/exchange/hveAccounts is empty).")};
-    std::vector<Finding> findings;
-    for_each_hve_basic_smtp(context, [&](const HveBasicSmtpSimulation& simulation) {
-        findings.push_back(evaluate_account(context, simulation));
-    });
-    return findings;
+    if (auto none = no_hve_accounts(snapshot)) return {*none};
+    return judge_each_hve_basic_smtp(
+        context, [&](const HveBasicSmtpSimulation& simulation) { return evaluate_account(context, simulation); });
 }
 
 Finding HveReportOnlyPoliciesRule::evaluate_account(const RuleContext& context,
                                                     const HveBasicSmtpSimulation& simulation) const {
-    PolicyList wouldBlock, mayBlock;
-    for (const WhatIfResult& result : simulation.results) {
-        const std::string location = location_label(result.context);
-        for (const PolicyEvaluation* p : result.blocking_report_only())
-            (p->applicability == Applicability::Applies ? wouldBlock : mayBlock).add(*p, location);
-    }
+    const BlockingPolicies policies = blocking_policies(simulation, PolicyScope::ReportOnly);
+    const PolicyList& wouldBlock = policies.blocking;
+    const PolicyList& mayBlock = policies.undetermined;
     nlohmann::json evidence = simulation.evidence;
     evidence["wouldBlockPolicies"] = wouldBlock.to_json();
     evidence["undeterminedPolicies"] = mayBlock.to_json();
@@ -132,7 +123,7 @@ Finding HveReportOnlyPoliciesRule::evaluate_account(const RuleContext& context,
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_report_only_policies_rule() {
-    return std::make_unique<HveReportOnlyPoliciesRule>();
+    return std::make_unique<HveReportOnlyPoliciesRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

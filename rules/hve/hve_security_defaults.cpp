@@ -7,6 +7,7 @@
 #include "common/entra_licence.hpp"
 #include "common/hve_exemption_group.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
@@ -38,13 +39,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class HveSecurityDefaultsRule final : public Rule {
+class HveSecurityDefaultsRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> HveSecurityDefaultsRule::evaluate(const RuleContext& context) const {
@@ -117,7 +115,7 @@ std::vector<Finding> HveSecurityDefaultsRule::evaluate(const RuleContext& contex
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_hve_security_defaults_rule() {
-    return std::make_unique<HveSecurityDefaultsRule>();
+    return std::make_unique<HveSecurityDefaultsRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -8,6 +8,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/smtp_inventory.hpp"
 #include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
@@ -39,13 +40,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class SmtpAuthSwitchesRule final : public Rule {
+class SmtpAuthSwitchesRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // An account seen submitting with SMTP AUTH, and where it was seen.
@@ -207,6 +205,6 @@ std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) 
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_smtp_auth_switches_rule() { return std::make_unique<SmtpAuthSwitchesRule>(); }
+std::unique_ptr<tenantscan::Rule> make_smtp_auth_switches_rule() { return std::make_unique<SmtpAuthSwitchesRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

@@ -5,6 +5,7 @@
 #include <tenantscan/schedule.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/smtp_inventory.hpp"
 #include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
@@ -38,13 +39,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class SmtpBasicAuthSignInsRule final : public Rule {
+class SmtpBasicAuthSignInsRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 nlohmann::json schedule_evidence(const ScheduleStatus& status) {
@@ -133,7 +131,7 @@ std::vector<Finding> SmtpBasicAuthSignInsRule::evaluate(const RuleContext& conte
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_smtp_basic_auth_sign_ins_rule() {
-    return std::make_unique<SmtpBasicAuthSignInsRule>();
+    return std::make_unique<SmtpBasicAuthSignInsRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

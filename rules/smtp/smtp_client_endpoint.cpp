@@ -6,6 +6,7 @@
 #include <tenantscan/schedule.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/smtp_inventory.hpp"
 #include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
@@ -43,13 +44,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class SmtpClientEndpointRule final : public Rule {
+class SmtpClientEndpointRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 struct Problem {
@@ -181,10 +179,7 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
     for (const SmtpClient& client : inventory->clients) {
         const Subject subject = smtp_client_subject(client);
         if (!client.valid()) {
-            Finding f = finding(Status::Error, subject, invalid_client_message(client));
-            f.evidence = {{"client", to_json(client)}};
-            f.remediation = invalid_client_remediation(client);
-            findings.push_back(std::move(f));
+            findings.push_back(invalid_inventory_entry(client));
             continue;
         }
         const bool hveAccount = *client.auth != SmtpAuth::None && hve.find(client.username) != nullptr;
@@ -242,6 +237,6 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_smtp_client_endpoint_rule() { return std::make_unique<SmtpClientEndpointRule>(); }
+std::unique_ptr<tenantscan::Rule> make_smtp_client_endpoint_rule() { return std::make_unique<SmtpClientEndpointRule>(make_metadata()); }
 
 }  // namespace tenantscan::rules

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <tenantscan/smtp_clients.hpp>
 
+#include "common/rule_base.hpp"
 #include "common/smtp_inventory.hpp"
 #include "common/smtp_senders.hpp"
 #include "common/subjects.hpp"
@@ -37,15 +38,13 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class SmtpClientRecipientsRule final : public Rule {
+class SmtpClientRecipientsRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
 
 private:
     Finding evaluate_client(const SmtpClient& client, const std::vector<std::string>& accepted) const;
-
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // The most recipients one message can have, when the inventory proves a bound: the declared
@@ -135,10 +134,7 @@ std::vector<Finding> SmtpClientRecipientsRule::evaluate(const RuleContext& conte
     std::vector<Finding> findings;
     for (const SmtpClient& client : inventory->clients) {
         if (!client.valid()) {
-            Finding f = finding(Status::Error, smtp_client_subject(client), invalid_client_message(client));
-            f.evidence = {{"client", to_json(client)}};
-            f.remediation = invalid_client_remediation(client);
-            findings.push_back(std::move(f));
+            findings.push_back(invalid_inventory_entry(client));
         } else if (*client.auth != SmtpAuth::None && hve.find(client.username)) {
             findings.push_back(evaluate_client(client, accepted));
         }
@@ -152,7 +148,7 @@ std::vector<Finding> SmtpClientRecipientsRule::evaluate(const RuleContext& conte
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_smtp_client_recipients_rule() {
-    return std::make_unique<SmtpClientRecipientsRule>();
+    return std::make_unique<SmtpClientRecipientsRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -7,6 +7,7 @@
 
 #include "common/entra_licence.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "tenant/tenant_rules.hpp"
 
@@ -37,13 +38,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class TenantConditionalAccessLicenceRule final : public Rule {
+class TenantConditionalAccessLicenceRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleContext& context) const {
@@ -98,7 +96,7 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
                             fmt::format("The tenant needs Conditional Access ({}) but has no Microsoft Entra ID P1 "
                                         "service plan (AAD_PREMIUM or AAD_PREMIUM_P2) in /graph/subscribedSkus.",
                                         fmt::join(reasons, "; ")));
-        r.remediation = metadata_.remediation +
+        r.remediation = metadata().remediation +
                         (neededForHve ? " Then replace security defaults with Conditional Access policies that exclude "
                                         "the HVE exemption group (see hve-security-defaults)."
                                       : " Until then the existing policies cannot be edited, e.g. to exclude the HVE "
@@ -112,7 +110,7 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_tenant_conditional_access_licence_rule() {
-    return std::make_unique<TenantConditionalAccessLicenceRule>();
+    return std::make_unique<TenantConditionalAccessLicenceRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

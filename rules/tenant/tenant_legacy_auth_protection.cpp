@@ -17,6 +17,7 @@
 #include "common/hve_basic_smtp.hpp"
 #include "common/hve_exemption_group.hpp"
 #include "common/policy_evidence.hpp"
+#include "common/rule_base.hpp"
 #include "common/subjects.hpp"
 #include "tenant/tenant_rules.hpp"
 
@@ -58,13 +59,10 @@ RuleMetadata make_metadata() {
     return m;
 }
 
-class TenantLegacyAuthProtectionRule final : public Rule {
+class TenantLegacyAuthProtectionRule final : public RuleBase {
 public:
-    const RuleMetadata& metadata() const override { return metadata_; }
+    using RuleBase::RuleBase;
     std::vector<Finding> evaluate(const RuleContext& context) const override;
-
-private:
-    RuleMetadata metadata_ = make_metadata();
 };
 
 // Client app types that a legacy client signs in with ("easSupported" is the older spelling of
@@ -113,25 +111,23 @@ std::string resources_left_open(const ConditionalAccessPolicy& policy) {
     return open;
 }
 
-bool is_external(const User& user) {
-    return iequals(user.userType, "Guest") || user.userPrincipalName.find("#EXT#") != std::string::npos;
-}
-
 // Which exclusion of the policy removes the user, in words, for the evidence ("group 'Break
-// glass' (id …)"). The engine decided that one does; this only names it.
-std::string excluded_by(const Directory& directory, const ConditionalAccessPolicy& policy, UserIndex index) {
-    const User& user = directory.user(index);
-    const UserConditions& u = policy.users;
-    if (contains_id(u.excludeUsers, user.id)) return "the user, by id";
-    for (const auto& id : u.excludeGroups)
-        if (directory.is_transitive_member(index, id)) {
-            const Group& g = directory.group(*directory.find_group(id));
+// glass' (id …)"): the one the engine matched (PolicyEvaluation::excludedBy); this only names it.
+std::string excluded_by(const Engine& engine, const ConditionalAccessPolicy& policy, UserIndex index) {
+    const Directory& directory = engine.directory();
+    const auto evaluation = engine.evaluate_policy(policy, basic_smtp_sign_in(directory.user(index).id), index);
+    if (!evaluation.excludedBy) return "an exclusion of the policy";
+    const UserListMatch& by = *evaluation.excludedBy;
+    switch (by.kind) {
+        case UserListMatch::Kind::AllUsers: return "all users";
+        case UserListMatch::Kind::User: return "the user, by id";
+        case UserListMatch::Kind::Group: {
+            const Group& g = directory.group(*directory.find_group(by.id));
             return fmt::format("group '{}' ({})", g.displayName, g.id);
         }
-    for (const auto& role : u.excludeRoles)
-        if (directory.has_active_role(index, role)) return fmt::format("directory role {}", to_lower(role));
-    if (is_external(user) && (contains_id(u.excludeUsers, "GuestsOrExternalUsers") || u.excludeGuestsOrExternalUsers))
-        return "guest or external users";
+        case UserListMatch::Kind::Role: return fmt::format("directory role {}", to_lower(by.id));
+        case UserListMatch::Kind::GuestsOrExternalUsers: return "guest or external users";
+    }
     return "an exclusion of the policy";
 }
 
@@ -293,14 +289,14 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
                 if (breakGlass.contains(u)) {
                     tally.breakGlassAccepted.push_back(
                         {u, decision.excludedBy,
-                         decision.excludedBy ? excluded_by(directory, *decision.excludedBy, u) : std::string(), {}});
+                         decision.excludedBy ? excluded_by(engine, *decision.excludedBy, u) : std::string(), {}});
                     break;
                 }
                 if (!decision.excludedBy) {
                     tally.notTargeted.push_back(u);
                     break;
                 }
-                std::string by = excluded_by(directory, *decision.excludedBy, u);
+                std::string by = excluded_by(engine, *decision.excludedBy, u);
                 ++tally.perPolicy[index_of(decision.excludedBy)].excluded;
                 ++tally.perExclusion[{index_of(decision.excludedBy), by}];
                 tally.excluded.push_back({u, decision.excludedBy, std::move(by), {}});
@@ -466,7 +462,7 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
         return {f};
     }
 
-    const BreakGlass breakGlass = resolve_break_glass(context, metadata_);
+    const BreakGlass breakGlass = resolve_break_glass(context, metadata());
     const Tally tally = evaluate_users(context, breakGlass);
     nlohmann::json evidence = tally_evidence(context, tally, breakGlass, candidates);
     const std::size_t excluded = tally.excluded.size(), undetermined = tally.undetermined.size(),
@@ -571,7 +567,7 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
 }  // namespace
 
 std::unique_ptr<tenantscan::Rule> make_tenant_legacy_auth_protection_rule() {
-    return std::make_unique<TenantLegacyAuthProtectionRule>();
+    return std::make_unique<TenantLegacyAuthProtectionRule>(make_metadata());
 }
 
 }  // namespace tenantscan::rules

@@ -47,6 +47,14 @@ inline constexpr const char* kSecurityDefaults = "security defaults"; // /graph/
 inline constexpr const char* kPolicies = "conditional access policies"; // /graph/conditionalAccessPolicies not collected
 }  // namespace unknown_input
 
+// The entry of a policy's user list that matched a user (PolicyEvaluation::excludedBy): the first
+// that matches, in the engine's order (all users, user ids, groups, roles, guest types).
+struct UserListMatch {
+    enum class Kind { AllUsers, User, Group, Role, GuestsOrExternalUsers };
+    Kind kind = Kind::User;
+    std::string id;  // the user, group or role template id as the policy lists it; "" for AllUsers and guests
+};
+
 struct PolicyEvaluation {
     const ConditionalAccessPolicy* policy = nullptr;
     Applicability applicability = Applicability::DoesNotApply;
@@ -66,6 +74,8 @@ struct PolicyEvaluation {
     // other / exchangeActiveSync): every grant control ("block", "mfa", "compliantDevice",
     // "authenticationStrength", ...); for a modern client only "block". Empty for session-only policies.
     std::vector<std::string> blockingControls;
+    // DoesNotApply by "users" because one of the policy's exclusions matched the user: which one.
+    std::optional<UserListMatch> excludedBy;
     bool wouldBlock() const { return applicability != Applicability::DoesNotApply && !blockingControls.empty(); }
     bool enforced() const;  // state enabled
 };

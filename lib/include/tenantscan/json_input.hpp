@@ -104,8 +104,26 @@ std::string describe_json_type(const nlohmann::json& value);
 // Splits a flags enum string ("internalGuest,b2bCollaborationGuest") into its parts.
 std::vector<std::string> split_flags(const std::string& flags);
 
-// ASCII case-insensitive comparison and lower-casing.
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
+// ASCII case-insensitive comparison and case mapping: the one set of case helpers of the library,
+// the collector and the CLI (identifiers, addresses, cmdlet and mechanism names are ASCII; any other
+// byte is kept). Inline, so that tenantscan::collect, which does not link the core, uses them too.
+inline char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+inline char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (to_lower(a[i]) != to_lower(b[i])) return false;
+    return true;
+}
+inline std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = to_lower(c);
+    return out;
+}
+inline std::string to_upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = to_upper(c);
+    return out;
+}
 
 }  // namespace tenantscan
