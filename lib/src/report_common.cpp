@@ -10,28 +10,6 @@ namespace tenantscan::report_detail {
 
 namespace {
 
-void collect_policies(const nlohmann::json& value, const Report& report, std::vector<PolicyReference>& out) {
-    if (value.is_object()) {
-        for (const auto& [key, member] : value.items()) {
-            if (member.is_string() && report.policySources.count(member.get<std::string>())) {
-                const std::string id = member.get<std::string>();
-                auto name = value.find("displayName");
-                bool seen = std::any_of(out.begin(), out.end(), [&](const PolicyReference& r) { return r.id == id; });
-                if (!seen)
-                    out.push_back({id, name != value.end() && name->is_string() ? name->get<std::string>() : ""});
-            } else {
-                collect_policies(member, report, out);
-            }
-        }
-    } else if (value.is_array()) {
-        for (const auto& item : value) collect_policies(item, report, out);
-    } else if (value.is_string() && report.policySources.count(value.get<std::string>())) {
-        const std::string id = value.get<std::string>();
-        if (std::none_of(out.begin(), out.end(), [&](const PolicyReference& r) { return r.id == id; }))
-            out.push_back({id, ""});
-    }
-}
-
 // SHA-256 round constants and initial hash values (FIPS 180-4, 4.2.2 and 5.3.3).
 constexpr std::array<std::uint32_t, 64> kRound = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -49,7 +27,11 @@ std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); 
 
 std::vector<PolicyReference> referenced_policies(const Finding& finding, const Report& report) {
     std::vector<PolicyReference> out;
-    if (!report.policySources.empty()) collect_policies(finding.evidence, report, out);
+    for (const Related& r : finding.related) {
+        if (r.kind != Related::Kind::ConditionalAccessPolicy || !report.policySources.count(r.id)) continue;
+        if (std::none_of(out.begin(), out.end(), [&](const PolicyReference& seen) { return seen.id == r.id; }))
+            out.push_back({r.id, r.name});
+    }
     return out;
 }
 

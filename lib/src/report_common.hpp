@@ -11,14 +11,14 @@ namespace tenantscan::report_detail {
 
 struct PolicyReference {
     std::string id;
-    std::string displayName;  // as the evidence names it; "" when it does not
+    std::string displayName;  // as the finding's related object names it
 };
 
-// The Conditional Access policies (ids known to report.policySources) that a finding's evidence
-// mentions, in evidence order, each once.
+// The Conditional Access policies (ids known to report.policySources) among the finding's related
+// objects, in their order, each once.
 std::vector<PolicyReference> referenced_policies(const Finding& finding, const Report& report);
 
-// The proposed policy (added or replaced by the overlay) that the finding's evidence names first,
+// The proposed policy (added or replaced by the overlay) that the finding's related objects name first,
 // or nullptr: such a finding is caused, at least in part, by the proposed change.
 const PolicyChange* proposed_change_behind(const Finding& finding, const Report& report);
 

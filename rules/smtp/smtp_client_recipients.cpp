@@ -67,6 +67,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         "it mails only internal recipients is unknown.",
                                         client.name, client.username));
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("List the recipients (addresses or domains) of '{}' in the inventory ({}) and scan again.",
                                     client.name, client.location);
         return f;
@@ -103,6 +104,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         fmt::join(problems, "; ")));
         f.severity = worst;
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("For '{}'{}: {}.", client.name,
                                     client.owner.empty() ? "" : fmt::format(" (owner: {})", client.owner),
                                     fmt::join(fixes, "; "));
@@ -114,6 +116,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         "does not tell {}.",
                                         client.name, client.username, fmt::join(unknowns, "; ")));
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("Give maxRecipientsPerMessage for '{}' in the inventory ({}) and scan again.",
                                     client.name, client.location);
         return f;
@@ -122,6 +125,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                         fmt::format("'{}' mails only internal recipients through HVE account {}, at most {} per message.",
                                     client.name, client.username, *bound));
     f.evidence = std::move(evidence);
+    f.related = device_related(client);
     return f;
 }
 
@@ -137,6 +141,7 @@ std::vector<Finding> SmtpClientRecipientsRule::evaluate(const RuleContext& conte
         if (!client.valid()) {
             Finding f = finding(Status::Error, smtp_client_subject(client), invalid_client_message(client));
             f.evidence = {{"client", to_json(client)}};
+            f.related = device_related(client);
             f.remediation = invalid_client_remediation(client);
             findings.push_back(std::move(f));
         } else if (*client.auth != SmtpAuth::None && hve.find(client.username)) {
