@@ -1,6 +1,8 @@
 // Helpers shared by the report formats (private to the library).
 #pragma once
 
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,13 @@ std::vector<PolicyReference> referenced_policies(const Finding& finding, const R
 // The proposed policy (added or replaced by the overlay) that the finding's related objects name first,
 // or nullptr: such a finding is caused, at least in part, by the proposed change.
 const PolicyChange* proposed_change_behind(const Finding& finding, const Report& report);
+
+// Writes `document` to `out` exactly as document.dump(2) writes it, except the empty array at `at`:
+// its elements come from `each`, which calls its argument once per element, in order, so they never
+// exist together. A report writer streams its findings this way.
+using JsonEmitter = std::function<void(const nlohmann::json&)>;
+void dump_streaming(std::ostream& out, const nlohmann::json& document, const nlohmann::json::json_pointer& at,
+                    const std::function<void(const JsonEmitter&)>& each);
 
 // The finding's identity across scans: rule + subject kind + subject id (name when no id).
 std::string finding_identity(const Finding& finding);
