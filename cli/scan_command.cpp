@@ -75,17 +75,16 @@ std::vector<OutputTarget> output_targets(const ScanArguments& args) {
     return targets;
 }
 
-std::string render(const std::string& format, const Report& report, bool colour) {
-    if (format == "json") {
-        std::ostringstream out;
-        write_report_json(report, out);
-        return std::move(out).str();
-    }
-    if (format == "sarif") return report_to_sarif(report).dump(2) + "\n";
-    if (format == "junit") return report_to_junit(report);
-    if (format == "markdown") return report_to_markdown(report);
-    if (format == "html") return report_to_html(report);
-    return report_to_text(report, colour);
+// One report into its stream. JSON and SARIF are written as they are made; the other formats are made
+// whole first (they order the findings, worst first): each output's memory is freed before the next one's.
+void write_report(const std::string& format, const Report& report, bool colour, std::ostream& out) {
+    if (format == "json") return write_report_json(report, out);
+    if (format == "sarif") return write_report_sarif(report, out);
+    const std::string text = format == "junit"      ? report_to_junit(report)
+                             : format == "markdown" ? report_to_markdown(report)
+                             : format == "html"     ? report_to_html(report)
+                                                    : report_to_text(report, colour);
+    out << text;
 }
 
 // Completes the streamed report's header with what the CLI knows, then hands it to the writer.
@@ -211,7 +210,9 @@ int run_scan_command(const ScanArguments& args) {
         if (args.timings) memory.emplace_back("rules", peak_rss_mib());
         const auto reportStart = Clock::now();
         for (const auto& target : targets)
-            write_output(render(target.format, report, use_colour(!target.path.empty())), target.path);
+            write_output_stream(target.path, [&](std::ostream& out) {
+                write_report(target.format, report, use_colour(!target.path.empty()), out);
+            });
         reportTime = Clock::now() - reportStart;
     }
     if (args.timings) {

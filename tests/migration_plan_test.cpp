@@ -4,7 +4,10 @@
 
 #include <tenantscan/migration_plan.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/smtp_clients.hpp>
 
+#include "common/smtp_inventory.hpp"
+#include "common/smtp_senders.hpp"
 #include "support.hpp"
 
 using namespace tenantscan;
@@ -17,30 +20,39 @@ std::string example(const std::string& name) { return testsupport::source_dir() 
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-Finding make(const std::string& rule, Status status, Severity severity, Subject subject, json evidence = json::object()) {
+Finding make(const std::string& rule, Status status, Severity severity, Subject subject, std::vector<Related> related = {}) {
     Finding f;
     f.rule = rule;
     f.status = status;
     f.severity = severity;
     f.subject = std::move(subject);
     f.message = rule + " says so";
-    f.evidence = std::move(evidence);
+    f.related = std::move(related);  // the plan reads these, never the evidence (left empty here)
     return f;
 }
 
 }  // namespace
 
 TEST_CASE("migration-plan: a device carries its account's failures, untouched senders come last") {
-    const json client = {{"name", "Scanner"}, {"host", "smtp.office365.com"}, {"port", 587}, {"security", "starttls"},
-                         {"auth", "basic"}, {"username", "Scan@contoso.com"}, {"owner", "Facilities"}};
+    // The related objects as the smtp rules make them (rules/common/smtp_inventory.hpp, smtp_senders.hpp).
+    SmtpClient client;
+    client.name = "Scanner";
+    client.host = "smtp.office365.com";
+    client.port = 587;
+    client.security = SmtpSecurity::StartTls;
+    client.auth = SmtpAuth::Basic;
+    client.username = "Scan@contoso.com";
+    client.owner = "Facilities";
+    auto device = rules::device_related(client);
+    device.push_back(rules::migrate_to("HVE: smtp.hve.mx.microsoft:587"));
+    const Subject erp{"user", "id-2", "erp@contoso.com"};
+    const json summary = {{"signIns", 3}, {"firstSeen", "2026-11-01"}, {"lastSeen", "2026-11-20"}, {"sourceIps", {"192.0.2.1"}}};
     const std::vector<Finding> findings = {
-        make("smtp-client-endpoint", Status::Fail, Severity::High, {"smtpClient", "Scanner", "Scanner"},
-             {{"client", client}, {"target", "HVE: smtp.hve.mx.microsoft:587"}}),
+        make("smtp-client-endpoint", Status::Fail, Severity::High, {"smtpClient", "Scanner", "Scanner"}, device),
         make("hve-conditional-access", Status::Fail, Severity::Critical, {"hveAccount", "id-1", "scan@contoso.com"}),
         make("hve-billing-policy", Status::Pass, Severity::Critical, {"hveAccount", "id-1", "scan@contoso.com"}),
-        make("smtp-basic-auth-sign-ins", Status::Fail, Severity::High, {"user", "id-2", "erp@contoso.com"},
-             {{"signIns", {{"signIns", 3}, {"firstSeen", "2026-11-01"}, {"lastSeen", "2026-11-20"}, {"sourceIps", {"192.0.2.1"}}}},
-              {"target", "move it to OAuth"}}),
+        make("smtp-basic-auth-sign-ins", Status::Fail, Severity::High, erp,
+             {rules::sign_in_sender(erp, summary), rules::migrate_to("move it to OAuth")}),
         make("hve-conditional-access", Status::Pass, Severity::High, {"hveAccount", "id-3", "alerts@contoso.com"}),
         make("tenant-legacy-auth-protection", Status::Fail, Severity::Critical, {"tenant", "t", "t"}),
     };

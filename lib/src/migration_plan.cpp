@@ -16,31 +16,11 @@ bool breaks_something(const Finding& f) {
     return f.status == Status::Fail || f.status == Status::Review || f.status == Status::Error;
 }
 
-std::string json_text(const nlohmann::json& object, const char* key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string describe_device(const nlohmann::json& client) {
-    std::string owner = json_text(client, "owner");
-    std::string where = json_text(client, "host");
-    if (client.contains("port") && client["port"].is_number()) where += fmt::format(":{}", client["port"].get<int>());
-    std::vector<std::string> how;
-    if (auto security = json_text(client, "security"); !security.empty()) how.push_back(security);
-    if (auto auth = json_text(client, "auth"); !auth.empty())
-        how.push_back(fmt::format("auth {}{}", auth,
-                                  json_text(client, "username").empty() ? "" : " as " + json_text(client, "username")));
-    return fmt::format("device{}: submits to {}{}", owner.empty() ? "" : fmt::format(" (owner {})", owner), where,
-                       how.empty() ? "" : fmt::format(" ({})", fmt::join(how, ", ")));
-}
-
-std::string describe_sign_ins(const std::string& name, const nlohmann::json& signIns) {
-    const auto count = signIns.value("signIns", 0);
-    std::vector<std::string> ips;
-    for (const auto& ip : signIns.value("sourceIps", nlohmann::json::array())) ips.push_back(ip.get<std::string>());
-    return fmt::format("account {} seen submitting with Basic SMTP AUTH: {} sign-in{} from {} to {}{}", name, count,
-                       count == 1 ? "" : "s", json_text(signIns, "firstSeen"), json_text(signIns, "lastSeen"),
-                       ips.empty() ? "" : fmt::format(", source IPs {}", fmt::join(ips, ", ")));
+// The first related object of the finding that plays `role`, or nullptr.
+const Related* related_as(const Finding& f, Related::Role role) {
+    for (const Related& r : f.related)
+        if (r.role == role) return &r;
+    return nullptr;
 }
 
 Severity worst_of(const SenderPlan& plan) {
@@ -70,17 +50,15 @@ std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& finding
         if (f.subject.kind == "smtpClient") {
             plan = &devices[key];
             plan->kind = SenderPlan::Kind::Device;
-            if (auto client = f.evidence.find("client"); client != f.evidence.end() && client->is_object()) {
-                plan->what = describe_device(*client);
-                if (auto username = json_text(*client, "username"); !username.empty())
-                    accountOfDevice[key] = to_lower(username);
-            }
+            if (const Related* sender = related_as(f, Related::Role::Sender)) plan->what = sender->detail;
+            if (const Related* account = related_as(f, Related::Role::SignsInAs); account && !account->name.empty())
+                accountOfDevice[key] = to_lower(account->name);
         } else if (f.subject.kind == "user" || f.subject.kind == "hveAccount") {
             plan = &accounts[key];
             const bool hve = f.subject.kind == "hveAccount";
             plan->kind = hve ? SenderPlan::Kind::HveAccount : SenderPlan::Kind::Account;
-            if (auto signIns = f.evidence.find("signIns"); signIns != f.evidence.end() && signIns->is_object())
-                plan->what = describe_sign_ins(f.subject.name, *signIns);
+            if (const Related* sender = related_as(f, Related::Role::Sender))
+                plan->what = sender->detail;
             else if (plan->what.empty())
                 plan->what = hve ? fmt::format("HVE account {}", f.subject.name) : fmt::format("account {}", f.subject.name);
             if (hve && plan->target.empty())
@@ -89,7 +67,8 @@ std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& finding
             continue;  // tenant-wide findings belong to no sender
         }
         plan->name = f.subject.name;
-        if (auto target = json_text(f.evidence, "target"); !target.empty()) plan->target = target;
+        if (const Related* target = related_as(f, Related::Role::MigrateTo); target && !target->name.empty())
+            plan->target = target->name;
         if (breaks_something(f)) plan->breaks.push_back(&f);
     }
 

@@ -14,19 +14,9 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/schedule.hpp>
 
-#include "common/hve_exemption_group.hpp"
-
 namespace tenantscan {
 
 namespace {
-
-// The rules whose fixes the script makes; their other findings (review, error) go to the checklist.
-constexpr const char* kAuthenticationPolicyRule = "hve-authentication-policy";
-constexpr const char* kExclusionGroupRule = "hve-exclusion-group";
-constexpr const char* kConditionalAccessRule = "hve-conditional-access";
-constexpr const char* kReportOnlyRule = "hve-report-only-policies";
-constexpr const char* kSecurityDefaultsRule = "hve-security-defaults";
-constexpr const char* kRecommendedPolicyName = "Allow Basic Auth SMTP";
 
 // ---- Tenant text in the script (docs/remediate.md, "Tenant text in the script") ----
 // Names, addresses and ids come from the tenant, so from whoever can name a group or a policy. They
@@ -186,83 +176,22 @@ bool is_open(const Finding& f) {
     return f.status == Status::Fail || f.status == Status::Review || f.status == Status::Error;
 }
 
-std::vector<const Finding*> findings_of(const Report& report, const char* rule, Status status) {
-    std::vector<const Finding*> out;
-    for (const Finding& f : report.findings)
-        if (f.rule == rule && f.status == status) out.push_back(&f);
-    return out;
-}
+using Action = RemediationStep::Action;
 
-// The authentication policy the HVE accounts get: an existing one that allows Basic SMTP AUTH
-// (first by name, as hve-authentication-policy proposes), else Microsoft's recommended one under
-// a name not yet taken.
-std::string smtp_policy_name(const Snapshot& snapshot, bool& create) {
-    std::vector<std::string> allowing;
-    std::set<std::string> taken;
-    if (snapshot.authenticationPolicies)
-        for (const auto& p : *snapshot.authenticationPolicies) {
-            const std::string name = p.name.empty() ? p.identity : p.name;
-            taken.insert(to_lower(name));
-            if (p.allowBasicAuthSmtp) allowing.push_back(name);
-        }
-    std::sort(allowing.begin(), allowing.end());
-    create = allowing.empty();
-    if (!create) return allowing.front();
-    std::string name = kRecommendedPolicyName;
-    for (int n = 2; taken.count(to_lower(name)); ++n) name = fmt::format("{} {}", kRecommendedPolicyName, n);
-    return name;
-}
+// A step and the finding it fixes.
+struct PlannedStep {
+    const Finding* finding;
+    const RemediationStep* step;
+};
 
 struct PolicyToExclude {
     std::string id;
     std::string displayName;
     std::string state;
-    std::set<std::string> accounts;  // HVE addresses it blocks
+    std::set<std::string> accounts;  // the accounts it blocks
     std::set<std::string> rules;     // the findings' rules
     std::set<std::string> controls;
 };
-
-// Blocking policies named in the evidence of failing hve-conditional-access ("blockingPolicies")
-// and hve-report-only-policies ("wouldBlockPolicies") findings, by policy id.
-std::map<std::string, PolicyToExclude> policies_to_exclude(const Report& report) {
-    std::map<std::string, PolicyToExclude> policies;
-    const std::pair<const char*, const char*> sources[] = {{kConditionalAccessRule, "blockingPolicies"},
-                                                           {kReportOnlyRule, "wouldBlockPolicies"}};
-    for (const auto& [rule, key] : sources)
-        for (const Finding* f : findings_of(report, rule, Status::Fail)) {
-            auto list = f->evidence.find(key);
-            if (list == f->evidence.end() || !list->is_array()) continue;
-            for (const auto& p : *list) {
-                const std::string id = p.value("id", std::string());
-                if (id.empty()) continue;
-                auto& entry = policies[id];
-                entry.id = id;
-                entry.displayName = p.value("displayName", std::string());
-                entry.state = p.value("state", std::string());
-                entry.accounts.insert(f->subject.name);
-                entry.rules.insert(rule);
-                for (const auto& c : p.value("controls", nlohmann::json::array()))
-                    if (c.is_string()) entry.controls.insert(c.get<std::string>());
-            }
-        }
-    return policies;
-}
-
-// The HVE accounts (Entra object id → address) to add to the exemption group: those
-// hve-exclusion-group fails for, or every HVE account when it says the group is missing.
-std::map<std::string, std::string> members_to_add(const Snapshot& snapshot, const Report& report, bool groupMissing) {
-    std::map<std::string, std::string> members;
-    if (groupMissing) {
-        if (snapshot.hveAccounts)
-            for (const auto& account : *snapshot.hveAccounts)
-                if (!account.externalDirectoryObjectId.empty())
-                    members[account.externalDirectoryObjectId] = account.primarySmtpAddress;
-        return members;
-    }
-    for (const Finding* f : findings_of(report, kExclusionGroupRule, Status::Fail))
-        if (f->subject.kind == "hveAccount" && !f->subject.id.empty()) members[f->subject.id] = f->subject.name;
-    return members;
-}
 
 std::string mail_nickname(const std::string& name) {
     std::string nickname;
@@ -274,25 +203,40 @@ std::string mail_nickname(const std::string& name) {
 
 class ScriptWriter {
 public:
-    ScriptWriter(const Snapshot& snapshot, const Report& report, const ScanOptions& options)
-        : snapshot_(snapshot), report_(report), options_(options), directory_(snapshot) {}
+    ScriptWriter(const Snapshot& snapshot, const Report& report, const ScanOptions& options);
 
     std::string write();
 
 private:
+    std::vector<PlannedStep> steps(Action action) const;
     void header(bool exchange, bool graph);
     void authentication_policy_steps();
-    void exemption_group_steps(const std::map<std::string, PolicyToExclude>& policies);
-    void security_defaults_explanation();
+    void exemption_group_steps();
+    void explanations();
     void checklist();
 
     const Snapshot& snapshot_;
     const Report& report_;
     const ScanOptions& options_;
-    Directory directory_;
-    std::string out_;
+    std::vector<PlannedStep> steps_;    // the steps of the failing findings, in report order
     std::set<const Finding*> handled_;  // findings a step fixes; the rest go to the checklist
+    std::string out_;
 };
+
+// Only a failing finding needs a change: the steps of waived, passing or undecided findings are not written.
+ScriptWriter::ScriptWriter(const Snapshot& snapshot, const Report& report, const ScanOptions& options)
+    : snapshot_(snapshot), report_(report), options_(options) {
+    for (const Finding& f : report.findings)
+        if (f.status == Status::Fail)
+            for (const RemediationStep& step : f.steps) steps_.push_back({&f, &step});
+}
+
+std::vector<PlannedStep> ScriptWriter::steps(Action action) const {
+    std::vector<PlannedStep> out;
+    for (const PlannedStep& planned : steps_)
+        if (planned.step->action == action) out.push_back(planned);
+    return out;
+}
 
 void ScriptWriter::header(bool exchange, bool graph) {
     std::vector<std::string> modules;
@@ -329,14 +273,16 @@ void ScriptWriter::header(bool exchange, bool graph) {
 }
 
 void ScriptWriter::authentication_policy_steps() {
-    const auto failing = findings_of(report_, kAuthenticationPolicyRule, Status::Fail);
-    if (failing.empty()) return;
-    bool create = false;
-    const std::string policy = smtp_policy_name(snapshot_, create);
+    const auto assign = steps(Action::AssignAuthenticationPolicy);
+    if (assign.empty()) return;
+    // One policy for every account: the one the first step names (every step names the same).
+    const RemediationStep& first = *assign.front().step;
+    const bool create = first.create;
+    const std::string& policy = first.policy.name;
     out_ += "\n# ---- Exchange Online: an authentication policy that allows Basic SMTP AUTH ----\n";
     out_ += fmt::format("$SmtpPolicyName = {}\n", ps_value(policy));
-    out_ += fmt::format("# Fixes {} for {} HVE account{}: {}.\n", kAuthenticationPolicyRule, failing.size(),
-                        failing.size() == 1 ? "" : "s",
+    out_ += fmt::format("# Fixes {} for {} HVE account{}: {}.\n", assign.front().finding->rule, assign.size(),
+                        assign.size() == 1 ? "" : "s",
                         create ? "no authentication policy allows Basic SMTP AUTH yet, so create one"
                                : "reuse the existing policy that allows Basic SMTP AUTH");
     out_ += "$policy = Get-AuthenticationPolicy -Identity $SmtpPolicyName -ErrorAction SilentlyContinue\n"
@@ -362,35 +308,52 @@ void ScriptWriter::authentication_policy_steps() {
             "        Write-Host \"would give $Account '$SmtpPolicyName' once the policy exists\"\n"
             "    }\n"
             "}\n";
-    for (const Finding* f : failing) {
-        out_ += comment_block(fmt::format("Fixes {} for {}: {}", f->rule, f->subject.name, f->message), "# ");
-        out_ += fmt::format("Set-HveAuthenticationPolicy {}\n", ps_value(f->subject.name));
+    for (const auto& [f, step] : assign) {
+        out_ += comment_block(fmt::format("Fixes {} for {}: {}", f->rule, step->account.name, f->message), "# ");
+        out_ += fmt::format("Set-HveAuthenticationPolicy {}\n", ps_value(step->account.name));
         handled_.insert(f);
     }
 }
 
-void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExclude>& policies) {
-    const auto groupFailures = findings_of(report_, kExclusionGroupRule, Status::Fail);
-    const auto missing = std::find_if(groupFailures.begin(), groupFailures.end(),
-                                      [](const Finding* f) { return f->subject.kind == "tenant"; });
-    const bool groupMissing = missing != groupFailures.end();
-    const auto members = members_to_add(snapshot_, report_, groupMissing);
-    if (!groupMissing && members.empty() && policies.empty()) return;
+void ScriptWriter::exemption_group_steps() {
+    const auto create = steps(Action::CreateGroup);
+    const auto add = steps(Action::AddGroupMember);
+    const auto exclude = steps(Action::ExcludeGroupFromPolicy);
+    const bool groupMissing = !create.empty();
+    std::map<std::string, std::pair<std::string, std::string>> members;  // Entra object id → address, why
+    for (const auto& [f, step] : add)
+        if (!step->account.id.empty()) members.emplace(step->account.id, std::make_pair(step->account.name, step->note));
+    std::map<std::string, PolicyToExclude> policies;  // by policy id
+    for (const auto& [f, step] : exclude) {
+        if (step->policy.id.empty()) continue;
+        auto& entry = policies[step->policy.id];
+        entry.id = step->policy.id;
+        entry.displayName = step->policy.name;
+        entry.state = step->policy.state;
+        entry.accounts.insert(step->account.name);
+        entry.rules.insert(f->rule);
+        entry.controls.insert(step->policy.controls.begin(), step->policy.controls.end());
+    }
+    if (!groupMissing && members.empty() && policies.empty()) return;  // nothing to write: the checklist has them
+    for (const auto* list : {&add, &exclude})
+        for (const PlannedStep& planned : *list) handled_.insert(planned.finding);
 
-    const std::string configured = rules::configured_hve_exemption_group(options_);
-    const auto matches = rules::resolve_hve_exemption_group(directory_, configured);
-    const std::string groupName = matches.size() == 1 ? directory_.group(matches.front()).displayName : configured;
+    // Every step names the same group: the one group that matches the configuration (with its id), else
+    // the configured name.
+    const Related& group = (!create.empty() ? create : !add.empty() ? add : exclude).front().step->group;
+    const std::string& groupName = group.name;
     out_ += "\n# ---- Microsoft Graph: the HVE exemption group and the policies that must exclude it ----\n";
     out_ += fmt::format("$HveGroupName = {}\n", ps_value(groupName));
-    if (matches.size() == 1) {
-        out_ += fmt::format("$HveGroup = Get-MgGroup -GroupId {}\n", ps_value(directory_.group(matches.front()).id));
+    if (!group.id.empty()) {
+        out_ += fmt::format("$HveGroup = Get-MgGroup -GroupId {}\n", ps_value(group.id));
     } else {
         out_ += "$HveGroup = @(Get-MgGroup -All -Filter \"displayName eq '$($HveGroupName -replace \"'\", \"''\")'\")\n"
                 "if ($HveGroup.Count -gt 1) { throw \"Several groups are named '$HveGroupName': keep one, or configure its id.\" }\n"
                 "$HveGroup = $HveGroup | Select-Object -First 1\n";
     }
     if (groupMissing) {
-        out_ += comment_block(fmt::format("Fixes {}: {}", (*missing)->rule, (*missing)->message), "# ");
+        const Finding* missing = create.front().finding;
+        out_ += comment_block(fmt::format("Fixes {}: {}", missing->rule, missing->message), "# ");
         out_ += fmt::format(
             "if (-not $HveGroup) {{\n"
             "    $HveGroup = New-MgGroup -DisplayName $HveGroupName -MailEnabled:$false -MailNickname {} -SecurityEnabled "
@@ -400,7 +363,7 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
             "    Write-Host \"ok: group '$HveGroupName' exists\"\n"
             "}}\n",
             ps_value(mail_nickname(groupName)));
-        handled_.insert(*missing);
+        handled_.insert(missing);
     }
     out_ += "function Add-HveGroupMember([string]$UserId, [string]$Account) {\n"
             "    if (-not $HveGroup) { Write-Host \"would add $Account to '$HveGroupName' once the group exists\"; return }\n"
@@ -419,14 +382,12 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
             "    Update-MgIdentityConditionalAccessPolicy -ConditionalAccessPolicyId $PolicyId -BodyParameter $body "
             "-WhatIf:$DryRun\n"
             "}\n";
-    for (const auto& [id, address] : members) {
-        out_ += comment_line(fmt::format("Fixes {} for {}: {}.", kExclusionGroupRule, address,
-                                         groupMissing ? "the group is new, so every HVE account joins it"
-                                                      : "the account is not a member of the group"));
+    for (const auto& [id, member] : members) {
+        const auto& [address, why] = member;
+        const std::string rule = add.front().finding->rule;
+        out_ += comment_line(fmt::format("Fixes {} for {}: {}.", rule, address, why));
         out_ += fmt::format("Add-HveGroupMember {} {}\n", ps_value(id), ps_value(address));
     }
-    for (const Finding* f : groupFailures)
-        if (f->subject.kind == "hveAccount") handled_.insert(f);
 
     std::vector<const PolicyToExclude*> ordered;
     for (const auto& [id, policy] : policies) ordered.push_back(&policy);
@@ -438,28 +399,16 @@ void ScriptWriter::exemption_group_steps(const std::map<std::string, PolicyToExc
                                          p->displayName, p->state, fmt::join(p->controls, ", "), fmt::join(p->accounts, ", ")));
         out_ += fmt::format("Add-HveGroupExclusion {} {}\n", ps_value(p->id), ps_value(p->displayName));
     }
-    for (const char* rule : {kConditionalAccessRule, kReportOnlyRule})
-        for (const Finding* f : findings_of(report_, rule, Status::Fail)) handled_.insert(f);
 }
 
-void ScriptWriter::security_defaults_explanation() {
-    const auto failing = findings_of(report_, kSecurityDefaultsRule, Status::Fail);
-    if (failing.empty()) return;
-    const std::string group = rules::configured_hve_exemption_group(options_);
-    out_ += "\n# ---- Security defaults: explained, never turned off by this script ----\n";
-    out_ += comment_block(fmt::format("{}: {}", kSecurityDefaultsRule, failing.front()->message), "# ");
-    out_ += fmt::format(
-        "# Security defaults allow no exclusions. To let the HVE accounts use Basic SMTP AUTH, replace them:\n"
-        "#   1. Make sure the tenant has Microsoft Entra ID P1 (see tenant-conditional-access-licence).\n"
-        "#   2. Create Conditional Access policies that give the same protection (require MFA for all users,\n"
-        "{}"
-        "#      accounts, in report-only; check their effect in the sign-in logs.\n"
-        "#   3. In one change window, turn security defaults off (Entra admin center > Identity > Overview >\n"
-        "#      Properties > Manage security defaults) and turn the policies on.\n"
-        "Write-Warning 'Security defaults block the HVE accounts; this script does not turn them off: see the steps in its comments.'\n",
-        comment_line(fmt::format("block legacy authentication), each excluding the group '{}' and your break-glass", group),
-                     "#      "));
-    handled_.insert(failing.front());
+void ScriptWriter::explanations() {
+    for (const auto& [f, step] : steps(Action::Explain)) {
+        out_ += fmt::format("\n# ---- {} ----\n", comment_text(step->heading));
+        out_ += comment_block(fmt::format("{}: {}", f->rule, f->message), "# ");
+        out_ += comment_block(step->note, "# ");
+        if (!step->warning.empty()) out_ += fmt::format("Write-Warning {}\n", ps_value(step->warning));
+        handled_.insert(f);
+    }
 }
 
 void ScriptWriter::checklist() {
@@ -481,13 +430,13 @@ void ScriptWriter::checklist() {
 }
 
 std::string ScriptWriter::write() {
-    const auto policies = policies_to_exclude(report_);
-    const bool exchange = !findings_of(report_, kAuthenticationPolicyRule, Status::Fail).empty();
-    const bool graph = !findings_of(report_, kExclusionGroupRule, Status::Fail).empty() || !policies.empty();
+    const bool exchange = !steps(Action::AssignAuthenticationPolicy).empty();
+    const bool graph = !steps(Action::CreateGroup).empty() || !steps(Action::AddGroupMember).empty() ||
+                       !steps(Action::ExcludeGroupFromPolicy).empty();
     header(exchange, graph);
     authentication_policy_steps();
-    exemption_group_steps(policies);
-    security_defaults_explanation();
+    exemption_group_steps();
+    explanations();
     if (!exchange && !graph) out_ += "\n# Nothing for this script to change.\nWrite-Host 'Nothing to change.'\n";
     checklist();
     out_ += "\nif ($DryRun) { Write-Host 'Dry run finished: nothing was changed. Run with -Apply to make the changes.' }\n";

@@ -8,35 +8,13 @@
 
 namespace tenantscan::report_detail {
 
-namespace {
-
-void collect_policies(const nlohmann::json& value, const Report& report, std::vector<PolicyReference>& out) {
-    if (value.is_object()) {
-        for (const auto& [key, member] : value.items()) {
-            if (member.is_string() && report.policySources.count(member.get<std::string>())) {
-                const std::string id = member.get<std::string>();
-                auto name = value.find("displayName");
-                bool seen = std::any_of(out.begin(), out.end(), [&](const PolicyReference& r) { return r.id == id; });
-                if (!seen)
-                    out.push_back({id, name != value.end() && name->is_string() ? name->get<std::string>() : ""});
-            } else {
-                collect_policies(member, report, out);
-            }
-        }
-    } else if (value.is_array()) {
-        for (const auto& item : value) collect_policies(item, report, out);
-    } else if (value.is_string() && report.policySources.count(value.get<std::string>())) {
-        const std::string id = value.get<std::string>();
-        if (std::none_of(out.begin(), out.end(), [&](const PolicyReference& r) { return r.id == id; }))
-            out.push_back({id, ""});
-    }
-}
-
-}  // namespace
-
 std::vector<PolicyReference> referenced_policies(const Finding& finding, const Report& report) {
     std::vector<PolicyReference> out;
-    if (!report.policySources.empty()) collect_policies(finding.evidence, report, out);
+    for (const Related& r : finding.related) {
+        if (r.kind != Related::Kind::ConditionalAccessPolicy || !report.policySources.count(r.id)) continue;
+        if (std::none_of(out.begin(), out.end(), [&](const PolicyReference& seen) { return seen.id == r.id; }))
+            out.push_back({r.id, r.name});
+    }
     return out;
 }
 
@@ -46,6 +24,86 @@ const PolicyChange* proposed_change_behind(const Finding& finding, const Report&
         for (const auto& change : report.policyChanges)
             if (change.kind != PolicyChange::Kind::Removed && change.id == reference.id) return &change;
     return nullptr;
+}
+
+namespace {
+
+// dump(2) of a document, written as it goes (the layout of nlohmann's serializer: two spaces a level,
+// "key": value, members in key order, "[]" and "{}" when empty), flushed to the stream every MiB.
+class StreamingDump {
+public:
+    StreamingDump(std::ostream& out, const nlohmann::json::json_pointer& at,
+                  const std::function<void(const JsonEmitter&)>& each)
+        : out_(out), at_(at.to_string()), each_(each) {}
+
+    void document(const nlohmann::json& value) {
+        walk(value, 0, "");
+        buffer_ += '\n';
+        flush();
+    }
+
+private:
+    void value(const nlohmann::json& v, unsigned indent) {
+        nlohmann::detail::serializer<nlohmann::json> serializer(nlohmann::detail::output_adapter<char>(buffer_), ' ',
+                                                                nlohmann::json::error_handler_t::strict);
+        serializer.dump(v, true, false, 2, indent);
+        if (buffer_.size() >= (std::size_t(1) << 20)) flush();
+    }
+
+    void flush() {
+        out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+        buffer_.clear();
+    }
+
+    static std::string escape_token(const std::string& key) {
+        std::string out;
+        for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+        return out;
+    }
+
+    void walk(const nlohmann::json& v, unsigned indent, const std::string& here) {
+        const std::string pad(indent + 2, ' ');
+        if (here == at_) {
+            bool any = false;
+            each_([&](const nlohmann::json& element) {
+                buffer_ += any ? ",\n" : "[\n";
+                any = true;
+                buffer_ += pad;
+                value(element, indent + 2);
+            });
+            buffer_ += any ? "\n" + std::string(indent, ' ') + "]" : "[]";
+            return;
+        }
+        const bool onPath = at_.compare(0, here.size() + 1, here + "/") == 0;
+        if (!onPath || v.empty() || !(v.is_object() || v.is_array())) {
+            value(v, indent);
+            return;
+        }
+        buffer_ += v.is_object() ? "{\n" : "[\n";
+        std::size_t index = 0;
+        for (auto it = v.begin(); it != v.end(); ++it, ++index) {
+            if (index) buffer_ += ",\n";
+            buffer_ += pad;
+            if (v.is_object()) {
+                value(nlohmann::json(it.key()), indent + 2);
+                buffer_ += ": ";
+            }
+            walk(*it, indent + 2, here + "/" + (v.is_object() ? escape_token(it.key()) : std::to_string(index)));
+        }
+        buffer_ += "\n" + std::string(indent, ' ') + (v.is_object() ? "}" : "]");
+    }
+
+    std::ostream& out_;
+    const std::string at_;
+    const std::function<void(const JsonEmitter&)>& each_;
+    std::string buffer_;
+};
+
+}  // namespace
+
+void dump_streaming(std::ostream& out, const nlohmann::json& document, const nlohmann::json::json_pointer& at,
+                    const std::function<void(const JsonEmitter&)>& each) {
+    StreamingDump(out, at, each).document(document);
 }
 
 std::string finding_identity(const Finding& finding) {

@@ -1,6 +1,8 @@
 // Helpers shared by the report formats (private to the library).
 #pragma once
 
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,16 +13,23 @@ namespace tenantscan::report_detail {
 
 struct PolicyReference {
     std::string id;
-    std::string displayName;  // as the evidence names it; "" when it does not
+    std::string displayName;  // as the finding's related object names it
 };
 
-// The Conditional Access policies (ids known to report.policySources) that a finding's evidence
-// mentions, in evidence order, each once.
+// The Conditional Access policies (ids known to report.policySources) among the finding's related
+// objects, in their order, each once.
 std::vector<PolicyReference> referenced_policies(const Finding& finding, const Report& report);
 
-// The proposed policy (added or replaced by the overlay) that the finding's evidence names first,
+// The proposed policy (added or replaced by the overlay) that the finding's related objects name first,
 // or nullptr: such a finding is caused, at least in part, by the proposed change.
 const PolicyChange* proposed_change_behind(const Finding& finding, const Report& report);
+
+// Writes `document` to `out` exactly as document.dump(2) writes it, except the empty array at `at`:
+// its elements come from `each`, which calls its argument once per element, in order, so they never
+// exist together. A report writer streams its findings this way.
+using JsonEmitter = std::function<void(const nlohmann::json&)>;
+void dump_streaming(std::ostream& out, const nlohmann::json& document, const nlohmann::json::json_pointer& at,
+                    const std::function<void(const JsonEmitter&)>& each);
 
 // The finding's identity across scans: rule + subject kind + subject id (name when no id).
 std::string finding_identity(const Finding& finding);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -320,7 +321,7 @@ void render_waivers(std::string& out, const Report& report) {
 }
 
 // The per-HVE-account view: for each account, its verdict per rule and every Conditional Access
-// policy its findings' evidence lists (blockingPolicies, wouldBlockPolicies, undeterminedPolicies).
+// policy its findings relate to it as blocking, would-block (report-only) or may-block.
 struct PolicyLine {
     std::string id, displayName, state, controls, relation;
     bool proposed = false;
@@ -331,37 +332,29 @@ std::string state_words(const std::string& state) {
     return state == "enabledForReportingButNotEnforced" ? "report-only" : state;
 }
 
-std::string relation_words(const std::string& key, const nlohmann::json& policy) {
-    if (key == "blockingPolicies") return "blocks it";
-    if (key == "wouldBlockPolicies") return "would block it once enforced (report-only)";
-    if (key == "undeterminedPolicies") {
-        std::string unknowns;
-        if (policy.contains("unknowns") && policy["unknowns"].is_array())
-            for (const auto& u : policy["unknowns"]) unknowns += (unknowns.empty() ? "" : ", ") + (u.is_string() ? u.get<std::string>() : u.dump());
-        return unknowns.empty() ? "may block it" : "may block it, depending on " + unknowns;
-    }
-    return key;
+std::string relation_words(const Related& policy) {
+    if (policy.role == Related::Role::Blocks) return "blocks it";
+    if (policy.role == Related::Role::WouldBlock) return "would block it once enforced (report-only)";
+    return policy.dependsOn.empty() ? "may block it"
+                                    : fmt::format("may block it, depending on {}", fmt::join(policy.dependsOn, ", "));
 }
 
 std::vector<PolicyLine> policy_lines(const Finding& f, const Report& report) {
     std::vector<PolicyLine> out;
-    if (!f.evidence.is_object()) return out;
-    for (const auto& [key, value] : f.evidence.items()) {
-        if (!value.is_array() || key.size() < 8 || key.compare(key.size() - 8, 8, "Policies") != 0) continue;
-        for (const auto& p : value) {
-            if (!p.is_object() || !p.contains("id") || !p["id"].is_string()) continue;
-            PolicyLine line;
-            line.id = p["id"].get<std::string>();
-            line.displayName = p.value("displayName", std::string());
-            line.state = state_words(p.value("state", std::string()));
-            if (p.contains("controls") && p["controls"].is_array())
-                for (const auto& c : p["controls"]) line.controls += (line.controls.empty() ? "" : ", ") + (c.is_string() ? c.get<std::string>() : c.dump());
-            line.relation = relation_words(key, p);
-            line.proposed = std::any_of(report.policyChanges.begin(), report.policyChanges.end(), [&](const PolicyChange& c) {
-                return c.kind != PolicyChange::Kind::Removed && c.id == line.id;
-            });
-            out.push_back(std::move(line));
-        }
+    for (const Related& p : f.related) {
+        if (p.kind != Related::Kind::ConditionalAccessPolicy ||
+            (p.role != Related::Role::Blocks && p.role != Related::Role::WouldBlock && p.role != Related::Role::MayBlock))
+            continue;
+        PolicyLine line;
+        line.id = p.id;
+        line.displayName = p.name;
+        line.state = state_words(p.state);
+        line.controls = fmt::format("{}", fmt::join(p.controls, ", "));
+        line.relation = relation_words(p);
+        line.proposed = std::any_of(report.policyChanges.begin(), report.policyChanges.end(), [&](const PolicyChange& c) {
+            return c.kind != PolicyChange::Kind::Removed && c.id == line.id;
+        });
+        out.push_back(std::move(line));
     }
     return out;
 }
@@ -369,9 +362,12 @@ std::vector<PolicyLine> policy_lines(const Finding& f, const Report& report) {
 void render_accounts(std::string& out, const Report& report) {
     std::map<std::string, std::vector<const Finding*>> byAccount;  // by name, then id: sorted and stable
     std::vector<const Finding*> tenantWide;
+    std::set<std::string> hveRules;
+    for (const RuleMetadata& rule : report.rules)
+        if (rule.concernsHveAccounts) hveRules.insert(rule.id);
     for (const auto& f : report.findings) {
         if (f.subject.kind == "hveAccount") byAccount[f.subject.name + "\n" + f.subject.id].push_back(&f);
-        else if (f.subject.kind == "tenant" && f.rule.rfind("hve-", 0) == 0 &&
+        else if (f.subject.kind == "tenant" && hveRules.count(f.rule) &&
                  (f.status == Status::Fail || f.status == Status::Error || f.status == Status::Review))
             tenantWide.push_back(&f);
     }

@@ -200,15 +200,25 @@ std::string rule_doc_path(std::string_view ruleId) {
 
 std::string rule_help_uri(std::string_view ruleId) { return kRuleDocBaseUrl + rule_doc_path(ruleId); }
 
-nlohmann::json report_to_sarif(const Report& report) {
+namespace {
+
+// The SARIF document with an empty results array, and for each finding (in report order) the index
+// of its rule in tool.driver.rules.
+struct SarifSkeleton {
+    json document;
+    std::vector<std::size_t> ruleIndexOfFinding;
+};
+
+SarifSkeleton sarif_skeleton(const Report& report) {
+    SarifSkeleton skeleton;
     json rules = json::array();
     std::map<std::string, std::size_t> ruleIndex;
     for (const auto& m : report.rules) {
         ruleIndex[m.id] = rules.size();
         rules.push_back(rule_descriptor(m));
     }
-    json results = json::array();
     json notifications = json::array();
+    skeleton.ruleIndexOfFinding.reserve(report.findings.size());
     for (const auto& f : report.findings) {
         auto index = ruleIndex.find(f.rule);
         if (index == ruleIndex.end()) {
@@ -221,7 +231,7 @@ nlohmann::json report_to_sarif(const Report& report) {
             index = ruleIndex.emplace(f.rule, rules.size()).first;
             rules.push_back(rule_descriptor(m));
         }
-        results.push_back(result_for(f, index->second, report));
+        skeleton.ruleIndexOfFinding.push_back(index->second);
         if (f.status == Status::Error)
             notifications.push_back({{"level", "error"},
                                      {"message", {{"text", fmt::format("{}: {}", f.subject.name, f.message)}}},
@@ -244,12 +254,33 @@ nlohmann::json report_to_sarif(const Report& report) {
                     {"version", report.toolVersion},
                     {"semanticVersion", report.toolVersion},
                     {"informationUri", kProjectUrl},
-                    {"rules", rules}}}}},
+                    {"rules", std::move(rules)}}}}},
                 {"automationDetails", {{"id", "tenantscan/" + (report.tenantId.empty() ? "unknown-tenant" : report.tenantId) + "/"}}},
                 {"invocations", json::array({invocation})},
-                {"results", results},
+                {"results", json::array()},
                 {"properties", {{"tenantId", report.tenantId}}}};
-    return {{"$schema", kSarifSchema}, {"version", "2.1.0"}, {"runs", json::array({run})}};
+    skeleton.document = {{"$schema", kSarifSchema}, {"version", "2.1.0"}, {"runs", json::array({run})}};
+    return skeleton;
+}
+
+const json::json_pointer kResults("/runs/0/results");
+
+}  // namespace
+
+nlohmann::json report_to_sarif(const Report& report) {
+    SarifSkeleton skeleton = sarif_skeleton(report);
+    json& results = skeleton.document[kResults];
+    for (std::size_t i = 0; i < report.findings.size(); ++i)
+        results.push_back(result_for(report.findings[i], skeleton.ruleIndexOfFinding[i], report));
+    return std::move(skeleton.document);
+}
+
+void write_report_sarif(const Report& report, std::ostream& out) {
+    const SarifSkeleton skeleton = sarif_skeleton(report);
+    report_detail::dump_streaming(out, skeleton.document, kResults, [&](const report_detail::JsonEmitter& emit) {
+        for (std::size_t i = 0; i < report.findings.size(); ++i)
+            emit(result_for(report.findings[i], skeleton.ruleIndexOfFinding[i], report));
+    });
 }
 
 }  // namespace tenantscan

@@ -30,6 +30,18 @@ bool is_valid_rule_id(std::string_view id) {
 const char* to_string(Status s) { return kStatusNames[static_cast<int>(s)]; }
 const char* to_string(Severity s) { return kSeverityNames[static_cast<int>(s)]; }
 
+const char* to_string(Related::Kind kind) {
+    constexpr const char* kNames[] = {"conditionalAccessPolicy", "authenticationPolicy", "group", "account",
+                                      "device", "endpoint", "setting"};
+    return kNames[static_cast<int>(kind)];
+}
+
+const char* to_string(Related::Role role) {
+    constexpr const char* kNames[] = {"blocks", "wouldBlock", "mayBlock", "excludes", "assigned",
+                                      "sender", "signsInAs", "migrateTo", "names"};
+    return kNames[static_cast<int>(role)];
+}
+
 std::optional<Status> parse_status(std::string_view text) {
     for (int i = 0; i < static_cast<int>(std::size(kStatusNames)); ++i)
         if (text == kStatusNames[i]) return static_cast<Status>(i);

@@ -15,6 +15,34 @@ std::vector<GroupIndex> resolve_hve_exemption_group(const Directory& directory, 
     return directory.find_groups_by_name(group);
 }
 
+Related hve_exemption_group_related(const ScanOptions& options, const Directory& directory) {
+    Related group;
+    group.kind = Related::Kind::Group;
+    group.role = Related::Role::Excludes;
+    group.name = configured_hve_exemption_group(options);
+    const auto matches = resolve_hve_exemption_group(directory, group.name);
+    if (matches.size() == 1) {
+        group.id = directory.group(matches.front()).id;
+        group.name = directory.group(matches.front()).displayName;
+    }
+    return group;
+}
+
+std::vector<RemediationStep> exclude_group_steps(const RuleContext& context, const Subject& account,
+                                                 const std::vector<Related>& policies) {
+    std::vector<RemediationStep> steps;
+    const Related group = hve_exemption_group_related(context.options(), context.directory());
+    for (const Related& policy : policies) {
+        RemediationStep step;
+        step.action = RemediationStep::Action::ExcludeGroupFromPolicy;
+        step.account = {Related::Kind::Account, account.id, account.name, Related::Role::Names, {}, {}, {}, {}};
+        step.group = group;
+        step.policy = policy;
+        steps.push_back(std::move(step));
+    }
+    return steps;
+}
+
 std::string describe_hve_exemption_group(const RuleContext& context) {
     auto configured = configured_hve_exemption_group(context.options());
     auto groups = resolve_hve_exemption_group(context.directory(), configured);

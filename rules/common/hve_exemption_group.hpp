@@ -24,6 +24,15 @@ std::string configured_hve_exemption_group(const ScanOptions& options);
 // else every group with that display name (case-insensitive; several = ambiguous).
 std::vector<GroupIndex> resolve_hve_exemption_group(const Directory& directory, const std::string& group);
 
+// The group as a related object: the one group that matches (its id and display name), else the
+// configured value as its name and no id (the fix script then looks it up by name, or creates it).
+Related hve_exemption_group_related(const ScanOptions& options, const Directory& directory);
+
+// Fix-script steps for a finding whose Conditional Access policies block (or would block) an HVE
+// account: exclude the HVE exemption group from each of them.
+std::vector<RemediationStep> exclude_group_steps(const RuleContext& context, const Subject& account,
+                                                 const std::vector<Related>& policies);
+
 // "'Exchange-HVEUserAccounts' (id 5b1e…)" when exactly one group matches, else "'<configured>'".
 std::string describe_hve_exemption_group(const RuleContext& context);
 

@@ -1,6 +1,7 @@
 #include "common/policy_evidence.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
@@ -103,6 +104,31 @@ nlohmann::json PolicyList::to_json() const {
         out.push_back(std::move(item));
     }
     return out;
+}
+
+std::vector<Related> PolicyList::related(Related::Role role) const {
+    std::vector<Related> out;
+    for (const auto& e : entries_) {
+        Related r = related_policy(*e.evaluation->policy, role);
+        r.controls = e.evaluation->blockingControls;
+        r.dependsOn = e.unknowns;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+Related related_policy(const ConditionalAccessPolicy& policy, Related::Role role) {
+    Related r;
+    r.kind = Related::Kind::ConditionalAccessPolicy;
+    r.id = policy.id;
+    r.name = policy.displayName;
+    r.role = role;
+    r.state = policy_state_name(policy.state);
+    return r;
+}
+
+void append(std::vector<Related>& related, std::vector<Related> more) {
+    related.insert(related.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
 }
 
 std::string PolicyList::describe() const {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/model.hpp>
+#include <tenantscan/rule.hpp>
 
 namespace tenantscan::rules {
 
@@ -37,6 +38,8 @@ public:
 
     // [{id, displayName, state, controls, reasons, details, unknowns, locations, microsoftManaged}]
     nlohmann::json to_json() const;
+    // The same policies as typed related objects playing `role` (id, name, state, controls, dependsOn).
+    std::vector<Related> related(Related::Role role) const;
     // "'Block legacy authentication' (block), 'Require MFA' (mfa)"
     std::string describe() const;
     // "'Block legacy authentication' (id 1f0c…), 'Require MFA' (id 7a2b…)"
@@ -59,6 +62,11 @@ private:
 std::string inconsistent_security_defaults(const Snapshot& snapshot);
 // How to resolve that: export both sections again, together.
 std::string inconsistent_security_defaults_remediation();
+
+// A Conditional Access policy as a related object of a finding.
+Related related_policy(const ConditionalAccessPolicy& policy, Related::Role role);
+// Appends `more` to `related`.
+void append(std::vector<Related>& related, std::vector<Related> more);
 
 // Joins with ", " and a final " and ": "a", "a and b", "a, b and c".
 std::string join_words(const std::vector<std::string>& words);

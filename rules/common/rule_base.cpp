@@ -16,6 +16,7 @@ std::optional<Finding> RuleBase::no_hve_accounts(const Snapshot& snapshot) const
 Finding RuleBase::invalid_inventory_entry(const SmtpClient& client) const {
     Finding f = finding(Status::Error, smtp_client_subject(client), invalid_client_message(client));
     f.evidence = {{"client", to_json(client)}};
+    f.related = device_related(client);
     f.remediation = invalid_client_remediation(client);
     return f;
 }

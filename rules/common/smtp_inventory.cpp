@@ -101,4 +101,37 @@ std::string migration_target(const SmtpClient& client, const std::vector<std::st
                        fmt::join(external, ", "));
 }
 
+std::vector<Related> device_related(const SmtpClient& client) {
+    std::string where = client.host;
+    if (client.port) where += fmt::format(":{}", *client.port);
+    std::vector<std::string> how;
+    if (client.security) how.push_back(to_string(*client.security));
+    if (client.auth)
+        how.push_back(fmt::format("auth {}{}", to_string(*client.auth), client.username.empty() ? "" : " as " + client.username));
+    Related device;
+    device.kind = Related::Kind::Device;
+    device.id = device.name = smtp_client_subject(client).name;
+    device.role = Related::Role::Sender;
+    device.detail = fmt::format("device{}: submits to {}{}",
+                                client.owner.empty() ? "" : fmt::format(" (owner {})", client.owner), where,
+                                how.empty() ? "" : fmt::format(" ({})", fmt::join(how, ", ")));
+    std::vector<Related> out{std::move(device)};
+    if (!client.username.empty()) {
+        Related account;
+        account.kind = Related::Kind::Account;
+        account.name = client.username;
+        account.role = Related::Role::SignsInAs;
+        out.push_back(std::move(account));
+    }
+    return out;
+}
+
+Related migrate_to(std::string target) {
+    Related r;
+    r.kind = Related::Kind::Endpoint;
+    r.name = std::move(target);
+    r.role = Related::Role::MigrateTo;
+    return r;
+}
+
 }  // namespace tenantscan::rules

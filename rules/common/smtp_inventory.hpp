@@ -58,4 +58,11 @@ std::string migration_target(const SmtpClient& client, const std::vector<std::st
 // The three choices, for a sender known only from the sign-in logs.
 std::string generic_migration_target();
 
+// The device as the migration plan shows it (role Sender, detail "device (owner Facilities): submits
+// to smtp.office365.com:587 (STARTTLS, auth basic as scanner@contoso.com)"), and the account it
+// signs in as (role SignsInAs) when it names one.
+std::vector<Related> device_related(const SmtpClient& client);
+// Where a sender should go (role MigrateTo, the target in words as its name).
+Related migrate_to(std::string target);
+
 }  // namespace tenantscan::rules

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include <tenantscan/json_input.hpp>
 
 namespace tenantscan::rules {
@@ -118,6 +120,21 @@ nlohmann::json sign_in_summary(const std::vector<const SignIn*>& signIns) {
             {"firstSeen", first},
             {"lastSeen", last},
             {"sourceIps", std::vector<std::string>(ips.begin(), ips.end())}};
+}
+
+Related sign_in_sender(const Subject& account, const nlohmann::json& summary) {
+    const auto count = summary.value("signIns", std::size_t{0});
+    const auto& ips = summary.at("sourceIps");
+    Related r;
+    r.kind = Related::Kind::Account;
+    r.id = account.id;
+    r.name = account.name;
+    r.role = Related::Role::Sender;
+    r.detail = fmt::format("account {} seen submitting with Basic SMTP AUTH: {} sign-in{} from {} to {}{}", account.name,
+                           count, count == 1 ? "" : "s", summary.value("firstSeen", std::string()),
+                           summary.value("lastSeen", std::string()),
+                           ips.empty() ? "" : fmt::format(", source IPs {}", fmt::join(ips.get<std::vector<std::string>>(), ", ")));
+    return r;
 }
 
 }  // namespace tenantscan::rules

@@ -50,4 +50,8 @@ std::size_t authenticated_smtp_sign_in_count(const Snapshot& snapshot);
 // about a sender; the source IPs identify the devices to migrate.
 nlohmann::json sign_in_summary(const std::vector<const SignIn*>& signIns);
 
+// The account as the migration plan shows it (role Sender, detail "account x seen submitting with Basic
+// SMTP AUTH: 3 sign-ins from … to …, source IPs …"), from its sign_in_summary.
+Related sign_in_sender(const Subject& account, const nlohmann::json& summary);
+
 }  // namespace tenantscan::rules

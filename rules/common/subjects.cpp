@@ -27,4 +27,10 @@ nlohmann::json entra_user_evidence(const Directory& directory, std::optional<Use
     return {{"id", u.id}, {"userPrincipalName", u.userPrincipalName}};
 }
 
+std::vector<Related> entra_user_related(const Directory& directory, std::optional<UserIndex> user) {
+    if (!user) return {};
+    const User& u = directory.user(*user);
+    return {{Related::Kind::Account, u.id, u.userPrincipalName, Related::Role::Names, {}, {}, {}, {}}};
+}
+
 }  // namespace tenantscan::rules

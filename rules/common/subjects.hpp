@@ -26,5 +26,7 @@ std::string missing_entra_user_message(const HveAccount& account, const std::str
 // The Entra user of an HVE account (Directory::user_of_hve), as evidence: {id, userPrincipalName}
 // or null when the account's user is not in /graph/users.
 nlohmann::json entra_user_evidence(const Directory& directory, std::optional<UserIndex> user);
+// The same user as a related object of a finding (kind Account, role Names); none when it is not in /graph/users.
+std::vector<Related> entra_user_related(const Directory& directory, std::optional<UserIndex> user);
 
 }  // namespace tenantscan::rules

@@ -126,6 +126,14 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
 
     nlohmann::json disagreements = nlohmann::json::array();
     nlohmann::json undecided = nlohmann::json::array();
+    std::vector<Related> disagreed, undecidedRelated;  // the policies, in the evidence's order
+    auto policy_named = [](const std::string& id, const std::string& name) {
+        Related r;
+        r.kind = Related::Kind::ConditionalAccessPolicy;
+        r.id = id;
+        r.name = name;
+        return r;
+    };
     std::vector<std::string> described;
     std::size_t agreed = 0;
     auto engine_json = [](const PolicyEvaluation& e) {
@@ -143,6 +151,7 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
         if (found == engineById.end()) {
             disagreements.push_back({{"id", id}, {"displayName", name}, {"microsoft", microsoft}, {"engine", nullptr},
                                      {"note", "not in /graph/conditionalAccessPolicies"}});
+            disagreed.push_back(policy_named(id, name));
             described.push_back(fmt::format("'{}' (unknown to the snapshot)", name));
             continue;
         }
@@ -150,6 +159,7 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
         engineById.erase(found);
         if (mine.applicability == Applicability::CannotTell) {
             undecided.push_back({{"id", id}, {"displayName", name}, {"microsoft", microsoft}, {"engine", engine_json(mine)}});
+            undecidedRelated.push_back(policy_named(id, name));
             continue;
         }
         const bool engineApplies = mine.applicability == Applicability::Applies;
@@ -158,6 +168,7 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
             continue;
         }
         disagreements.push_back({{"id", id}, {"displayName", name}, {"microsoft", microsoft}, {"engine", engine_json(mine)}});
+        disagreed.push_back(policy_named(id, name));
         described.push_back(fmt::format("'{}' (Microsoft: {}; engine: {}{})", name,
                                         microsoftApplies ? "applies" : "does not apply",
                                         engineApplies ? "applies" : "does not apply",
@@ -169,6 +180,7 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
                                  {"microsoft", nullptr},
                                  {"engine", engine_json(*evaluation)},
                                  {"note", "not in Microsoft's answer"}});
+        disagreed.push_back(related_policy(*evaluation->policy, Related::Role::Names));
         described.push_back(fmt::format("{} (missing from Microsoft's answer)", quoted_name(*evaluation->policy)));
     }
 
@@ -190,6 +202,8 @@ Finding EngineCrossCheckRule::compare(const RuleContext& context, const CrossChe
                   {"agreed", agreed},
                   {"disagreements", disagreements},
                   {"engineUndecided", undecided}};
+    f.related = std::move(disagreed);
+    append(f.related, std::move(undecidedRelated));
     return f;
 }
 

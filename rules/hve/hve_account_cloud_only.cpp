@@ -13,6 +13,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-account-cloud-only";
+    m.concernsHveAccounts = true;
     m.title = "Every HVE account is cloud-only, not synchronised from Active Directory";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -71,6 +72,7 @@ std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& contex
                            fmt::format("The Entra user of HVE account {} is cloud-only.", address));
         }();
         f.evidence = std::move(evidence);
+        f.related = entra_user_related(context.directory(), user);
         findings.push_back(std::move(f));
     }
     return findings;

@@ -14,6 +14,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-account-enabled";
+    m.concernsHveAccounts = true;
     m.title = "Every HVE account's Entra user is enabled";
     m.defaultSeverity = Severity::Critical;
     m.rationale =
@@ -85,6 +86,7 @@ std::vector<Finding> HveAccountEnabledRule::evaluate(const RuleContext& context)
                                        entraUser.userPrincipalName));
         }();
         f.evidence = std::move(evidence);
+        f.related = entra_user_related(context.directory(), user);
         findings.push_back(std::move(f));
     }
     return findings;

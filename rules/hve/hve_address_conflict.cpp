@@ -14,6 +14,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-address-conflict";
+    m.concernsHveAccounts = true;
     m.title = "No other recipient holds the primary address of an HVE account";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -82,12 +83,16 @@ std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context
             continue;
         }
         nlohmann::json holders = nlohmann::json::array();
+        std::vector<Related> others;  // the recipients that also hold the address
         std::vector<std::string> names, commands;
         for (std::size_t index : context.directory().recipients_with_address(address)) {
             const Recipient& other = (*snapshot.recipients)[index];
             if (is_same_object(other, account)) continue;
             const std::string listed = listed_form(other, address);
             const std::string label = other.name.empty() ? other.identity : other.name;
+            others.push_back({Related::Kind::Account, other.externalDirectoryObjectId.empty() ? other.identity
+                                                                                            : other.externalDirectoryObjectId,
+                              label, Related::Role::Names, {}, {}, {}, {}});
             holders.push_back({{"identity", other.identity},
                                {"name", other.name},
                                {"primarySmtpAddress", other.primarySmtpAddress},
@@ -128,6 +133,7 @@ std::vector<Finding> HveAddressConflictRule::evaluate(const RuleContext& context
                                         "does not reach the HVE account, and the address must be freed first.",
                                         address, fmt::join(names, ", ")));
         f.evidence = {{"address", address}, {"otherRecipients", std::move(holders)}};
+        f.related = std::move(others);
         f.remediation = fmt::format(
             "Plan an out-of-hours change: free the address by removing it from the other recipient ({}) or by deleting "
             "that recipient (a deleted mailbox loses its content and the address's mail goes with it), then check "

@@ -1,6 +1,7 @@
 // hve-authentication-policy: the Exchange authentication policy in effect for each HVE account
 // allows Basic SMTP AUTH.
 #include <algorithm>
+#include <set>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -23,6 +24,7 @@ constexpr const char* kRecommendedPolicyName = "Allow Basic Auth SMTP";
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-authentication-policy";
+    m.concernsHveAccounts = true;
     m.title = "Each HVE account's Exchange authentication policy allows Basic SMTP AUTH";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -104,6 +106,33 @@ std::vector<std::string> fix_commands(const std::vector<AuthenticationPolicy>& p
     return commands;
 }
 
+// The fix script's step: the authentication policy every HVE account gets is an existing one that
+// allows Basic SMTP AUTH (first by name), else Microsoft's recommended one under a name no policy
+// has yet (compared case-insensitively), created by the script.
+RemediationStep fix_step(const std::vector<AuthenticationPolicy>& policies, const Subject& account) {
+    std::vector<std::string> allowing;
+    std::set<std::string> taken;
+    for (const auto& p : policies) {
+        taken.insert(to_lower(display_name(p)));
+        if (p.allowBasicAuthSmtp) allowing.push_back(display_name(p));
+    }
+    std::sort(allowing.begin(), allowing.end());
+    RemediationStep step;
+    step.action = RemediationStep::Action::AssignAuthenticationPolicy;
+    step.account = {Related::Kind::Account, account.id, account.name, Related::Role::Names, {}, {}, {}, {}};
+    step.policy.kind = Related::Kind::AuthenticationPolicy;
+    step.policy.role = Related::Role::Assigned;
+    step.create = allowing.empty();
+    if (!step.create) {
+        step.policy.name = allowing.front();
+    } else {
+        step.policy.name = kRecommendedPolicyName;
+        for (int n = 2; taken.count(to_lower(step.policy.name)); ++n)
+            step.policy.name = fmt::format("{} {}", kRecommendedPolicyName, n);
+    }
+    return step;
+}
+
 std::string fix_remediation(const std::vector<std::string>& commands) {
     // The last command only speeds the change up; the others make it.
     std::string text = "Give this HVE account an authentication policy that allows Basic SMTP AUTH, in Exchange Online "
@@ -118,6 +147,13 @@ nlohmann::json policy_evidence(const AuthenticationPolicy& policy, const char* s
             {"distinguishedName", policy.distinguishedName},
             {"source", source},
             {"allowBasicAuthSmtp", policy.allowBasicAuthSmtp}};
+}
+
+// The policy in effect as a related object: it blocks the account's Basic SMTP AUTH, or is assigned and allows it.
+Related related_policy(const AuthenticationPolicy& policy) {
+    return {Related::Kind::AuthenticationPolicy, policy.identity, display_name(policy),
+            policy.allowBasicAuthSmtp ? Related::Role::Assigned : Related::Role::Blocks,
+            policy.allowBasicAuthSmtp ? "AllowBasicAuthSmtp" : "AllowBasicAuthSmtp not set", {}, {}, {}};
 }
 
 std::vector<Finding> HveAuthenticationPolicyRule::evaluate(const RuleContext& context) const {
@@ -146,18 +182,22 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
         {"organizationDefault", orgDefault.empty() ? nlohmann::json(nullptr) : nlohmann::json(orgDefault)},
         {"policiesAllowingBasicSmtp", names_allowing_smtp(policies)},
     };
+    std::vector<Related> related;  // the policy in effect, when known
     auto fail = [&](std::string message) {
         Finding f = finding(Status::Fail, subject, std::move(message));
         auto commands = fix_commands(policies, address);
         f.remediation = fix_remediation(commands);
         evidence["commands"] = commands;
         f.evidence = evidence;
+        f.related = related;
+        f.steps = {fix_step(policies, subject)};
         return f;
     };
     auto other = [&](Status status, std::string message, std::string remediation = {}) {
         Finding f = finding(status, subject, std::move(message));
         f.remediation = std::move(remediation);
         f.evidence = evidence;
+        f.related = related;
         return f;
     };
     const std::string collectPolicies =
@@ -177,7 +217,10 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
                          collectPolicies + " Add the account to /exchange/users (Get-User " + ps_argument(address) + ").");
         const bool orgAllows = !orgPolicy || orgPolicy->allowBasicAuthSmtp;
         const std::size_t allowing = names_allowing_smtp(policies).size();
-        if (orgPolicy) evidence["effectivePolicy"] = policy_evidence(*orgPolicy, "organizationDefault");
+        if (orgPolicy) {
+            evidence["effectivePolicy"] = policy_evidence(*orgPolicy, "organizationDefault");
+            related = {related_policy(*orgPolicy)};
+        }
         if (orgAllows && allowing == policies.size())
             return other(Status::Pass,
                          "This HVE account is not in /exchange/users, but every authentication policy of the tenant "
@@ -219,6 +262,7 @@ Finding HveAuthenticationPolicyRule::evaluate_account(const Snapshot& snapshot, 
                      collectPolicies);
     }
     evidence["effectivePolicy"] = policy_evidence(*effective, source);
+    related = {related_policy(*effective)};
     if (effective->allowBasicAuthSmtp)
         return other(Status::Pass, fmt::format("The authentication policy '{}' ({}) allows Basic SMTP AUTH.",
                                                display_name(*effective), whose));

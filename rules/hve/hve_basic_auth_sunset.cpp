@@ -17,6 +17,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-basic-auth-sunset";
+    m.concernsHveAccounts = true;
     m.title = "Devices on HVE accounts have a plan for when Basic auth ends on HVE";
     m.defaultSeverity = Severity::Info;
     m.rationale = fmt::format(
@@ -60,6 +61,7 @@ std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context
             Finding f = finding(Status::Pass, subject,
                                 fmt::format("'{}' already uses OAuth with HVE account {}.", client.name, client.username));
             f.evidence = std::move(evidence);
+            f.related = device_related(client);
             findings.push_back(std::move(f));
             continue;
         }
@@ -79,6 +81,7 @@ std::vector<Finding> HveBasicAuthSunsetRule::evaluate(const RuleContext& context
                                               client.name, client.username, dates.basicAuthEndsOn));
         if (daysLeft <= 0) f.severity = Severity::Critical;
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format(
             "Plan OAuth for '{}'{}: register an Entra app with the Exchange Mail.Send application permission, run "
             "Add-HVEAppAccess -Identity {} -AppIds <app id> (at most 10 apps per account), and configure the device "

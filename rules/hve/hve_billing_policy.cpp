@@ -22,6 +22,7 @@ constexpr const char* kValidStatus = "BillingPolicyValid";
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-billing-policy";
+    m.concernsHveAccounts = true;
     m.title = "Every HVE account has a valid billing policy once HVE is billed";
     m.defaultSeverity = Severity::Critical;
     m.rationale =
@@ -151,6 +152,9 @@ std::vector<Finding> HveBillingPolicyRule::evaluate(const RuleContext& context) 
         f.evidence = {{"billingFrom", billingFrom},
                       {"billingIdentity", billing ? nlohmann::json(billing->identity) : nlohmann::json(nullptr)},
                       {"billingPolicyStatus", billing ? nlohmann::json(billing->billingPolicyStatus) : nlohmann::json(nullptr)}};
+        if (billing)
+            f.related = {{Related::Kind::Setting, billing->identity, "HVE billing policy", Related::Role::Assigned,
+                          billing->billingPolicyStatus, {}, {}, {}}};
         findings.push_back(std::move(f));
     }
     return findings;

@@ -19,6 +19,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-conditional-access";
+    m.concernsHveAccounts = true;
     m.title = "Conditional Access lets every HVE account sign in with Basic SMTP AUTH";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -106,6 +107,7 @@ Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
                                                    blocking.size(), blocking.describe())) +
                                     missingUser);
             r.remediation = exclusion_remediation(context, blocking, address);
+            r.steps = exclude_group_steps(context, simulation.subject, blocking.related(Related::Role::Blocks));
             return r;
         }
         if (undetermined.empty() && simulation.securityDefaultsUnknown) {
@@ -149,6 +151,8 @@ Finding HveConditionalAccessRule::evaluate_account(const RuleContext& context,
                                    evaluated_locations_phrase(simulation), missingUser));
     }();
     f.evidence = std::move(evidence);
+    f.related = blocking.related(Related::Role::Blocks);
+    append(f.related, undetermined.related(Related::Role::MayBlock));
     return f;
 }
 

@@ -22,6 +22,7 @@ namespace {
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = kHveExclusionGroupRuleId;
+    m.concernsHveAccounts = true;
     m.title = "Every HVE account is a member of the HVE exemption group";
     m.defaultSeverity = Severity::Medium;
     m.rationale =
@@ -132,6 +133,24 @@ Finding HveExclusionGroupRule::group_missing(const RuleContext& context, const s
                                     byId ? "with object id " + group : "'" + group + "'", accounts,
                                     accounts == 1 ? "" : "s"));
     f.evidence = {{"group", group}, {"hveAccounts", accounts}};
+    // The fix script creates the group under the configured value and adds every HVE account to it.
+    Related target = hve_exemption_group_related(context.options(), context.directory());
+    target.role = Related::Role::Assigned;
+    f.related = {target};
+    RemediationStep create;
+    create.action = RemediationStep::Action::CreateGroup;
+    create.group = target;
+    f.steps.push_back(create);
+    for (const HveAccount& account : *context.snapshot().hveAccounts) {
+        if (account.externalDirectoryObjectId.empty()) continue;
+        RemediationStep add;
+        add.action = RemediationStep::Action::AddGroupMember;
+        add.account = {Related::Kind::Account, account.externalDirectoryObjectId, account.primarySmtpAddress,
+                       Related::Role::Names, {}, {}, {}, {}};
+        add.group = target;
+        add.note = "the group is new, so every HVE account joins it";
+        f.steps.push_back(std::move(add));
+    }
     const std::string name = byId ? kDefaultHveExemptionGroup : group;
     f.remediation = fmt::format(
         "{}Create the security group, in Microsoft Graph PowerShell:\n"
@@ -153,6 +172,9 @@ Finding HveExclusionGroupRule::group_ambiguous(const RuleContext& context, const
                                     "ambiguous.",
                                     matches.size(), group, fmt::join(ids, ", ")));
     f.evidence = {{"group", group}, {"matchingGroupIds", ids}};
+    for (GroupIndex g : matches)
+        f.related.push_back({Related::Kind::Group, context.directory().group(g).id, context.directory().group(g).displayName,
+                             Related::Role::Names, {}, {}, {}, {}});
     f.remediation = fmt::format(
         "Set the parameter {}.{} to the object id of the intended group, or rename or delete the other groups.",
         metadata().id, kHveExemptionGroupParameter);
@@ -170,10 +192,12 @@ Finding HveExclusionGroupRule::evaluate_account(const RuleContext& context, cons
                                {"entraUser", entra_user_evidence(directory, user)}};
     if (!unresolvedNestedGroups.empty()) evidence["unresolvedNestedGroups"] = unresolvedNestedGroups;
 
+    const Related groupRelated{Related::Kind::Group, group.id, group.displayName, Related::Role::Assigned, {}, {}, {}, {}};
     auto make = [&](Status status, std::string message, std::string remediation = {}) {
         Finding f = finding(status, subject, std::move(message));
         f.evidence = evidence;
         f.remediation = std::move(remediation);
+        f.related = {groupRelated};
         return f;
     };
     if (!user)
@@ -208,7 +232,7 @@ Finding HveExclusionGroupRule::evaluate_account(const RuleContext& context, cons
                                 "exported without members: {}), so membership cannot be ruled out.",
                                 group.displayName, fmt::join(unresolvedNestedGroups, ", ")),
                     "Add the nested groups, each with its members, to /graph/groups and scan again.");
-    return make(Status::Fail,
+    Finding f = make(Status::Fail,
                 fmt::format("This HVE account is not a member of the HVE exemption group '{}', so Conditional Access "
                             "policies that exclude the group still apply to it.",
                             group.displayName),
@@ -220,6 +244,13 @@ Finding HveExclusionGroupRule::evaluate_account(const RuleContext& context, cons
                             group.id, directory.user(*user).id, group.displayName,
                             directory.user(*user).displayName.empty() ? directory.user(*user).userPrincipalName
                                                                        : directory.user(*user).displayName));
+    RemediationStep add;
+    add.action = RemediationStep::Action::AddGroupMember;
+    add.account = {Related::Kind::Account, subject.id, subject.name, Related::Role::Names, {}, {}, {}, {}};
+    add.group = hve_exemption_group_related(context.options(), directory);
+    add.note = "the account is not a member of the group";
+    f.steps.push_back(std::move(add));
+    return f;
 }
 
 }  // namespace

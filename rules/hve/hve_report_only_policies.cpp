@@ -26,6 +26,7 @@ constexpr const char* kManagedPolicyNote =
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-report-only-policies";
+    m.concernsHveAccounts = true;
     m.title = "No report-only Conditional Access policy would block an HVE account once turned on";
     m.defaultSeverity = Severity::Medium;
     m.rationale =
@@ -100,6 +101,7 @@ Finding HveReportOnlyPoliciesRule::evaluate_account(const RuleContext& context,
             // Microsoft enforces its managed policies without an admin's action: the outage is scheduled.
             if (any_microsoft_managed(wouldBlock)) r.severity = Severity::High;
             r.remediation = exclusion_remediation(context, wouldBlock, address);
+            r.steps = exclude_group_steps(context, simulation.subject, wouldBlock.related(Related::Role::WouldBlock));
             return r;
         }
         if (!mayBlock.empty()) {
@@ -117,6 +119,9 @@ Finding HveReportOnlyPoliciesRule::evaluate_account(const RuleContext& context,
                                    evaluated_locations_phrase(simulation), missingUser));
     }();
     f.evidence = std::move(evidence);
+    // Listed in the order people have read them so far: what may block, then what would block.
+    f.related = mayBlock.related(Related::Role::MayBlock);
+    append(f.related, wouldBlock.related(Related::Role::WouldBlock));
     return f;
 }
 

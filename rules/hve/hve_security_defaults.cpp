@@ -21,6 +21,7 @@ constexpr std::size_t kSampleSize = 20;
 RuleMetadata make_metadata() {
     RuleMetadata m;
     m.id = "hve-security-defaults";
+    m.concernsHveAccounts = true;
     m.title = "Security defaults are off while the tenant has HVE accounts";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -109,6 +110,21 @@ std::vector<Finding> HveSecurityDefaultsRule::evaluate(const RuleContext& contex
         licence.status == "licensed" ? ""
                                      : "Get Microsoft Entra ID P1 for the tenant (Conditional Access needs it). ",
         describe_hve_exemption_group(context));
+    f.related = {{Related::Kind::Setting, "securityDefaults", "security defaults", Related::Role::Blocks, "enabled", {}, {}, {}}};
+    RemediationStep explain;
+    explain.action = RemediationStep::Action::Explain;
+    explain.heading = "Security defaults: explained, never turned off by this script";
+    explain.note = fmt::format(
+        "Security defaults allow no exclusions. To let the HVE accounts use Basic SMTP AUTH, replace them:\n"
+        "  1. Make sure the tenant has Microsoft Entra ID P1 (see tenant-conditional-access-licence).\n"
+        "  2. Create Conditional Access policies that give the same protection (require MFA for all users,\n"
+        "     block legacy authentication), each excluding the group '{}' and your break-glass\n"
+        "     accounts, in report-only; check their effect in the sign-in logs.\n"
+        "  3. In one change window, turn security defaults off (Entra admin center > Identity > Overview >\n"
+        "     Properties > Manage security defaults) and turn the policies on.",
+        configured_hve_exemption_group(context.options()));
+    explain.warning = "Security defaults block the HVE accounts; this script does not turn them off: see the steps in its comments.";
+    f.steps.push_back(std::move(explain));
     return {f};
 }
 

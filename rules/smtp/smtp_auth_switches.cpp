@@ -198,6 +198,16 @@ std::vector<Finding> SmtpAuthSwitchesRule::evaluate(const RuleContext& context) 
             f.remediation = "Collect Get-CASMailbox for this account and Get-TransportConfig (see the snapshot format) "
                             "and scan again.";
         f.evidence = std::move(evidence);
+        // The switches that decide: the organization's and the mailbox's SmtpClientAuthenticationDisabled.
+        const auto setting = [](const char* id, const char* label, std::optional<bool> value) {
+            return Related{Related::Kind::Setting, id, label, Related::Role::Names,
+                           value ? (*value ? "true" : "false") : "not set", {}, {}, {}};
+        };
+        f.related = {setting("organization/SmtpClientAuthenticationDisabled",
+                             "SmtpClientAuthenticationDisabled (Get-TransportConfig)", org)};
+        if (mailbox)
+            f.related.push_back(setting("mailbox/SmtpClientAuthenticationDisabled",
+                                        "SmtpClientAuthenticationDisabled (Get-CASMailbox)", own));
         findings.push_back(std::move(f));
     }
     return findings;

@@ -115,6 +115,7 @@ std::vector<Finding> SmtpBasicAuthSignInsRule::evaluate(const RuleContext& conte
                                         sender.subject.id) +
                             f.remediation;
         }
+        f.related = {sign_in_sender(sender.subject, summary), migrate_to(generic_migration_target())};
         f.evidence = {{"account", {{"id", sender.subject.id}, {"userPrincipalName", sender.subject.name}}},
                       {"accountEnabled", sender.user && context.directory().user(*sender.user).accountEnabled
                                              ? nlohmann::json(*context.directory().user(*sender.user).accountEnabled)

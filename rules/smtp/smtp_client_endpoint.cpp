@@ -149,8 +149,8 @@ std::string pass_reason(const SmtpClient& client, bool hveAccount) {
     return "an endpoint other than Exchange Online client submission, which the retirement does not affect";
 }
 
-// Where the device should submit once its problems are fixed (evidence "target", read by the
-// migration plan of the text report).
+// Where the device should submit once its problems are fixed (evidence "target", and the related
+// object of role MigrateTo that the migration plan of the text report reads).
 std::string device_target(const SmtpClient& client, bool hveAccount, const std::vector<std::string>& accepted) {
     if (hveAccount)
         return fmt::format("HVE: {}:587 with STARTTLS as {}{}", kHveHost, client.username,
@@ -185,9 +185,10 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
         const bool hveAccount = *client.auth != SmtpAuth::None && hve.find(client.username) != nullptr;
         const auto problems = endpoint_problems(client, hveAccount, schedule, accepted);
         const auto unknowns = endpoint_unknowns(client, hveAccount);
+        const std::string target = device_target(client, hveAccount, accepted);
         nlohmann::json evidence = {{"client", to_json(client)},
                                    {"hveAccount", hveAccount},
-                                   {"target", device_target(client, hveAccount, accepted)}};
+                                   {"target", target}};
         if (const std::string cloud = sovereign_cloud(client.host); !cloud.empty()) evidence["cloud"] = cloud;
         if (problems.empty() && !unknowns.empty()) {
             Finding f = finding(Status::Review, subject,
@@ -195,6 +196,8 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
                                             fmt::join(unknowns, "; ")));
             evidence["unknowns"] = unknowns;
             f.evidence = std::move(evidence);
+            f.related = device_related(client);
+            f.related.push_back(migrate_to(target));
             f.remediation = fmt::format(
                 "Check the Message center of that cloud for when Basic SMTP AUTH ends there, and plan the move of '{}' "
                 "anyway: {}.",
@@ -207,6 +210,8 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
                                 fmt::format("'{}' submits to {}: {}.", client.name, connection_phrase(client),
                                             pass_reason(client, hveAccount)));
             f.evidence = std::move(evidence);
+            f.related = device_related(client);
+            f.related.push_back(migrate_to(target));
             findings.push_back(std::move(f));
             continue;
         }
@@ -227,6 +232,8 @@ std::vector<Finding> SmtpClientEndpointRule::evaluate(const RuleContext& context
         evidence["problems"] = std::move(problemEvidence);
         evidence["schedule"] = {{"id", schedule.schedule.id}, {"phase", schedule.phase()}, {"summary", schedule.sentence()}};
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
+        f.related.push_back(migrate_to(target));
         f.remediation = fmt::format("Reconfigure '{}'{}: {}.", client.name,
                                     client.owner.empty() ? "" : fmt::format(" (owner: {})", client.owner),
                                     fmt::join(fixes, "; "));

@@ -66,6 +66,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         "it mails only internal recipients is unknown.",
                                         client.name, client.username));
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("List the recipients (addresses or domains) of '{}' in the inventory ({}) and scan again.",
                                     client.name, client.location);
         return f;
@@ -102,6 +103,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         fmt::join(problems, "; ")));
         f.severity = worst;
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("For '{}'{}: {}.", client.name,
                                     client.owner.empty() ? "" : fmt::format(" (owner: {})", client.owner),
                                     fmt::join(fixes, "; "));
@@ -113,6 +115,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                                         "does not tell {}.",
                                         client.name, client.username, fmt::join(unknowns, "; ")));
         f.evidence = std::move(evidence);
+        f.related = device_related(client);
         f.remediation = fmt::format("Give maxRecipientsPerMessage for '{}' in the inventory ({}) and scan again.",
                                     client.name, client.location);
         return f;
@@ -121,6 +124,7 @@ Finding SmtpClientRecipientsRule::evaluate_client(const SmtpClient& client, cons
                         fmt::format("'{}' mails only internal recipients through HVE account {}, at most {} per message.",
                                     client.name, client.username, *bound));
     f.evidence = std::move(evidence);
+    f.related = device_related(client);
     return f;
 }
 

@@ -51,9 +51,12 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
 
     // In use: policies that are enabled or report-only (disabled ones do nothing).
     nlohmann::json inUse = nlohmann::json::array();
+    std::vector<Related> related;
     for (const auto& policy : *snapshot.conditionalAccessPolicies)
-        if (policy.state != PolicyState::Disabled)
+        if (policy.state != PolicyState::Disabled) {
             inUse.push_back({{"id", policy.id}, {"displayName", policy.displayName}, {"state", policy_state_name(policy.state)}});
+            related.push_back(related_policy(policy, Related::Role::Names));
+        }
     // Needed: security defaults block the HVE accounts, and Conditional Access is the way out (hve-security-defaults).
     const std::size_t hveAccounts = snapshot.hveAccounts->size();
     const bool neededForHve = snapshot.securityDefaults->isEnabled && hveAccounts > 0;
@@ -104,6 +107,7 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
         return r;
     }();
     f.evidence = std::move(evidence);
+    f.related = std::move(related);
     return {f};
 }
 

@@ -6,6 +6,7 @@
 // Only the users that need explaining (excluded, undetermined) get a detailed evaluation.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -306,6 +307,22 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
     return tally;
 }
 
+// The policies the tally names (those that decided a user, the legacy-blocking candidates, those
+// that excluded or scoped a user), in snapshot order.
+std::vector<Related> tally_related(const RuleContext& context, const Tally& tally,
+                                   const std::vector<const ConditionalAccessPolicy*>& candidates) {
+    const auto& policies = *context.snapshot().conditionalAccessPolicies;
+    std::set<const ConditionalAccessPolicy*> named(candidates.begin(), candidates.end());
+    for (const auto& [index, counts] : tally.perPolicy) named.insert(&policies[index]);
+    for (const auto* list : {&tally.scopedOnly, &tally.breakGlassAccepted, &tally.excluded, &tally.undetermined})
+        for (const Explained& e : *list)
+            if (e.policy) named.insert(e.policy);
+    std::vector<Related> out;
+    for (const auto& policy : policies)
+        if (named.count(&policy)) out.push_back(related_policy(policy, Related::Role::Names));
+    return out;
+}
+
 nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, const BreakGlass& breakGlass,
                               const std::vector<const ConditionalAccessPolicy*>& candidates) {
     const Directory& directory = context.directory();
@@ -479,6 +496,7 @@ std::vector<Finding> TenantLegacyAuthProtectionRule::evaluate(const RuleContext&
     auto make = [&](Status status, std::string message, std::string remediation = {}) {
         Finding f = finding(status, tenant, std::move(message) + unresolved_note(breakGlass));
         f.evidence = evidence;
+        f.related = tally_related(context, tally, candidates);
         f.remediation = std::move(remediation);
         return std::vector<Finding>{f};
     };

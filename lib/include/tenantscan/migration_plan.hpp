@@ -2,10 +2,10 @@
 // account seen submitting with SMTP AUTH, an HVE account), what it is, what breaks, and where it
 // should go. Built from the findings alone, so any report format can show it.
 //
-// It reads these findings: subjects of kind "smtpClient" (evidence.client, evidence.target from
-// smtp-client-endpoint), "user" (evidence.signIns and evidence.target from
-// smtp-basic-auth-sign-ins) and "hveAccount"; a device is linked to the account it signs in as
-// (evidence.client.username = the account's subject name).
+// It reads the findings' subjects and typed related objects (rule.hpp), never their evidence:
+// subjects of kind "smtpClient", "user" and "hveAccount" are senders; a related object of role
+// Sender describes one (`detail`), MigrateTo says where it should go, and SignsInAs links a device
+// to the account it signs in as (that account's subject name).
 #pragma once
 
 #include <string>

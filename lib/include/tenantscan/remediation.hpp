@@ -1,16 +1,18 @@
 // `tenantscan remediate`: a PowerShell script that fixes what the findings say a script can fix,
 // for an admin to review and run (docs/remediate.md).
 //
-// - Exchange Online PowerShell: an authentication policy that allows Basic SMTP AUTH, assigned to
-//   each HVE account that hve-authentication-policy fails for.
-// - Microsoft Graph PowerShell: the HVE exemption group (created when hve-exclusion-group says it
-//   is missing), its missing members, and the group added to conditions.users.excludeGroups of
-//   each policy that hve-conditional-access or hve-report-only-policies names as blocking; nothing
-//   else in a policy is sent.
+// The script writer knows no rule: it writes the steps (RemediationStep, rule.hpp) that the rules
+// attached to their failing findings, by action —
+// - Exchange Online PowerShell: the authentication policy the steps name (created when they say so),
+//   assigned to each account (AssignAuthenticationPolicy);
+// - Microsoft Graph PowerShell: the group the steps name (created on CreateGroup), its missing members
+//   (AddGroupMember), and the group added to conditions.users.excludeGroups of each policy an
+//   ExcludeGroupFromPolicy step names; nothing else in a policy is sent;
+// - Explain: comments a person follows (security defaults are never turned off by the script).
 // Every step is preceded by a comment naming the finding it fixes and checks the current state
 // first, so running the script twice changes nothing the second time. Changes run with -WhatIf
-// unless the script is started with -Apply. Security defaults are never turned off: the script
-// explains the steps. Everything else that failed becomes a commented checklist at the end.
+// unless the script is started with -Apply. Every other open finding becomes a commented checklist
+// at the end.
 #pragma once
 
 #include <string>

@@ -3,6 +3,7 @@
 // job summaries) and a self-contained HTML page.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ std::string rule_help_uri(std::string_view ruleId);  // kRuleDocBaseUrl + rule_d
 // (fill them with locate_lines first to point at the policy's own line). When
 // !report.snapshotIsFile, places in the snapshot get no physicalLocation (logical location only).
 nlohmann::json report_to_sarif(const Report& report);
+// The same document written as it goes, one result at a time: the bytes of
+// report_to_sarif(report).dump(2) followed by a newline, without the whole document in memory.
+void write_report_sarif(const Report& report, std::ostream& out);
 
 // JUnit XML: a testsuite per rule, a testcase per finding (classname = rule, name = subject):
 // fail → <failure>, error → <error>, not-applicable and waived → <skipped>, review → <skipped>

@@ -61,6 +61,72 @@ struct FindingWaiver {
     bool expired = false;
 };
 
+// An object of the tenant that a finding names besides its subject, typed: reports, the migration
+// plan and the fix script read these and never the evidence, which stays free-form for people
+// (docs/rules.md, "Related objects"). A rule lists them in the order it wants them shown.
+struct Related {
+    enum class Kind {
+        ConditionalAccessPolicy,  // id = policy id, name = display name
+        AuthenticationPolicy,     // Exchange Online; id = identity, name = name
+        Group,                    // Entra group; id = object id, name = display name
+        Account,                  // a user or HVE account; id = Entra object id, name = UPN or address
+        Device,                   // a row of the device inventory; id and name = its name
+        Endpoint,                 // where mail is submitted; name = host (or what to move to)
+        Setting,                  // a tenant or mailbox setting; name = setting, state = value
+    };
+    enum class Role {
+        Blocks,      // a policy that blocks the subject's sign-in
+        WouldBlock,  // a report-only policy that would block it once enforced
+        MayBlock,    // a policy that may block it, depending on `dependsOn`
+        Excludes,    // an exclusion that lets the subject through (a group a policy excludes)
+        Assigned,    // an object the subject has (its effective authentication policy, a group it should be in)
+        Sender,      // the subject as a sender, described for the migration plan (`detail`)
+        SignsInAs,   // the account a device signs in as
+        MigrateTo,   // where the sender should go (`name` says it in words)
+        Names,       // any other object the finding names (listed, counted, compared)
+    };
+    Kind kind = Kind::Setting;
+    std::string id;
+    std::string name;
+    Role role = Role::Names;
+    std::string state;                   // a policy's state as Graph spells it, a setting's value
+    std::vector<std::string> controls;   // a Conditional Access policy's blocking controls
+    std::vector<std::string> dependsOn;  // the unknown inputs the role depends on (MayBlock)
+    std::string detail;                  // one line for people ("device (owner Facilities): submits to …")
+};
+
+const char* to_string(Related::Kind kind);  // "conditionalAccessPolicy" "authenticationPolicy" "group" ...
+const char* to_string(Related::Role role);  // "blocks" "wouldBlock" "mayBlock" "excludes" ...
+
+// A change the fix script (`tenantscan remediate`, docs/remediate.md) makes, or explains, for a
+// finding. A rule attaches the steps that fix its finding; the script writer knows how to write
+// each action in PowerShell and knows no rule. A finding with steps is left out of the script's
+// checklist of changes that need a person.
+struct RemediationStep {
+    enum class Action {
+        // Exchange Online: give `account` the authentication policy `policy` (Kind::AuthenticationPolicy;
+        // `create`: no policy allows Basic SMTP AUTH yet, so the script creates it).
+        AssignAuthenticationPolicy,
+        // Microsoft Graph: create the security group `group` unless it exists.
+        CreateGroup,
+        // Microsoft Graph: add `account` (id = Entra object id) to `group`; `note` says why.
+        AddGroupMember,
+        // Microsoft Graph: add `group` to conditions.users.excludeGroups of the Conditional Access
+        // policy `policy` (state and controls set) that blocks `account`'s Basic SMTP AUTH sign-ins.
+        ExcludeGroupFromPolicy,
+        // No change: `heading`, then `note` as comment lines a person follows, then `warning` shown when the script runs.
+        Explain,
+    };
+    Action action = Action::Explain;
+    Related account;
+    Related group;
+    Related policy;
+    bool create = false;
+    std::string heading;
+    std::string note;
+    std::string warning;
+};
+
 struct Finding {
     std::string rule;
     Status status = Status::Error;
@@ -69,6 +135,8 @@ struct Finding {
     std::string message;
     nlohmann::json evidence = nlohmann::json::object();
     std::string remediation;
+    std::vector<Related> related;           // what the finding names, typed (never read from evidence)
+    std::vector<RemediationStep> steps;     // what the fix script does for it
     std::optional<FindingWaiver> waiver;  // set by the scan, never by a rule
 };
 
@@ -87,6 +155,9 @@ struct RuleMetadata {
     std::vector<std::string> references;
     std::vector<std::string> requiredSections;  // snapshot JSON pointers, e.g. "/graph/users"
     std::vector<RuleParameter> parameters;
+    // The rule checks what the HVE accounts need: its tenant-wide findings concern every HVE account
+    // (the HTML report lists them beside the accounts).
+    bool concernsHveAccounts = false;
 };
 
 // Everything a rule may read, and how the scan treats the results. Built once per scan.
