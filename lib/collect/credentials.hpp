@@ -1,6 +1,7 @@
 // Credential sources: where an access token for a resource comes from (client credentials with
 // a secret, a certificate or a federated assertion; the device code flow; a managed identity;
 // the Azure CLI), and the auto chain that picks the first one the environment provides.
+// The request and answer shapes are Microsoft's (docs/microsoft-facts.md §9).
 // Every token, assertion, refresh token and secret they meet is registered with the session's
 // redactor before anything else is done with it; none is written anywhere.
 #pragma once

@@ -54,7 +54,7 @@ std::string canonical_section(std::string_view name) {
 }
 
 std::string role_template_id(std::string_view name) {
-    // Built-in role template ids, the same in every tenant (docs/microsoft-facts.md).
+    // Built-in role template ids, the same in every tenant (docs/microsoft-facts.md §9).
     static const std::vector<std::pair<std::string_view, const char*>> ids = {
         {"Global Administrator", "62e90394-69f5-4237-9190-012177145e10"},
         {"Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"},

@@ -1,5 +1,6 @@
-// Live collection: reads a tenant through Microsoft Graph and Exchange Online (app-only
-// authentication) and builds a snapshot v1 document that load_snapshot/decode_snapshot read.
+// Live collection: reads a tenant through Microsoft Graph and Exchange Online (as an application,
+// or as a signed-in user with the device code flow; AuthOptions) and builds a snapshot v1 document
+// that load_snapshot/decode_snapshot read.
 //
 // Link tenantscan::collect. The HTTP stack (cpprestsdk, Boost, OpenSSL) stays behind this
 // header: nothing here names it, so it can be replaced without touching callers.
