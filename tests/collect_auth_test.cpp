@@ -188,7 +188,8 @@ TEST_CASE("collect auth: device code failures are clear and exit 2 without a sna
     };
     for (const auto& c : {Case{"authorization_declined", "declined"}, Case{"expired_token", "expired"},
                           Case{"bad_verification_code", "bad_verification_code"}}) {
-        CAPTURE(c.answer);
+        std::string answerText = c.answer;
+        CAPTURE(answerText);
         FakeCloud cloud(with_scenario({{"deviceCode", {{"interval", 1}, {"polls", {"authorization_pending", c.answer}}}}}));
         OutputPath output;
         CommandResult result = collect(cloud, {"--auth", "device-code", "--tenant", cloud.tenant_id(), "--client-id", fakecloud::kClientId},
@@ -246,7 +247,8 @@ TEST_CASE("collect auth: workload identity refusals (wrong audience, expired ass
                           Case{external_token("api://AzureADTokenExchange", -60), "AADSTS700024"},
                           Case{external_token("api://AzureADTokenExchange", 600, "repo:evil/fork:ref:refs/heads/main"),
                                "No matching federated identity record"}}) {
-        CAPTURE(c.says);
+        std::string saysText = c.says;
+        CAPTURE(saysText);
         TempFile file(c.assertion, ".jwt");
         OutputPath output;
         CommandResult result = collect(cloud, {"--auth", "workload-identity", "--tenant", cloud.tenant_id(), "--client-id",
@@ -420,7 +422,8 @@ TEST_CASE("collect auth: Azure CLI failures (not signed in, garbled output, a to
         const char* says;
     };
     for (const auto& c : {Case{"signed-out", "az login"}, Case{"garbled", "accessToken"}, Case{"token-in-error", "AADSTS50173"}}) {
-        CAPTURE(c.state);
+        std::string stateText = c.state;
+        CAPTURE(stateText);
         OutputPath output;
         CommandResult result = collect(cloud, {"--auth", "azure-cli"},
                                        clean_env(stand_in_dir(), {std::string("FAKE_AZ_STATE=") + c.state}), output.path());
@@ -550,4 +553,29 @@ TEST_CASE("collect --check-access for a signed-in user names the missing delegat
     CHECK(contains(lines["/graph/users"], "collected"));
     CHECK(contains(lines["/graph/groups"], "GroupMember.Read.All"));
     check_nothing_leaked(cloud, result, nullptr, {});
+}
+
+// ---- fail closed ---------------------------------------------------------------------------
+
+TEST_CASE("collect auth: a token answer that is not a usable bearer token is an error, never a sign-in") {
+    struct Case {
+        const char* what;
+        json body;
+        const char* says;
+    };
+    for (const auto& c : {Case{"no access_token", {{"token_type", "Bearer"}, {"expires_in", 3599}}, "without an access_token"},
+                          Case{"another token type", {{"token_type", "pop"}, {"expires_in", 3599}, {"access_token", "x.y.z-0123456789"}}, "not a bearer token"},
+                          Case{"an unreadable expiry", {{"token_type", "Bearer"}, {"expires_in", "soon"}, {"access_token", "x.y.z-0123456789"}}, "expires_in"},
+                          Case{"no expiry", {{"token_type", "Bearer"}, {"access_token", "x.y.z-0123456789"}}, "expires_in"}}) {
+        std::string whatText = c.what;
+        CAPTURE(whatText);
+        FakeCloud cloud(with_scenario({{"faults", json::array({{{"path", "/login/"}, {"action", "status"}, {"status", 200},
+                                                                 {"times", -1}, {"body", c.body}}})}}));
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path());
+        CHECK(result.exitCode == 2);
+        CHECK_MESSAGE(contains(result.err, c.says), result.err);
+        CHECK_FALSE(output.exists());
+        CHECK_FALSE(contains(result.err, "x.y.z-0123456789"));
+    }
 }

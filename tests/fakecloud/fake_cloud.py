@@ -503,12 +503,13 @@ class Cloud:
             if state is None or form.get("client_id") != self.public_client():
                 return refuse("bad_verification_code", "AADSTS70019: Verification code is not recognised.")
             now = time.time()
-            if now - state["last"] < state["interval"] - 0.2:
-                self.log(kind="tooSoon", waited=round(now - state["last"], 2), interval=state["interval"])
+            too_soon = (round(now - state["last"], 2), state["interval"]) if now - state["last"] < state["interval"] - 0.2 else None
             state["last"] = now
             answer = state["polls"].pop(0) if len(state["polls"]) > 1 else state["polls"][0]
             if answer == "slow_down":
                 state["interval"] += 5
+        if too_soon:
+            self.log(kind="tooSoon", waited=too_soon[0], interval=too_soon[1])
         self.log(kind="devicePoll", answer=answer)
         descriptions = {
             "authorization_pending": "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
