@@ -528,6 +528,8 @@ TEST_CASE("collect --check-access names the missing application permission and s
     CHECK(contains(lines["/graph/signIns"], "application permission AuditLog.Read.All"));
     CHECK(contains(lines["/graph/users"], "collected"));
     CHECK(contains(lines["/exchange/hveAccounts"], "collected"));
+    CHECK(contains(lines["/exchange/casMailboxes"], "MISSING"));  // derived from the sign-ins
+    CHECK(contains(lines["/exchange/casMailboxes"], "derived from /graph/signIns"));
     CHECK(contains(result.out, "a client secret"));
     CHECK(entries(cloud, "api").empty());
     check_nothing_leaked(cloud, result, nullptr, {fakecloud::kClientSecret});
@@ -552,6 +554,7 @@ TEST_CASE("collect --check-access for a signed-in user names the missing delegat
     CHECK(contains(lines["/graph/conditionalAccessPolicies"], "MISSING"));
     CHECK(contains(lines["/graph/users"], "collected"));
     CHECK(contains(lines["/graph/groups"], "GroupMember.Read.All"));
+    CHECK(contains(lines["/crossCheck"], "MISSING"));
     check_nothing_leaked(cloud, result, nullptr, {});
 }
 

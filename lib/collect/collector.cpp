@@ -839,10 +839,24 @@ AccessReport check_access(const CollectOptions& options, const ProgressCallback&
         std::string app = text("appid").empty() ? text("azp") : text("appid");
         report.principal = "application " + app;
     }
+    std::map<std::string, SectionAccess::Status> status;
     for (const auto& spec : detail::section_specs()) {
         auto rule = detail::access_rule(spec.pointer);
         int i = rule.exchange ? 1 : 0;
         report.sections.push_back(judge(spec.pointer, rule, claims[i], failures[i]));
+        status[spec.pointer] = report.sections.back().status;
+    }
+    // A section derived from one that will not be collected is not collected either (the
+    // collector never builds it from half its input).
+    for (auto& section : report.sections) {
+        if (section.status != SectionAccess::Status::Collected) continue;
+        for (const char* input : detail::find_section(section.section)->derivedFrom) {
+            if (status[input] == SectionAccess::Status::Collected) continue;
+            section.status = status[input];
+            section.detail += std::string("; but it is derived from ") + input + ", which " +
+                              (status[input] == SectionAccess::Status::Missing ? "will not be collected" : "may not be collected");
+            break;
+        }
     }
     return report;
 }
