@@ -285,8 +285,9 @@ void add_collect_command(CLI::App& app, int& exitCode) {
     cmd->footer("Sections:" + section_list() +
                 "\nExit codes: 0 every requested section collected, 1 snapshot written without some sections "
                 "or with some only in part (listed on stderr and in its \"notCollected\" and \"partial\"), 2 usage "
-                "error or nothing written.\n"
-                "Permissions and the app registration: docs/collect.md.");
+                "error, no token (no credential source, sign-in declined or expired, refused) or nothing written. "
+                "With --check-access: 0 every section will be collected, 1 some will not, 2 no token.\n"
+                "Credential sources, permissions and the app registration: docs/collect.md.");
     cmd->callback([args, &exitCode] {
         exitCode = run_guarded([&] {
             if (args->checkAccess) return print_access(args->live);

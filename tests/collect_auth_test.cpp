@@ -121,10 +121,14 @@ std::vector<json> entries(const FakeCloud& cloud, const std::string& kind) {
     return out;
 }
 
-// No issued token, nor any of `secrets`, in stdout, stderr or the snapshot.
+// No token or other secret the fake handed out (access and refresh tokens, device codes, OIDC tokens),
+// nor any of `secrets`, in stdout, stderr or the snapshot.
 void check_nothing_leaked(const FakeCloud& cloud, const CommandResult& result, const OutputPath* output,
                           std::vector<std::string> secrets) {
-    for (const auto& token : entries(cloud, "token")) secrets.push_back(token["token"].get<std::string>());
+    for (const auto& entry : cloud.log()) {
+        if (entry.contains("token") && entry["token"].is_string()) secrets.push_back(entry["token"].get<std::string>());
+        if (entry.contains("secret") && entry["secret"].is_string()) secrets.push_back(entry["secret"].get<std::string>());
+    }
     std::string snapshot = output != nullptr && output->exists() ? read_file(output->path()) : "";
     for (const auto& secret : secrets) {
         CHECK_MESSAGE(result.out.find(secret) == std::string::npos, "stdout shows a secret");
@@ -447,6 +451,17 @@ TEST_CASE("collect auth: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRE
     CHECK(contains(result.err, "AZURE_CLIENT_SECRET"));  // says which source
     CHECK(output.read()["collection"]["authentication"] == "environment");
     check_nothing_leaked(cloud, result, &output, {fakecloud::kClientSecret});
+}
+
+TEST_CASE("collect auth: --auth environment without the variables names them and exits 2") {
+    FakeCloud cloud(FakeCloud::Options{});
+    CommandResult result = collect(cloud, {"--auth", "environment"},
+                                   clean_env(empty_dir(), {"AZURE_TENANT_ID=" + cloud.tenant_id(), "AZURE_CLIENT_ID=" + fakecloud::kClientId}),
+                                   "unused.json");
+    CHECK(result.exitCode == 2);
+    CHECK(contains(result.err, "AZURE_CLIENT_SECRET"));
+    CHECK(contains(result.err, "AZURE_CLIENT_CERTIFICATE_PATH"));
+    CHECK(cloud.log().empty());
 }
 
 TEST_CASE("collect auth: a PKCS#12 certificate, from AZURE_CLIENT_CERTIFICATE_PATH or --certificate, with its password") {

@@ -68,7 +68,9 @@ CREDENTIAL SOURCES besides the app's secret and certificate (docs/collect.md, do
 Token claims: application tokens carry "roles" (scenario "appRoles": {"graph": [...], "exchange": [...]},
 default every permission the collector needs) and "wids" (scenario "wids", default Global Reader);
 delegated ones carry "scp" (the scopes asked for, or scenario deviceCode.scp {"graph": "...", ...}),
-"wids" and "upn". Every issued token is logged as kind "token" with its "method".
+"wids" and "upn". Every issued token is logged as kind "token" with its "method"; every other secret the
+fake hands out (device codes, refresh tokens, the OIDC tokens of GitHub and Azure DevOps) as "secret" of
+its entry, so that tests can check none of them is ever shown.
 
 The second origin ("FOREIGN <port>" on stdout, same TLS certificate) stands for any other host a
 response could send the client to: it answers {"value": []} to everything and logs each request
@@ -453,13 +455,17 @@ class Cloud:
             if method != "GET":
                 return Answer(405, {"message": "GET only"})
             audience = query.get("audience", ["https://github.com/contoso"])[0]
-            return Answer(200, {"count": 1, "value": self.external_jwt(GITHUB_ISSUER, self.scenario.get("githubSubject", GITHUB_SUBJECT), audience)})
+            jwt = self.external_jwt(GITHUB_ISSUER, self.scenario.get("githubSubject", GITHUB_SUBJECT), audience)
+            self.log(kind="oidcIssued", secret=jwt)
+            return Answer(200, {"count": 1, "value": jwt})
         if method != "POST" or query.get("api-version", [None])[0] != "7.1":
             return Answer(400, {"message": "POST with api-version=7.1"})
         connection = query.get("serviceConnectionId", [None])[0]
         if connection != self.scenario.get("adoServiceConnection", ADO_CONNECTION):
             return Answer(404, {"message": f"service connection {connection} not found"})
-        return Answer(200, {"oidcToken": self.external_jwt(ADO_ISSUER, ADO_SUBJECT, "api://AzureADTokenExchange")})
+        jwt = self.external_jwt(ADO_ISSUER, ADO_SUBJECT, "api://AzureADTokenExchange")
+        self.log(kind="oidcIssued", secret=jwt)
+        return Answer(200, {"oidcToken": jwt})
 
     # ---- device code (delegated) ----------------------------------------------------------
     def public_client(self):
@@ -489,7 +495,7 @@ class Cloud:
         with self.lock:
             self.device_codes[device_code] = {"polls": list(config.get("polls", ["approve"])), "scope": form["scope"],
                                               "resource": resource, "interval": interval, "last": time.time()}
-        self.log(kind="deviceCode", scope=form["scope"], user_code=user_code)
+        self.log(kind="deviceCode", scope=form["scope"], user_code=user_code, secret=device_code)
         uri = "https://microsoft.com/devicelogin"
         return Answer(200, {"user_code": user_code, "device_code": device_code, "verification_uri": uri,
                             "expires_in": int(config.get("expiresIn", 900)), "interval": interval,
@@ -529,6 +535,7 @@ class Cloud:
         refresh = secrets.token_urlsafe(64)
         with self.lock:
             self.refresh_tokens[refresh] = True
+        self.log(kind="refreshTokenIssued", secret=refresh)
         body = {"token_type": "Bearer", "scope": self.user_claims(resource, scope)["scp"], "expires_in": lifetime,
                 "ext_expires_in": lifetime, "access_token": token, "id_token": self.external_jwt(self.base, "auditor", self.public_client())}
         if "offline_access" in scope.split():
