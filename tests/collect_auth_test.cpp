@@ -173,6 +173,23 @@ TEST_CASE("collect auth: device code shows Entra's message, polls at the interva
     check_nothing_leaked(cloud, result, &output, {});
 }
 
+TEST_CASE("collect auth: a section refused to a signed-in user names the delegated permission and the user's role") {
+    FakeCloud cloud(with_scenario({{"deviceCode", {{"interval", 1}, {"polls", {"approve"}}}},
+                                   {"faults", json::array({{{"path", "/graph/v1.0/auditLogs/signIns"}, {"action", "status"}, {"status", 403},
+                                                            {"times", -1},
+                                                            {"graphError", {{"code", "Authorization_RequestDenied"},
+                                                                            {"message", "Insufficient privileges to complete the operation."}}}}})}}));
+    OutputPath output;
+    CommandResult result = collect(cloud, {"--auth", "device-code", "--tenant", cloud.tenant_id(), "--client-id", fakecloud::kClientId,
+                                           "--sections", "/graph/users,/graph/signIns"},
+                                   clean_env(empty_dir()), output.path());
+    REQUIRE_MESSAGE(result.exitCode == 1, result.err);
+    std::string reason = output.read()["notCollected"]["/graph/signIns"].get<std::string>();
+    CHECK_MESSAGE(contains(reason, "delegated permission AuditLog.Read.All"), reason);
+    CHECK_MESSAGE(contains(reason, "signed-in user"), reason);
+    CHECK_FALSE(contains(reason, "application permission"));
+}
+
 TEST_CASE("collect auth: device code slow_down adds five seconds to the polling interval (RFC 8628)") {
     FakeCloud cloud(with_scenario({{"deviceCode", {{"interval", 1}, {"polls", {"slow_down", "approve"}}}}}));
     OutputPath output;

@@ -337,7 +337,9 @@ private:
             sectionFinished_.notify_all();
             api_.session().report({ProgressEvent::Kind::SectionDone, pointer, "", objects, std::chrono::milliseconds(0)});
         } catch (const RequestFailure& failure) {
-            fail(pointer, detail::failure_reason(failure, *spec));
+            // A user's token (device code, the Azure CLI as a user) carries "scp": name the
+            // delegated permission and the user's role rather than the application permission.
+            fail(pointer, detail::failure_reason(failure, *spec, !api_.tokens().cached_claim("scp").empty()));
         } catch (const CollectError& error) {
             fail(pointer, error.what());
         } catch (const std::exception& error) {

@@ -89,9 +89,20 @@ AccessRule access_rule(std::string_view pointer) {
     return {};
 }
 
-std::string failure_reason(const RequestFailure& failure, const SectionSpec& section) {
-    if (failure.status() == 401 || failure.status() == 403)
-        return status_text(failure.status()) + ": needs " + section.permission + " (" + failure.what() + ")";
+std::string failure_reason(const RequestFailure& failure, const SectionSpec& section, bool delegated) {
+    if (failure.status() == 401 || failure.status() == 403) {
+        std::string needs = section.permission;
+        if (delegated) {
+            AccessRule rule = access_rule(section.pointer);
+            std::string permission = rule.exchange ? "Exchange.Manage" : rule.permissions.front();
+            needs = std::string("the ") + (rule.exchange ? "Office 365 Exchange Online" : "Microsoft Graph") +
+                    " delegated permission " + permission +
+                    " and a role of the signed-in user that can read it (Global Reader)";
+            if (section.pointer == std::string("/graph/signIns") || section.pointer == std::string("/crossCheck"))
+                needs += " and an Entra ID P1 or P2 licence in the tenant";
+        }
+        return status_text(failure.status()) + ": needs " + needs + " (" + failure.what() + ")";
+    }
     return failure.what();
 }
 

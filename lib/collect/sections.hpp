@@ -34,7 +34,8 @@ AccessRule access_rule(std::string_view pointer);
 // A directory role's template id ("wids" claim), or "" for an unknown name.
 std::string role_template_id(std::string_view name);
 
-// The reason recorded in "notCollected": for 401/403 it names the missing permission or role.
-std::string failure_reason(const RequestFailure& failure, const SectionSpec& section);
+// The reason recorded in "notCollected": for 401/403 it names the missing permission or role
+// (the delegated one and the signed-in user's role when `delegated`: a user's token).
+std::string failure_reason(const RequestFailure& failure, const SectionSpec& section, bool delegated = false);
 
 }  // namespace tenantscan::collect::detail
