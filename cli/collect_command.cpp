@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -45,6 +46,33 @@ collect::CollectOptions to_options(const LiveCollectionArguments& args) {
     if (!args.clientSecretFile.empty()) options.credentials.clientSecret = read_secret_file(args.clientSecretFile);
     options.credentials.certificateFile = args.certificate;
     options.credentials.privateKeyFile = args.certificateKey;
+    if (!args.certificatePasswordEnv.empty()) {
+        const char* value = std::getenv(args.certificatePasswordEnv.c_str());
+        if (value == nullptr)
+            throw collect::CollectError("the environment variable " + args.certificatePasswordEnv +
+                                        " (--certificate-password-env) is not set");
+        options.credentials.certificatePassword = value;
+    }
+    static const std::map<std::string, collect::AuthMethod> methods = {
+        {"auto", collect::AuthMethod::Auto},
+        {"app", collect::AuthMethod::AppCredentials},
+        {"device-code", collect::AuthMethod::DeviceCode},
+        {"workload-identity", collect::AuthMethod::WorkloadIdentity},
+        {"managed-identity", collect::AuthMethod::ManagedIdentity},
+        {"azure-cli", collect::AuthMethod::AzureCli},
+        {"environment", collect::AuthMethod::Environment},
+    };
+    options.auth.method = methods.at(args.auth);
+    options.auth.managedIdentityClientId = args.managedIdentityClientId;
+    options.auth.federatedTokenFile = args.federatedTokenFile;
+    options.auth.federatedTokenVariable = args.federatedTokenEnv;
+    options.auth.serviceConnectionId = args.serviceConnectionId;
+    // Entra's device code message is for the person at the keyboard: always shown, even with --quiet.
+    options.auth.prompt = [](const std::string& message) { std::cerr << "tenantscan: " << message << std::endl; };
+    bool quiet = args.quiet;
+    options.auth.notice = [quiet](const std::string& message) {
+        if (!quiet) std::cerr << "tenantscan: " << message << std::endl;
+    };
     options.endpoints = {args.loginUrl, args.graphUrl, args.exchangeUrl};
     options.caFile = args.caFile;
     options.sinceDays = args.sinceDays;
@@ -117,7 +145,27 @@ std::string section_list() {
 struct CollectArguments {
     LiveCollectionArguments live;
     std::string output;
+    bool checkAccess = false;
 };
+
+// `collect --check-access`: per section, collected or the permission/role to add (stdout).
+int print_access(const LiveCollectionArguments& args) {
+    collect::CollectOptions options = to_options(args);
+    collect::AccessReport report = collect::check_access(options);
+    std::cout << "Signed in with " << report.source << " as " << report.principal << " ("
+              << (report.delegated ? "delegated: the user's permissions and roles" : "application permissions") << ")\n";
+    bool all = true;
+    std::size_t width = 0;
+    for (const auto& section : report.sections) width = std::max(width, section.section.size());
+    for (const auto& section : report.sections) {
+        using Status = collect::SectionAccess::Status;
+        const char* status = section.status == Status::Collected ? "collected " : section.status == Status::Missing ? "MISSING   " : "UNVERIFIED";
+        all = all && section.status == Status::Collected;
+        std::cout << section.section << std::string(width + 2 - section.section.size(), ' ') << status << "  " << section.detail
+                  << "\n";
+    }
+    return all ? kExitOk : kExitGateFailed;
+}
 
 }  // namespace
 
@@ -139,6 +187,31 @@ void add_live_collection_options(CLI::App& command, LiveCollectionArguments& arg
     command.add_option("--certificate-key", args.certificateKey, "PEM file with the certificate's unencrypted private key")
         ->type_name("PEM")
         ->needs(certificate);
+    command.add_option("--certificate-password-env", args.certificatePasswordEnv,
+                       "Name of the environment variable that holds the password of a PKCS#12 (.pfx) --certificate")
+        ->type_name("VAR")
+        ->needs(certificate);
+    command
+        .add_option("--auth", args.auth,
+                    "Credential source: auto (the app credentials given, else environment, workload identity, managed "
+                    "identity, Azure CLI), app, device-code, workload-identity, managed-identity, azure-cli, environment")
+        ->type_name("SOURCE")
+        ->check(CLI::IsMember({"auto", "app", "device-code", "workload-identity", "managed-identity", "azure-cli",
+                               "environment"}))
+        ->capture_default_str();
+    command.add_option("--managed-identity-client-id", args.managedIdentityClientId,
+                       "Client id of a user-assigned managed identity (default: the system-assigned one)")
+        ->type_name("ID");
+    command.add_option("--federated-token-file", args.federatedTokenFile,
+                       "Workload identity: file holding the federated token (default: $AZURE_FEDERATED_TOKEN_FILE)")
+        ->type_name("FILE");
+    command.add_option("--federated-token-env", args.federatedTokenEnv,
+                       "Workload identity: name of the variable holding the federated token (default: AZURE_FEDERATED_TOKEN)")
+        ->type_name("VAR");
+    command.add_option("--service-connection-id", args.serviceConnectionId,
+                       "Workload identity in Azure DevOps: the service connection's id (default: "
+                       "$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID)")
+        ->type_name("ID");
     secretEnv->excludes(secretFile)->excludes(certificate);
     secretFile->excludes(certificate);
     command.add_option("--since", args.sinceDays, "Read the SMTP AUTH sign-ins of the last DAYS days")
@@ -204,16 +277,21 @@ void add_collect_command(CLI::App& app, int& exitCode) {
     auto args = std::make_shared<CollectArguments>();
     auto* cmd = app.add_subcommand("collect", "Read a tenant from Microsoft Graph and Exchange Online into a snapshot");
     add_live_collection_options(*cmd, args->live);
-    cmd->add_option("--output", args->output, "Snapshot file to write (atomically)")->required();
+    auto* output = cmd->add_option("--output", args->output, "Snapshot file to write (atomically)");
+    cmd->add_flag("--check-access", args->checkAccess,
+                  "Only get the tokens and print, per section, whether it will be collected or which permission or "
+                  "role to add (exit 0 all, 1 some missing)")
+        ->excludes(output);
     cmd->footer("Sections:" + section_list() +
                 "\nExit codes: 0 every requested section collected, 1 snapshot written without some sections "
                 "or with some only in part (listed on stderr and in its \"notCollected\" and \"partial\"), 2 usage "
-                "error or nothing written.\n"
-                "Permissions and the app registration: docs/collect.md.");
+                "error, no token (no credential source, sign-in declined or expired, refused) or nothing written. "
+                "With --check-access: 0 every section will be collected, 1 some will not, 2 no token.\n"
+                "Credential sources, permissions and the app registration: docs/collect.md.");
     cmd->callback([args, &exitCode] {
         exitCode = run_guarded([&] {
-            if (args->live.tenant.empty() || args->live.clientId.empty())
-                throw collect::CollectError("collect needs --tenant and --client-id");
+            if (args->checkAccess) return print_access(args->live);
+            if (args->output.empty()) throw collect::CollectError("collect needs --output SNAPSHOT (or --check-access)");
             collect::CollectResult result = collect_live(args->live);
             collect::write_snapshot_file(result.snapshot, args->output);
             if (!args->live.quiet) {

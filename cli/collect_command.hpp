@@ -17,6 +17,12 @@ struct LiveCollectionArguments {
     std::string clientSecretFile;  // file holding the secret
     std::string certificate;       // PEM with the certificate (and the key unless certificateKey)
     std::string certificateKey;
+    std::string certificatePasswordEnv;  // name of the variable holding a PKCS#12 file's password
+    std::string auth = "auto";           // credential source (--auth)
+    std::string managedIdentityClientId;
+    std::string federatedTokenFile;
+    std::string federatedTokenEnv;
+    std::string serviceConnectionId;
     std::string loginUrl = collect::CloudEndpoints{}.login;
     std::string graphUrl = collect::CloudEndpoints{}.graph;
     std::string exchangeUrl = collect::CloudEndpoints{}.exchange;

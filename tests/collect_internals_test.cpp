@@ -63,11 +63,12 @@ TEST_CASE("collect internals: URLs, origins and what may travel without TLS") {
     CHECK_FALSE(same_origin(*parse_url("https://graph.microsoft.com/"), *parse_url("http://graph.microsoft.com/")));
 }
 
-TEST_CASE("collect internals: proxy choice honours NO_PROXY and never proxies loopback") {
+TEST_CASE("collect internals: proxy choice honours NO_PROXY and never proxies loopback or link-local") {
     ProxySettings proxy{"http://proxy.corp:3128", "http://plain-proxy.corp:3128", "localhost, .internal.example,contoso.com"};
     CHECK(proxy.proxy_for("https://graph.microsoft.com/v1.0") == "http://proxy.corp:3128");
     CHECK(proxy.proxy_for("http://graph.example.net/") == "http://plain-proxy.corp:3128");
     CHECK(proxy.proxy_for("https://127.0.0.1:8443/graph").empty());
+    CHECK(proxy.proxy_for("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01").empty());
     CHECK(proxy.proxy_for("https://login.contoso.com/").empty());
     CHECK(proxy.proxy_for("https://contoso.com/").empty());
     CHECK(proxy.proxy_for("https://x.internal.example/").empty());

@@ -20,6 +20,7 @@
 #include "support.hpp"
 
 using fakecloud::FakeCloud;
+using fakecloud::OutputPath;
 using nlohmann::json;
 using testsupport::CommandResult;
 using testsupport::read_file;
@@ -27,18 +28,6 @@ using testsupport::run_cli;
 using testsupport::TempFile;
 
 namespace {
-
-// A path for the snapshot that does not exist yet (collect must create it).
-struct OutputPath {
-    OutputPath() : file("", ".json") { std::remove(file.path().c_str()); }
-    const std::string& path() const { return file.path(); }
-    bool exists() const {
-        struct stat info {};
-        return ::stat(path().c_str(), &info) == 0;
-    }
-    json read() const { return json::parse(read_file(path())); }
-    TempFile file;
-};
 
 json fault(json f) { return json{{"faults", json::array({std::move(f)})}}; }
 

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -55,26 +56,60 @@ struct CertificateCredential::Key {
     ~Key() { EVP_PKEY_free(pkey); }
 };
 
-CertificateCredential::CertificateCredential(const std::string& certificateFile, const std::string& keyFile)
+CertificateCredential::CertificateCredential(const std::string& certificateFile, const std::string& keyFile,
+                                             const std::string& password)
     : key_(std::make_unique<Key>()) {
     X509Ptr certificate;
+    bool pem = false;
     {
         BioPtr bio = open_file(certificateFile, "certificate");
+        char head[4096];
+        // PEM files hold "-----BEGIN" (perhaps after text): anything with it is read as PEM.
+        std::string start;
+        for (int n; start.size() < 65536 && (n = BIO_read(bio.get(), head, sizeof head)) > 0;)
+            start.append(head, static_cast<std::size_t>(n));
+        pem = start.find("-----BEGIN") != std::string::npos;
+    }
+    if (pem) {
+        BioPtr bio = open_file(certificateFile, "certificate");
         certificate.reset(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr));
+        ERR_clear_error();
+        if (!certificate) throw CollectError("no PEM certificate found in " + certificateFile);
+        const std::string& keyPath = keyFile.empty() ? certificateFile : keyFile;
+        {
+            BioPtr keyBio = open_file(keyPath, "private key");
+            key_->pkey = PEM_read_bio_PrivateKey(keyBio.get(), nullptr, no_passphrase, nullptr);
+        }
+        ERR_clear_error();
+        if (key_->pkey == nullptr)
+            throw CollectError("no unencrypted private key found in " + keyPath +
+                               (keyFile.empty() ? " (give the key file with --certificate-key)" : "") +
+                               "; encrypted PEM keys are not supported: keep the key in a file only the job can read, "
+                               "or use a PKCS#12 (.pfx) file with its password");
+    } else {
+        if (!keyFile.empty()) throw CollectError(certificateFile + " is not PEM: a PKCS#12 file holds its key, drop --certificate-key");
+        BioPtr bio = open_file(certificateFile, "certificate");
+        PKCS12* p12 = d2i_PKCS12_bio(bio.get(), nullptr);
+        if (p12 == nullptr) {
+            ERR_clear_error();
+            throw CollectError(certificateFile + " is neither a PEM file nor a PKCS#12 (.pfx/.p12) file");
+        }
+        X509* cert = nullptr;
+        STACK_OF(X509)* chain = nullptr;
+        int ok = PKCS12_parse(p12, password.c_str(), &key_->pkey, &cert, &chain);
+        PKCS12_free(p12);
+        if (chain != nullptr) sk_X509_pop_free(chain, X509_free);
+        certificate.reset(cert);
+        ERR_clear_error();
+        if (ok != 1)
+            throw CollectError("cannot open the PKCS#12 file " + certificateFile +
+                               (password.empty() ? ": it needs a password (--certificate-password-env VAR or "
+                                                   "AZURE_CLIENT_CERTIFICATE_PASSWORD)"
+                                                 : ": wrong password or damaged file"));
+        if (!certificate || key_->pkey == nullptr)
+            throw CollectError("the PKCS#12 file " + certificateFile + " does not hold both a certificate and its private key");
     }
-    ERR_clear_error();
-    if (!certificate) throw CollectError("no PEM certificate found in " + certificateFile);
-
-    const std::string& keyPath = keyFile.empty() ? certificateFile : keyFile;
-    {
-        BioPtr bio = open_file(keyPath, "private key");
-        key_->pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
-    }
-    ERR_clear_error();
-    if (key_->pkey == nullptr)
-        throw CollectError("no unencrypted private key found in " + keyPath +
-                           (keyFile.empty() ? " (give the key file with --certificate-key)" : "") +
-                           "; encrypted keys are not supported: keep the key in a file only the job can read");
+    const std::string& keyPath = pem && !keyFile.empty() ? keyFile : certificateFile;
     if (EVP_PKEY_base_id(key_->pkey) != EVP_PKEY_RSA)
         throw CollectError("the private key in " + keyPath + " is not an RSA key (Entra ID client assertions use RS256)");
     if (X509_check_private_key(certificate.get(), key_->pkey) != 1) {

@@ -13,8 +13,11 @@ class CertificateCredential {
 public:
     // Reads the certificate (first one in the PEM file) and the unencrypted RSA private key
     // (from keyFile, or from certificateFile when keyFile is empty) and checks they belong
-    // together. Throws CollectError naming the file on any problem; never prints key material.
-    CertificateCredential(const std::string& certificateFile, const std::string& keyFile);
+    // together. A file that is not PEM is read as PKCS#12 (.pfx/.p12) with `password` (certificate
+    // and key in the one file). Throws CollectError naming the file on any problem; never prints
+    // key material or the password.
+    CertificateCredential(const std::string& certificateFile, const std::string& keyFile,
+                          const std::string& password = "");
     ~CertificateCredential();
     CertificateCredential(const CertificateCredential&) = delete;
     CertificateCredential& operator=(const CertificateCredential&) = delete;

@@ -101,13 +101,22 @@ std::string odata_quote(const std::string& text) {
 }
 
 void validate(const CollectOptions& options) {
-    if (options.tenant.empty()) throw CollectError("no tenant given (--tenant TENANT_ID_OR_DOMAIN)");
-    if (options.clientId.empty()) throw CollectError("no application id given (--client-id APP_ID)");
     bool secret = !options.credentials.clientSecret.empty();
     bool certificate = !options.credentials.certificateFile.empty();
-    if (secret == certificate)
+    bool appCredentials = options.auth.method == AuthMethod::AppCredentials ||
+                          (options.auth.method == AuthMethod::Auto && (secret || certificate));
+    if (secret && certificate)
         throw CollectError("give exactly one credential: a client secret (--client-secret-env VAR or "
-                           "--client-secret-file FILE) or a certificate (--certificate PEM)");
+                           "--client-secret-file FILE) or a certificate (--certificate FILE)");
+    if ((secret || certificate) && !appCredentials)
+        throw CollectError("a client secret or certificate was given, but --auth asks for another source");
+    if (appCredentials) {
+        if (options.tenant.empty()) throw CollectError("no tenant given (--tenant TENANT_ID_OR_DOMAIN)");
+        if (options.clientId.empty()) throw CollectError("no application id given (--client-id APP_ID)");
+        if (!secret && !certificate)
+            throw CollectError("give exactly one credential: a client secret (--client-secret-env VAR or "
+                               "--client-secret-file FILE) or a certificate (--certificate FILE)");
+    }
     if (!options.credentials.privateKeyFile.empty() && !certificate)
         throw CollectError("--certificate-key needs --certificate");
     for (const auto* url : {&options.endpoints.login, &options.endpoints.graph, &options.endpoints.exchange}) {
@@ -228,7 +237,7 @@ public:
               {"crossCheck", options_.crossCheck}}},
             {"endpoints",
              {{"login", options_.endpoints.login}, {"graph", options_.endpoints.graph}, {"exchange", options_.endpoints.exchange}}},
-            {"clientId", options_.clientId},
+            {"clientId", client_id()},
             {"authentication", api_.tokens().method()},
             {"statistics",
              {{"requests", stats.requests},
@@ -242,6 +251,13 @@ public:
     }
 
     const std::map<std::string, std::string>& failed() const { return failed_; }
+    // The application id as given, else the one in the tokens ("appid" or "azp" claim).
+    std::string client_id() const {
+        if (!options_.clientId.empty()) return options_.clientId;
+        for (const char* name : {"appid", "azp"})
+            if (auto id = api_.tokens().cached_claim(name); !id.empty()) return id;
+        return "";
+    }
     std::map<std::string, std::string> partial() const {
         std::map<std::string, std::string> out;
         for (const auto& [pointer, scope] : partial_)
@@ -318,7 +334,9 @@ private:
             sectionFinished_.notify_all();
             api_.session().report({ProgressEvent::Kind::SectionDone, pointer, "", objects, std::chrono::milliseconds(0)});
         } catch (const RequestFailure& failure) {
-            fail(pointer, detail::failure_reason(failure, *spec));
+            // A user's token (device code, the Azure CLI as a user) carries "scp": name the
+            // delegated permission and the user's role rather than the application permission.
+            fail(pointer, detail::failure_reason(failure, *spec, !api_.tokens().cached_claim("scp").empty()));
         } catch (const CollectError& error) {
             fail(pointer, error.what());
         } catch (const std::exception& error) {
@@ -678,14 +696,173 @@ std::vector<std::string> collectable_sections() {
     return pointers;
 }
 
-CollectResult collect_snapshot(const CollectOptions& options, const ProgressCallback& progress) {
-    validate(options);
+namespace {
+
+std::unique_ptr<detail::HttpTransport> make_transport(const CollectOptions& options) {
     detail::TransportSettings settings;
     settings.timeout = options.requestTimeout;
     settings.caFile = options.caFile;
     settings.maxResponseBytes = options.maxResponseBytes;
     settings.proxy = detail::ProxySettings::from_environment();
-    auto transport = detail::make_cpprest_transport(settings);
+    return detail::make_cpprest_transport(settings);
+}
+
+std::set<std::string> claim_set(const nlohmann::json& claims, const char* name, bool spaceSeparated) {
+    std::set<std::string> out;
+    if (!claims.is_object() || !claims.contains(name)) return out;
+    const auto& value = claims[name];
+    if (value.is_array()) {
+        for (const auto& v : value)
+            if (v.is_string()) out.insert(spaceSeparated ? v.get<std::string>() : lower(v.get<std::string>()));
+    } else if (value.is_string() && spaceSeparated) {
+        std::string text = value.get<std::string>();
+        for (std::size_t at = 0; at < text.size();) {
+            auto space = text.find(' ', at);
+            std::string word = text.substr(at, space == std::string::npos ? std::string::npos : space - at);
+            if (!word.empty()) out.insert(word);
+            if (space == std::string::npos) break;
+            at = space + 1;
+        }
+    }
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& items, const char* last) {
+    std::string text;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == items.size() ? std::string(" ") + last + " " : std::string(", ")) + items[i];
+    return text;
+}
+
+SectionAccess judge(const std::string& pointer, const detail::AccessRule& rule, const nlohmann::json& claims,
+                    const std::string& signInFailure) {
+    SectionAccess access;
+    access.section = pointer;
+    const char* service = rule.exchange ? "Office 365 Exchange Online" : "Microsoft Graph";
+    if (!signInFailure.empty()) {
+        access.status = SectionAccess::Status::Missing;
+        access.detail = std::string("no ") + service + " token: " + signInFailure;
+        return access;
+    }
+    bool delegated = claims.contains("scp");
+    auto granted = delegated ? claim_set(claims, "scp", true) : claim_set(claims, "roles", true);
+    std::vector<std::string> wanted;
+    for (const char* permission : rule.permissions) {
+        std::string name = permission;
+        if (rule.exchange && (delegated ? name == "Exchange.ManageAsApp" : name == "Exchange.Manage")) continue;
+        wanted.push_back(name);
+    }
+    std::string have;
+    for (const auto& name : wanted)
+        if (granted.count(name)) have = name;
+    if (have.empty()) {
+        access.status = SectionAccess::Status::Missing;
+        access.detail = std::string("add the ") + service + (delegated ? " delegated" : " application") + " permission " +
+                        joined(wanted, "or") + (delegated ? " to the app registration and consent to it"
+                                                          : " to the app registration and grant admin consent");
+        return access;
+    }
+    const auto& roles = delegated ? rule.userRoles : rule.appRoles;
+    if (roles.empty()) {
+        access.status = SectionAccess::Status::Collected;
+        access.detail = have;
+        return access;
+    }
+    std::vector<std::string> names(roles.begin(), roles.end());
+    const char* who = delegated ? "the signed-in user" : "the app's service principal";
+    if (!claims.contains("wids")) {
+        access.status = SectionAccess::Status::Unverified;
+        access.detail = have + " granted; the token lists no directory roles (no \"wids\" claim), so whether " + who +
+                        " holds one of " + joined(names, "or") + " cannot be told";
+        return access;
+    }
+    auto wids = claim_set(claims, "wids", false);
+    for (const auto& name : names) {
+        if (wids.count(lower(detail::role_template_id(name)))) {
+            access.status = SectionAccess::Status::Collected;
+            access.detail = have + " and the " + name + " role";
+            return access;
+        }
+    }
+    if (rule.exchange) {
+        // Exchange's own role groups (View-Only Organization Management) are not in the token.
+        access.status = SectionAccess::Status::Unverified;
+        access.detail = have + " granted, but " + who + " holds none of the Entra roles " + joined(names, "or") +
+                        "; assign Global Reader (or check that it is in an Exchange role group such as View-Only "
+                        "Organization Management)";
+        return access;
+    }
+    access.status = SectionAccess::Status::Missing;
+    access.detail = have + " granted, but " + who + " needs one of the Entra roles " + joined(names, "or") +
+                    "; assign Global Reader";
+    return access;
+}
+
+}  // namespace
+
+AccessReport check_access(const CollectOptions& options, const ProgressCallback& progress) {
+    validate(options);
+    auto transport = make_transport(options);
+    detail::Session session(options, *transport, progress);
+    detail::TokenProvider tokens(session, options);
+
+    nlohmann::json claims[2];
+    std::string failures[2];
+    const std::string bases[2] = {detail::trim_trailing_slashes(options.endpoints.graph),
+                                  detail::trim_trailing_slashes(options.endpoints.exchange)};
+    for (int i = 0; i < 2; ++i) {
+        try {
+            claims[i] = detail::token_claims(tokens.token(bases[i]));
+            if (!claims[i].is_object()) failures[i] = "the access token is not a JWT, so its permissions cannot be read";
+        } catch (const RequestFailure& failure) {
+            failures[i] = session.redactor().redact(failure.what());
+        } catch (const CollectError& error) {
+            if (i == 0) throw;  // the source itself does not work: nothing to check
+            failures[i] = session.redactor().redact(error.what());
+        }
+    }
+    if (!failures[0].empty() && !failures[1].empty())
+        throw CollectError("cannot sign in to Microsoft Graph: " + failures[0] + "\ncannot sign in to Exchange Online: " + failures[1]);
+
+    AccessReport report;
+    report.source = tokens.description();
+    const nlohmann::json& any = failures[0].empty() ? claims[0] : claims[1];
+    report.delegated = any.is_object() && any.contains("scp");
+    auto text = [&](const char* name) {
+        return any.is_object() && any.contains(name) && any[name].is_string() ? any[name].get<std::string>() : std::string();
+    };
+    if (report.delegated) {
+        std::string user = text("upn").empty() ? text("preferred_username") : text("upn");
+        report.principal = "user " + (user.empty() ? text("oid") : user);
+    } else {
+        std::string app = text("appid").empty() ? text("azp") : text("appid");
+        report.principal = "application " + app;
+    }
+    std::map<std::string, SectionAccess::Status> status;
+    for (const auto& spec : detail::section_specs()) {
+        auto rule = detail::access_rule(spec.pointer);
+        int i = rule.exchange ? 1 : 0;
+        report.sections.push_back(judge(spec.pointer, rule, claims[i], failures[i]));
+        status[spec.pointer] = report.sections.back().status;
+    }
+    // A section derived from one that will not be collected is not collected either (the
+    // collector never builds it from half its input).
+    for (auto& section : report.sections) {
+        if (section.status != SectionAccess::Status::Collected) continue;
+        for (const char* input : detail::find_section(section.section)->derivedFrom) {
+            if (status[input] == SectionAccess::Status::Collected) continue;
+            section.status = status[input];
+            section.detail += std::string("; but it is derived from ") + input + ", which " +
+                              (status[input] == SectionAccess::Status::Missing ? "will not be collected" : "may not be collected");
+            break;
+        }
+    }
+    return report;
+}
+
+CollectResult collect_snapshot(const CollectOptions& options, const ProgressCallback& progress) {
+    validate(options);
+    auto transport = make_transport(options);
 
     detail::Session session(options, *transport, progress);
     detail::TokenProvider tokens(session, options);

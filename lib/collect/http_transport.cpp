@@ -37,7 +37,10 @@ ProxySettings ProxySettings::from_environment() {
 
 std::string ProxySettings::proxy_for(const std::string& url) const {
     auto parsed = parse_url(url);
-    if (!parsed || is_loopback_host(parsed->host) || no_proxy_matches(noProxy, parsed->host)) return {};
+    // Link-local (169.254.0.0/16: the instance metadata service) is never reachable through a proxy.
+    if (!parsed || is_loopback_host(parsed->host) || parsed->host.rfind("169.254.", 0) == 0 ||
+        no_proxy_matches(noProxy, parsed->host))
+        return {};
     return parsed->scheme == "https" ? httpsProxy : httpProxy;
 }
 

@@ -56,7 +56,7 @@ public:
 };
 
 // Proxy settings as HTTPS_PROXY / HTTP_PROXY / NO_PROXY give them (cpprestsdk reads none of
-// them itself on Linux). Loopback hosts never go through a proxy.
+// them itself on Linux). Loopback and link-local (metadata service) hosts never go through a proxy.
 struct ProxySettings {
     std::string httpsProxy;
     std::string httpProxy;

@@ -53,9 +53,56 @@ std::string canonical_section(std::string_view name) {
     return find_section(pointer) ? pointer : std::string{};
 }
 
-std::string failure_reason(const RequestFailure& failure, const SectionSpec& section) {
-    if (failure.status() == 401 || failure.status() == 403)
-        return status_text(failure.status()) + ": needs " + section.permission + " (" + failure.what() + ")";
+std::string role_template_id(std::string_view name) {
+    // Built-in role template ids, the same in every tenant (docs/microsoft-facts.md §9).
+    static const std::vector<std::pair<std::string_view, const char*>> ids = {
+        {"Global Administrator", "62e90394-69f5-4237-9190-012177145e10"},
+        {"Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"},
+        {"Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"},
+        {"Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d"},
+        {"Conditional Access Administrator", "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"},
+        {"Reports Reader", "4a5d8f65-41da-4de4-8968-e035b65339cf"},
+        {"Exchange Administrator", "29232cdf-9323-42fd-ade2-1d097af3e4de"},
+    };
+    for (const auto& [role, id] : ids)
+        if (role == name) return id;
+    return {};
+}
+
+AccessRule access_rule(std::string_view pointer) {
+    const std::vector<const char*> policyRoles = {"Global Reader", "Security Reader", "Security Administrator",
+                                                  "Conditional Access Administrator", "Global Administrator"};
+    const std::vector<const char*> reportRoles = {"Global Reader", "Reports Reader", "Security Reader",
+                                                  "Security Administrator", "Global Administrator"};
+    const std::vector<const char*> exchangeRoles = {"Global Reader", "Exchange Administrator", "Global Administrator"};
+    std::string p(pointer);
+    if (p.rfind("/exchange/", 0) == 0) return {true, {"Exchange.ManageAsApp", "Exchange.Manage"}, exchangeRoles, exchangeRoles};
+    if (p == "/graph/conditionalAccessPolicies" || p == "/graph/namedLocations" || p == "/graph/securityDefaults")
+        return {false, {"Policy.Read.All"}, policyRoles, {}};
+    if (p == "/crossCheck") return {false, {"Policy.Read.All", "Policy.Read.ConditionalAccess"}, policyRoles, {}};
+    if (p == "/graph/users") return {false, {"User.Read.All", "Directory.Read.All"}, {}, {}};
+    if (p == "/graph/groups") return {false, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}, {}, {}};
+    if (p == "/graph/roleAssignments")
+        return {false, {"RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All"}, {}, {}};
+    if (p == "/graph/subscribedSkus") return {false, {"Organization.Read.All", "Directory.Read.All"}, {}, {}};
+    if (p == "/graph/signIns") return {false, {"AuditLog.Read.All"}, reportRoles, {}};
+    return {};
+}
+
+std::string failure_reason(const RequestFailure& failure, const SectionSpec& section, bool delegated) {
+    if (failure.status() == 401 || failure.status() == 403) {
+        std::string needs = section.permission;
+        if (delegated) {
+            AccessRule rule = access_rule(section.pointer);
+            std::string permission = rule.exchange ? "Exchange.Manage" : rule.permissions.front();
+            needs = std::string("the ") + (rule.exchange ? "Office 365 Exchange Online" : "Microsoft Graph") +
+                    " delegated permission " + permission +
+                    " and a role of the signed-in user that can read it (Global Reader)";
+            if (section.pointer == std::string("/graph/signIns") || section.pointer == std::string("/crossCheck"))
+                needs += " and an Entra ID P1 or P2 licence in the tenant";
+        }
+        return status_text(failure.status()) + ": needs " + needs + " (" + failure.what() + ")";
+    }
     return failure.what();
 }
 

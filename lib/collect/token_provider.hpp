@@ -1,5 +1,5 @@
-// App-only access tokens (OAuth 2.0 client credentials), one per resource, reused until
-// shortly before they expire and renewed when a service says one has expired.
+// Access tokens, one per resource, from the configured credential source (credentials.hpp),
+// reused until shortly before they expire and renewed when a service says one has expired.
 #pragma once
 
 #include <chrono>
@@ -10,14 +10,14 @@
 
 #include <tenantscan/collect.hpp>
 
-#include "client_assertion.hpp"
+#include "credentials.hpp"
 #include "session.hpp"
 
 namespace tenantscan::collect::detail {
 
 class TokenProvider {
 public:
-    // Loads the certificate (if any) at once, so a bad PEM file fails before any request.
+    // Loads the certificate (if any) at once, so a bad certificate file fails before any request.
     TokenProvider(Session& session, const CollectOptions& options);
 
     // A bearer token for the resource (its base URL, e.g. "https://graph.microsoft.com").
@@ -27,9 +27,14 @@ public:
     // expired), so the next token() asks for a new one. Concurrent callers renew it once.
     void invalidate(const std::string& resource, const std::string& rejected);
 
+    // A string claim of a token obtained so far (none is requested for it), or "".
+    std::string cached_claim(const std::string& name) const;
+
     // The tenant's id from the first token's "tid" claim, else the tenant as configured.
     std::string tenant_id() const;
-    const char* method() const { return certificate_ ? "certificate" : "clientSecret"; }
+    // The source's name for the snapshot ("clientSecret", "deviceCode", ...) and for people.
+    std::string method() const { return credential_->method(); }
+    std::string description() const { return credential_->description(); }
 
 private:
     struct Cached {
@@ -40,8 +45,7 @@ private:
 
     Session& session_;
     const CollectOptions& options_;
-    std::string tokenUrl_;
-    std::unique_ptr<CertificateCredential> certificate_;
+    std::unique_ptr<Credential> credential_;
     mutable std::mutex mutex_;
     std::map<std::string, Cached> cache_;
     std::string tenantId_;

@@ -54,6 +54,18 @@ inline std::string pki_dir() {
     return dir;
 }
 
+// A path for a snapshot that does not exist yet (collect must create it).
+struct OutputPath {
+    OutputPath() : file("", ".json") { std::remove(file.path().c_str()); }
+    const std::string& path() const { return file.path(); }
+    bool exists() const {
+        struct stat info {};
+        return ::stat(path().c_str(), &info) == 0;
+    }
+    nlohmann::json read() const { return nlohmann::json::parse(testsupport::read_file(path())); }
+    testsupport::TempFile file;
+};
+
 inline std::string example(const std::string& name) {
     return testsupport::source_dir() + "/examples/" + name + "/snapshot.json";
 }

@@ -49,6 +49,29 @@ Scenario "revokeTokensAfter": N (with "revokeResource": "graph" | "exchange", de
   no body.
 Scenario "tokenLifetime": seconds reported in expires_in (default 3599).
 
+CREDENTIAL SOURCES besides the app's secret and certificate (docs/collect.md, docs/microsoft-facts.md):
+  POST /login/{tenant}/oauth2/v2.0/devicecode   device authorization (client_id = "publicClientId")
+  POST /login/{tenant}/oauth2/v2.0/token        also grant_type device_code (each poll answers the next of
+       deviceCode.polls: "authorization_pending", "slow_down", "authorization_declined", "expired_token",
+       "bad_verification_code" or "approve"; the last repeats; a poll sooner than the interval, plus 5 s per
+       slow_down, is logged as kind "tooSoon"), grant_type refresh_token (the refresh token of a device code
+       sign-in, for the other resource), and client_credentials with a federated client assertion: an
+       unsigned JWT whose iss/sub/aud match one of scenario "federated" [{issuer, subject, audience}] and
+       whose exp has not passed (signatures of external issuers are not checked)
+  GET  /msi/token?resource=&api-version=2019-08-01[&client_id=]   App Service style, header X-IDENTITY-HEADER
+       must equal scenario "identityHeader"
+  GET  /metadata/identity/oauth2/token?resource=&api-version=2018-02-01[&client_id=]  IMDS style, header
+       Metadata: true; client_id must be in scenario "managedIdentities" (user-assigned)
+  GET  /github/oidc?...&audience=    GitHub Actions' ID token service (Authorization: Bearer "githubRequestToken")
+  POST /ado/oidc?api-version=7.1&serviceConnectionId=   Azure DevOps' (Bearer "adoAccessToken")
+  GET  /azcli/token?resource=        what tests/fakecloud/az (the Azure CLI stand-in) prints
+Token claims: application tokens carry "roles" (scenario "appRoles": {"graph": [...], "exchange": [...]},
+default every permission the collector needs) and "wids" (scenario "wids", default Global Reader);
+delegated ones carry "scp" (the scopes asked for, or scenario deviceCode.scp {"graph": "...", ...}),
+"wids" and "upn". Every issued token is logged as kind "token" with its "method"; every other secret the
+fake hands out (device codes, refresh tokens, the OIDC tokens of GitHub and Azure DevOps) as "secret" of
+its entry, so that tests can check none of them is ever shown.
+
 The second origin ("FOREIGN <port>" on stdout, same TLS certificate) stands for any other host a
 response could send the client to: it answers {"value": []} to everything and logs each request
 as kind "foreign" (with whether it carried an Authorization header). A bearer token presented
@@ -77,6 +100,18 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITHUB_SUBJECT = "repo:contoso/mail-audit:ref:refs/heads/main"
+ADO_ISSUER = "https://vstoken.dev.azure.com/8d5b1f2e-0000-4000-8000-00000000ad00"
+ADO_SUBJECT = "sc://contoso/mail-audit/tenantscan-federated"
+ADO_CONNECTION = "3f1c2b4a-0000-4000-8000-0000000000c0"
+# The federated identity credentials of the app registration (issuer, subject, audience).
+DEFAULT_FEDERATED = [
+    {"issuer": GITHUB_ISSUER, "subject": GITHUB_SUBJECT, "audience": "api://AzureADTokenExchange"},
+    {"issuer": ADO_ISSUER, "subject": ADO_SUBJECT, "audience": "api://AzureADTokenExchange"},
+    {"issuer": "https://issuer.example", "subject": "system:serviceaccount:audit:tenantscan", "audience": "api://AzureADTokenExchange"},
+]
 EXCHANGE_ANCHOR = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@"
 MAX_GRAPH_PAGE = 999
 DEFAULT_PAGE = 100
@@ -271,6 +306,8 @@ class Cloud:
         self.app_thumbprints = self._thumbprints(app_cert) if app_cert else None
         self.secret = os.environ.get("FAKE_CLOUD_CLIENT_SECRET")
         self.tokens = {}
+        self.device_codes = {}
+        self.refresh_tokens = {}
         self.lock = threading.Lock()
         self.api_requests = 0
         self.expired_once = False
@@ -292,15 +329,61 @@ class Cloud:
                 self.log_file.write(json.dumps(entry) + "\n")
 
     # ---- authentication ------------------------------------------------------------------
+    @staticmethod
+    def refuse(error, description, status=400):
+        return Answer(status, {"error": error, "error_description": description, "error_codes": [0],
+                               "timestamp": iso(datetime.datetime.now(datetime.timezone.utc)),
+                               "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())})
+
+    def resource_of(self, scope):
+        """ "graph" or "exchange" for a scope list of one resource, else None."""
+        found = set()
+        for item in scope.split():
+            if item in ("offline_access", "openid", "profile"):
+                continue
+            for resource in ("graph", "exchange"):
+                if item.startswith(f"{self.base}/{resource}/"):
+                    found.add(resource)
+                    break
+            else:
+                return None
+        return found.pop() if len(found) == 1 else None
+
+    def resource_uri(self, value):
+        value = (value or "").rstrip("/")
+        for resource in ("graph", "exchange"):
+            if value == f"{self.base}/{resource}":
+                return resource
+        return None
+
+    def mint(self, resource, method, extra, lifetime=None):
+        lifetime = int(self.scenario.get("tokenLifetime", 3599)) if lifetime is None else lifetime
+        claims = {"aud": self.base + "/" + resource, "tid": self.tenant.tenant_id, "jti": secrets.token_hex(8)}
+        claims.update(extra)
+        token = ".".join([b64url(json.dumps({"typ": "JWT", "alg": "none"}).encode()), b64url(json.dumps(claims).encode()),
+                          b64url(secrets.token_bytes(24))])
+        with self.lock:
+            self.tokens[token] = {"resource": resource, "expires": time.time() + lifetime, "expired": False}
+        self.log(kind="token", resource=resource, method=method, token=token)
+        return token, lifetime
+
+    def app_claims(self, resource, app_id):
+        default = {"graph": ["Policy.Read.All", "User.Read.All", "GroupMember.Read.All", "RoleManagement.Read.Directory",
+                             "Organization.Read.All", "AuditLog.Read.All"], "exchange": ["Exchange.ManageAsApp"]}
+        roles = self.scenario.get("appRoles", default).get(resource, default[resource])
+        return {"appid": app_id, "roles": roles, "wids": self.scenario.get("wids", [GLOBAL_READER]), "idtyp": "app"}
+
     def token_endpoint(self, tenant, form):
-        def refuse(error, description, status=400):
-            return Answer(status, {"error": error, "error_description": description, "error_codes": [0],
-                                   "timestamp": iso(datetime.datetime.now(datetime.timezone.utc)),
-                                   "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())})
+        refuse = self.refuse
         if tenant.lower() not in [self.tenant.tenant_id.lower()] + self.tenant.domains:
             return refuse("invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
-        if form.get("grant_type") != "client_credentials":
-            return refuse("unsupported_grant_type", "AADSTS70003: grant_type must be client_credentials")
+        grant = form.get("grant_type")
+        if grant == "urn:ietf:params:oauth:grant-type:device_code":
+            return self.device_code_poll(form)
+        if grant == "refresh_token":
+            return self.refresh(form)
+        if grant != "client_credentials":
+            return refuse("unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
         if form.get("client_id") != self.tenant.client_id:
             return refuse("unauthorized_client", f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not found.")
         scope = form.get("scope", "")
@@ -310,23 +393,210 @@ class Cloud:
             if self.secret is None or form["client_secret"] != self.secret:
                 return refuse("invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret "
                               "being sent in the request is the client secret value, not the client secret ID.", 401)
+            method = "secret"
         elif "client_assertion" in form:
-            problem = self.check_assertion(form.get("client_assertion_type"), form["client_assertion"], tenant)
+            federated = self.is_federated(form["client_assertion"])
+            problem = (self.check_federated(form.get("client_assertion_type"), form["client_assertion"]) if federated
+                       else self.check_assertion(form.get("client_assertion_type"), form["client_assertion"], tenant))
             if problem:
                 return refuse("invalid_client", problem, 401)
+            method = "federated" if federated else "certificate"
         else:
-            return refuse("invalid_request", "AADSTS7000218: The request body must contain client_assertion or client_secret.")
+            return refuse("invalid_request", "AADSTS7000218: The request body must contain the following parameter: "
+                          "'client_assertion' or 'client_secret'.")
         resource = "graph" if scope.startswith(self.base + "/graph/") else "exchange"
-        lifetime = int(self.scenario.get("tokenLifetime", 3599))
-        claims = {"aud": self.base + "/" + resource, "tid": self.tenant.tenant_id, "appid": self.tenant.client_id,
-                  "roles": ["fake"], "jti": secrets.token_hex(8)}
-        token = ".".join([b64url(json.dumps({"typ": "JWT", "alg": "none"}).encode()), b64url(json.dumps(claims).encode()),
-                          b64url(secrets.token_bytes(24))])
-        with self.lock:
-            self.tokens[token] = {"resource": resource, "expires": time.time() + lifetime, "expired": False}
-        self.log(kind="token", resource=resource, method="secret" if "client_secret" in form else "certificate",
-                 token=token)
+        token, lifetime = self.mint(resource, method, self.app_claims(resource, self.tenant.client_id))
         return Answer(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token})
+
+    # ---- workload identity federation -----------------------------------------------------
+    @staticmethod
+    def is_federated(assertion):
+        try:
+            header = json.loads(b64url_decode(assertion.split(".")[0]))
+        except (ValueError, IndexError):
+            return False
+        return "x5t" not in header and "x5t#S256" not in header
+
+    def check_federated(self, assertion_type, assertion):
+        if assertion_type != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return "AADSTS700023: client_assertion_type is not jwt-bearer"
+        try:
+            claims = json.loads(b64url_decode(assertion.split(".")[1]))
+        except (ValueError, IndexError):
+            return "AADSTS50027: JWT token is invalid or malformed."
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        for record in self.scenario.get("federated", DEFAULT_FEDERATED):
+            if (claims.get("iss") == record["issuer"] and claims.get("sub") == record["subject"]
+                    and record.get("audience", "api://AzureADTokenExchange") in audiences):
+                break
+        else:
+            return ("AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: "
+                    f"'{claims.get('iss')}'. Assertion Subject: '{claims.get('sub')}'. Assertion Audience: "
+                    f"'{','.join(str(a) for a in audiences)}'.")
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= time.time():
+            return "AADSTS700024: Client assertion is not within its valid time range."
+        return None
+
+    def external_jwt(self, issuer, subject, audience, lifetime=300):
+        now = int(time.time())
+        claims = {"iss": issuer, "sub": subject, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
+                  "jti": secrets.token_hex(8)}
+        return ".".join([b64url(json.dumps({"typ": "JWT", "alg": "RS256", "kid": "fake"}).encode()),
+                         b64url(json.dumps(claims).encode()), b64url(secrets.token_bytes(64))])
+
+    def oidc(self, kind, method, query, headers):
+        auth = headers.get("Authorization", "")
+        expected = self.scenario.get("githubRequestToken" if kind == "github" else "adoAccessToken")
+        self.log(kind="oidcRequest", source=kind, audience=query.get("audience", [None])[0],
+                 serviceConnectionId=query.get("serviceConnectionId", [None])[0], authorized=auth == f"Bearer {expected}")
+        if not expected or auth.lower() != f"bearer {expected}".lower():
+            return Answer(401, {"message": "Unauthorized"})
+        if kind == "github":
+            if method != "GET":
+                return Answer(405, {"message": "GET only"})
+            audience = query.get("audience", ["https://github.com/contoso"])[0]
+            jwt = self.external_jwt(GITHUB_ISSUER, self.scenario.get("githubSubject", GITHUB_SUBJECT), audience)
+            self.log(kind="oidcIssued", secret=jwt)
+            return Answer(200, {"count": 1, "value": jwt})
+        if method != "POST" or query.get("api-version", [None])[0] != "7.1":
+            return Answer(400, {"message": "POST with api-version=7.1"})
+        connection = query.get("serviceConnectionId", [None])[0]
+        if connection != self.scenario.get("adoServiceConnection", ADO_CONNECTION):
+            return Answer(404, {"message": f"service connection {connection} not found"})
+        jwt = self.external_jwt(ADO_ISSUER, ADO_SUBJECT, "api://AzureADTokenExchange")
+        self.log(kind="oidcIssued", secret=jwt)
+        return Answer(200, {"oidcToken": jwt})
+
+    # ---- device code (delegated) ----------------------------------------------------------
+    def public_client(self):
+        return self.scenario.get("publicClientId", self.tenant.client_id)
+
+    def user_claims(self, resource, scope):
+        configured = self.scenario.get("deviceCode", {}).get("scp", {})
+        scp = configured.get(resource) if resource in configured else " ".join(
+            item.rsplit("/", 1)[-1] for item in scope.split() if item not in ("offline_access", "openid", "profile"))
+        return {"scp": scp, "upn": "auditor@" + (self.tenant.domains[0] if self.tenant.domains else "contoso.example"),
+                "azp": self.public_client(), "oid": "00000000-0000-0000-0000-00000000a0d1",
+                "wids": self.scenario.get("wids", [GLOBAL_READER]), "idtyp": "user"}
+
+    def device_authorization(self, tenant, form):
+        refuse = self.refuse
+        if tenant.lower() not in [self.tenant.tenant_id.lower()] + self.tenant.domains:
+            return refuse("invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
+        if form.get("client_id") != self.public_client():
+            return refuse("unauthorized_client", f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not found.")
+        resource = self.resource_of(form.get("scope", ""))
+        if resource is None:
+            return refuse("invalid_scope", f"AADSTS70011: The provided value for the input parameter 'scope' is not valid.")
+        config = self.scenario.get("deviceCode", {})
+        device_code = secrets.token_urlsafe(48)
+        user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+        interval = int(config.get("interval", 5))
+        with self.lock:
+            self.device_codes[device_code] = {"polls": list(config.get("polls", ["approve"])), "scope": form["scope"],
+                                              "resource": resource, "interval": interval, "last": time.time()}
+        self.log(kind="deviceCode", scope=form["scope"], user_code=user_code, secret=device_code)
+        uri = "https://microsoft.com/devicelogin"
+        return Answer(200, {"user_code": user_code, "device_code": device_code, "verification_uri": uri,
+                            "expires_in": int(config.get("expiresIn", 900)), "interval": interval,
+                            "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
+                                       f"{user_code} to authenticate."})
+
+    def device_code_poll(self, form):
+        refuse = self.refuse
+        with self.lock:
+            state = self.device_codes.get(form.get("device_code"))
+            if state is None or form.get("client_id") != self.public_client():
+                return refuse("bad_verification_code", "AADSTS70019: Verification code is not recognised.")
+            now = time.time()
+            too_soon = (round(now - state["last"], 2), state["interval"]) if now - state["last"] < state["interval"] - 0.2 else None
+            state["last"] = now
+            answer = state["polls"].pop(0) if len(state["polls"]) > 1 else state["polls"][0]
+            if answer == "slow_down":
+                state["interval"] += 5
+        if too_soon:
+            self.log(kind="tooSoon", waited=too_soon[0], interval=too_soon[1])
+        self.log(kind="devicePoll", answer=answer)
+        descriptions = {
+            "authorization_pending": "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            "slow_down": "AADSTS70016: slow down",
+            "authorization_declined": "AADSTS70000: The user declined the authorization request.",
+            "expired_token": "AADSTS70020: The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+            "bad_verification_code": "AADSTS70019: Verification code is not recognised.",
+        }
+        if answer != "approve":
+            return refuse(answer, descriptions.get(answer, answer))
+        with self.lock:
+            self.device_codes.pop(form.get("device_code"), None)
+        return self.delegated_token(state["resource"], state["scope"], "deviceCode")
+
+    def delegated_token(self, resource, scope, method):
+        token, lifetime = self.mint(resource, method, self.user_claims(resource, scope))
+        refresh = secrets.token_urlsafe(64)
+        with self.lock:
+            self.refresh_tokens[refresh] = True
+        self.log(kind="refreshTokenIssued", secret=refresh)
+        body = {"token_type": "Bearer", "scope": self.user_claims(resource, scope)["scp"], "expires_in": lifetime,
+                "ext_expires_in": lifetime, "access_token": token, "id_token": self.external_jwt(self.base, "auditor", self.public_client())}
+        if "offline_access" in scope.split():
+            body["refresh_token"] = refresh
+        return Answer(200, body)
+
+    def refresh(self, form):
+        with self.lock:
+            known = self.refresh_tokens.get(form.get("refresh_token"))
+        if not known or form.get("client_id") != self.public_client():
+            return self.refuse("invalid_grant", "AADSTS9002313: Invalid request. Request is malformed or invalid.")
+        resource = self.resource_of(form.get("scope", ""))
+        if resource is None:
+            return self.refuse("invalid_scope", "AADSTS70011: The provided value for the input parameter 'scope' is not valid.")
+        return self.delegated_token(resource, form["scope"], "refreshToken")
+
+    # ---- managed identity and the Azure CLI stand-in --------------------------------------
+    def managed_identity(self, path, query, headers):
+        imds = path == "/metadata/identity/oauth2/token"
+        client_id = query.get("client_id", [None])[0]
+        self.log(kind="managedIdentity", style="imds" if imds else "appService", clientId=client_id,
+                 apiVersion=query.get("api-version", [None])[0], resource=query.get("resource", [None])[0],
+                 metadataHeader=headers.get("Metadata"), identityHeader=headers.get("X-IDENTITY-HEADER") is not None)
+        if imds:
+            if headers.get("Metadata") != "true":
+                return Answer(400, {"error": "invalid_request", "error_description": "Required metadata header not specified"})
+            if query.get("api-version", [None])[0] != "2018-02-01":
+                return Answer(400, {"error": "invalid_request", "error_description": "Invalid api-version"})
+        else:
+            expected = self.scenario.get("identityHeader")
+            if not expected or headers.get("X-IDENTITY-HEADER") != expected:
+                return Answer(401, {"statusCode": 401, "message": "Unauthorized: X-IDENTITY-HEADER is missing or wrong"})
+            if query.get("api-version", [None])[0] != "2019-08-01":
+                return Answer(400, {"statusCode": 400, "message": "api-version 2019-08-01 expected"})
+        resource = self.resource_uri(query.get("resource", [None])[0])
+        if resource is None:
+            return Answer(400, {"error": "invalid_resource", "error_description": "AADSTS500011: The resource principal was not found"})
+        if client_id is not None and client_id not in self.scenario.get("managedIdentities", []):
+            return Answer(400, {"error": "invalid_request", "error_description": "Identity not found"})
+        identity = client_id or "99999999-0000-0000-0000-00000000051a"
+        token, lifetime = self.mint(resource, "managedIdentity", self.app_claims(resource, identity))
+        expires_on = str(int(time.time()) + lifetime)
+        if imds:
+            return Answer(200, {"access_token": token, "refresh_token": "", "expires_in": str(lifetime),
+                                "expires_on": expires_on, "not_before": str(int(time.time())),
+                                "resource": query["resource"][0], "token_type": "Bearer"})
+        return Answer(200, {"access_token": token, "expires_on": expires_on, "resource": query["resource"][0],
+                            "token_type": "Bearer", "client_id": identity})
+
+    def azcli_token(self, query):
+        resource = self.resource_uri(query.get("resource", [None])[0])
+        self.log(kind="azcli", resource=query.get("resource", [None])[0], tenant=query.get("tenant", [None])[0])
+        if resource is None:
+            return Answer(400, {"error": f"AADSTS500011: The resource principal named {query.get('resource')} was not found"})
+        claims = self.user_claims(resource, "")
+        claims["scp"] = self.scenario.get("azCliScp", {}).get(resource, "user_impersonation")
+        token, lifetime = self.mint(resource, "azureCli", claims)
+        expires = int(time.time()) + lifetime
+        return Answer(200, {"accessToken": token, "expiresOn": time.strftime("%Y-%m-%d %H:%M:%S.000000", time.localtime(expires)),
+                            "expires_on": expires, "subscription": "00000000-0000-0000-0000-0000000005ab",
+                            "tenant": self.tenant.tenant_id, "tokenType": "Bearer"})
 
     def check_assertion(self, assertion_type, assertion, tenant):
         if assertion_type != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
@@ -550,11 +820,21 @@ class Cloud:
         split = urlsplit(raw_path)
         path, query = unquote(split.path), parse_qs(split.query, keep_blank_values=True)
         url = self.base + raw_path
+        if path in ("/msi/token", "/metadata/identity/oauth2/token"):
+            return self.managed_identity(path, query, headers)
+        if path == "/github/oidc":
+            return self.oidc("github", method, query, headers)
+        if path == "/ado/oidc":
+            return self.oidc("ado", method, query, headers)
+        if path == "/azcli/token":
+            return self.azcli_token(query)
         if path.startswith("/login/"):
             parts = path.split("/")
+            form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+            if method == "POST" and len(parts) == 6 and parts[3:] == ["oauth2", "v2.0", "devicecode"]:
+                return self.device_authorization(parts[2], form)
             if method != "POST" or len(parts) != 6 or parts[3:] != ["oauth2", "v2.0", "token"]:
                 return Answer(404, {"error": "not_found"})
-            form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
             fault = self.faults.take(path, None, batch)
             if fault:
                 return self.apply_fault(fault, lambda: self.token_endpoint(parts[2], form), None, url)

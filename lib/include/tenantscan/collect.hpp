@@ -1,5 +1,6 @@
-// Live collection: reads a tenant through Microsoft Graph and Exchange Online (app-only
-// authentication) and builds a snapshot v1 document that load_snapshot/decode_snapshot read.
+// Live collection: reads a tenant through Microsoft Graph and Exchange Online (as an application,
+// or as a signed-in user with the device code flow; AuthOptions) and builds a snapshot v1 document
+// that load_snapshot/decode_snapshot read.
 //
 // Link tenantscan::collect. The HTTP stack (cpprestsdk, Boost, OpenSSL) stays behind this
 // header: nothing here names it, so it can be replaced without touching callers.
@@ -27,14 +28,40 @@ struct CloudEndpoints {
 // How the app proves its identity: exactly one of a client secret or a certificate.
 struct ClientCredentials {
     std::string clientSecret;        // the secret itself (read from an environment variable or file by the caller)
-    std::string certificateFile;     // PEM with the app's certificate (and its private key unless keyFile is set)
+    std::string certificateFile;     // PEM with the certificate (and its private key unless keyFile is set), or PKCS#12 (.pfx/.p12)
     std::string privateKeyFile;      // PEM with the unencrypted private key
+    std::string certificatePassword; // password of a PKCS#12 file (read from an environment variable by the caller)
+};
+
+// Where the access tokens come from (docs/collect.md, "Credential sources").
+enum class AuthMethod {
+    Auto,              // the app credentials given, else environment → workload identity → managed identity → Azure CLI
+    AppCredentials,    // ClientCredentials: client secret or certificate (client credentials grant)
+    DeviceCode,        // delegated: the signed-in user, device code flow (RFC 8628), refresh token for the 2nd resource
+    WorkloadIdentity,  // client assertion from a token file, a variable, GitHub Actions or Azure DevOps
+    ManagedIdentity,   // App Service / Container Apps / Functions (IDENTITY_ENDPOINT) or the instance metadata service
+    AzureCli,          // `az account get-access-token --resource ...`
+    Environment,       // AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH
+};
+
+struct AuthOptions {
+    AuthMethod method = AuthMethod::Auto;
+    std::string managedIdentityClientId;   // user-assigned managed identity; empty = system-assigned
+    std::string federatedTokenFile;        // workload identity: the assertion file (default $AZURE_FEDERATED_TOKEN_FILE)
+    std::string federatedTokenVariable;    // workload identity: the variable holding the assertion (default AZURE_FEDERATED_TOKEN)
+    std::string serviceConnectionId;       // Azure DevOps (default $AZURESUBSCRIPTION_SERVICE_CONNECTION_ID)
+    std::string azCommand = "az";          // the Azure CLI executable (looked up on PATH)
+    // Device code: receives Entra's message (the URL and the code to enter). Required for DeviceCode.
+    std::function<void(const std::string&)> prompt;
+    // Where the source the auto chain chose is told (e.g. "signed in with the Azure CLI").
+    std::function<void(const std::string&)> notice;
 };
 
 struct CollectOptions {
-    std::string tenant;              // tenant id or one of its domain names
-    std::string clientId;            // the app registration's application (client) id
+    std::string tenant;              // tenant id or one of its domain names (AZURE_TENANT_ID when empty, where a source reads it)
+    std::string clientId;            // the app registration's application (client) id (AZURE_CLIENT_ID when empty)
     ClientCredentials credentials;
+    AuthOptions auth;
     CloudEndpoints endpoints;
 
     // Snapshot sections to collect, as JSON pointers ("/graph/users"); empty = all of them.
@@ -106,6 +133,25 @@ std::vector<std::string> collectable_sections();
 // Throws CollectError when the options are invalid, no token can be obtained, or no section
 // at all could be collected.
 CollectResult collect_snapshot(const CollectOptions& options, const ProgressCallback& progress = {});
+
+// What `collect --check-access` found: the tokens' source and, per section, whether the
+// permissions and roles in the tokens' claims ("roles" or "scp", and "wids") let it be collected.
+struct SectionAccess {
+    enum class Status { Collected, Missing, Unverified };
+    std::string section;
+    Status status = Status::Unverified;
+    std::string detail;  // what grants it, or the exact permission or role to add
+};
+struct AccessReport {
+    std::string source;         // the credential source used, e.g. "Azure CLI"
+    std::string principal;      // "application 1111..." or "user admin@contoso.com" (from the claims)
+    bool delegated = false;     // a signed-in user's tokens (scp) rather than an application's (roles)
+    std::vector<SectionAccess> sections;  // in snapshot order
+};
+
+// Gets the tokens and reads their claims; no data request is sent. Throws CollectError when
+// no token can be obtained for any service.
+AccessReport check_access(const CollectOptions& options, const ProgressCallback& progress = {});
 
 // Writes a snapshot document atomically (temporary file in the same directory, then rename),
 // so a reader never sees a half-written file. Throws std::runtime_error naming the file.
