@@ -713,7 +713,7 @@ std::set<std::string> claim_set(const nlohmann::json& claims, const char* name, 
     const auto& value = claims[name];
     if (value.is_array()) {
         for (const auto& v : value)
-            if (v.is_string()) out.insert(spaceSeparated ? v.get<std::string>() : lower(v.get<std::string>()));
+            if (v.is_string()) out.insert(spaceSeparated ? v.get<std::string>() : tenantscan::to_lower(v.get<std::string>()));
     } else if (value.is_string() && spaceSeparated) {
         std::string text = value.get<std::string>();
         for (std::size_t at = 0; at < text.size();) {
@@ -778,7 +778,7 @@ SectionAccess judge(const std::string& pointer, const detail::AccessRule& rule, 
     }
     auto wids = claim_set(claims, "wids", false);
     for (const auto& name : names) {
-        if (wids.count(lower(detail::role_template_id(name)))) {
+        if (wids.count(tenantscan::to_lower(detail::role_template_id(name)))) {
             access.status = SectionAccess::Status::Collected;
             access.detail = have + " and the " + name + " role";
             return access;

@@ -1,5 +1,7 @@
 #include "credentials.hpp"
 
+#include <tenantscan/json_input.hpp>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -108,8 +110,7 @@ IssuedToken read_token(Session& session, const JsonResponse& response, const std
     session.redactor().add(issued.token);
     if (auto type = body.find("token_type"); type != body.end()) {
         std::string text = type->is_string() ? type->get<std::string>() : "";
-        for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (text != "bearer")
+        if (!tenantscan::iequals(text, "bearer"))
             throw RequestFailure(response.http.status, "InvalidResponse", who + " answered with a token that is not a bearer token");
     }
     if (refreshToken != nullptr) {
@@ -606,9 +607,7 @@ public:
         std::string why = trim(session_.redactor().redact(without_jwts(run.err)));
         if (why.size() > 400) why = why.substr(0, 400) + "...";
         if (run.exitCode != 0) {
-            std::string lower = why;
-            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (lower.find("az login") != std::string::npos)
+            if (tenantscan::to_lower(why).find("az login") != std::string::npos)
                 throw Unavailable("the Azure CLI is not signed in (run `az login`" +
                                   std::string(tenant.empty() ? "" : " --tenant " + tenant) + "): " + why);
             throw CollectError("`az account get-access-token --resource " + trim_trailing_slashes(resource) + "` failed (exit " +
