@@ -34,7 +34,7 @@ expect "html json junit markdown sarif text" tenantscan scan --format ""
 expect "json junit" tenantscan scan --quiet --format j
 expect "critical high info low medium" tenantscan scan --fail-on ""
 # A flag takes no value: options are completed after it.
-expect "--save-snapshot --schedule --sections --since" tenantscan scan --live --s
+expect "--save-snapshot" tenantscan scan --live --sa
 # Files where a file is expected: the positional snapshot and an option's FILE value.
 expect "examples/contoso-ready" tenantscan scan examples/contoso
 expect "examples/config" tenantscan scan --config examples/conf
