@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <tenantscan/device_catalog.hpp>
 #include <tenantscan/json_input.hpp>
 
 namespace tenantscan {
@@ -29,7 +30,12 @@ std::string describe_device(const nlohmann::json& client) {
     if (auto auth = json_text(client, "auth"); !auth.empty())
         how.push_back(fmt::format("auth {}{}", auth,
                                   json_text(client, "username").empty() ? "" : " as " + json_text(client, "username")));
-    return fmt::format("device{}: submits to {}{}", owner.empty() ? "" : fmt::format(" (owner {})", owner), where,
+    std::vector<std::string> product;
+    for (const char* key : {"vendor", "model"})
+        if (auto text = json_text(client, key); !text.empty()) product.push_back(text);
+    if (auto firmware = json_text(client, "firmware"); !firmware.empty()) product.push_back("firmware " + firmware);
+    return fmt::format("device{}{}: submits to {}{}", product.empty() ? "" : " " + fmt::format("{}", fmt::join(product, " ")),
+                       owner.empty() ? "" : fmt::format(" (owner {})", owner), where,
                        how.empty() ? "" : fmt::format(" ({})", fmt::join(how, ", ")));
 }
 
@@ -40,6 +46,15 @@ std::string describe_sign_ins(const std::string& name, const nlohmann::json& sig
     return fmt::format("account {} seen submitting with Basic SMTP AUTH: {} sign-in{} from {} to {}{}", name, count,
                        count == 1 ? "" : "s", json_text(signIns, "firstSeen"), json_text(signIns, "lastSeen"),
                        ips.empty() ? "" : fmt::format(", source IPs {}", fmt::join(ips, ", ")));
+}
+
+// What the device catalogue says about a device that signs in with Basic auth (the one that has to
+// move); "" for other devices, which the retirement of Basic auth does not make change.
+std::string device_advice(const nlohmann::json& client) {
+    if (!iequals(json_text(client, "auth"), "basic")) return {};
+    return device_oauth_advice(builtin_device_catalog(),
+                               {json_text(client, "vendor"), json_text(client, "model"), json_text(client, "firmware")})
+        .text;
 }
 
 Severity worst_of(const SenderPlan& plan) {
@@ -71,6 +86,7 @@ std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& finding
             plan->kind = SenderPlan::Kind::Device;
             if (auto client = f.evidence.find("client"); client != f.evidence.end() && client->is_object()) {
                 plan->what = describe_device(*client);
+                plan->device = device_advice(*client);
                 if (auto username = json_text(*client, "username"); !username.empty())
                     accountOfDevice[key] = to_lower(username);
             }
@@ -142,6 +158,7 @@ std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool col
             out += fmt::format("    {} [{} {}] {}: {}\n", i == 0 ? "breaks:" : "       ", to_string(f.status),
                                to_string(f.severity), f.rule, f.message);
         }
+        if (!sender.device.empty()) out += fmt::format("    oauth:  {}\n", sender.device);
         if (!sender.target.empty()) out += fmt::format("    go to:  {}\n", sender.target);
     }
     return out;
