@@ -1306,8 +1306,8 @@ TEST_CASE("collect: Direct Send and inbound connectors are collected, and the ru
         CommandResult scan = run_cli({"scan", output.path(), "--clients", clients.path(), "--format", "json"});
         REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
         const json report = json::parse(scan.out);
-        CHECK(verdict(report, "direct-send-available", "Badge printer") == "fail");         // RejectDirectSend true
-        CHECK(verdict(report, "connector-relay-coverage", "Warehouse scanner") == "fail");  // its connector is disabled
+        CHECK(verdict(report, "smtp-direct-send-available", "Badge printer") == "fail");         // RejectDirectSend true
+        CHECK(verdict(report, "smtp-connector-relay-coverage", "Warehouse scanner") == "fail");  // its connector is disabled
     }
     SUBCASE("Get-InboundConnector refused: listed as not collected, the relay rule errors") {
         FakeCloud cloud({tenantFile, fault({{"path", "/exchange/"}, {"cmdlet", "Get-InboundConnector"}, {"action", "status"},
@@ -1323,7 +1323,7 @@ TEST_CASE("collect: Direct Send and inbound connectors are collected, and the ru
         const json report = json::parse(scan.out);
         bool errored = false;
         for (const auto& f : report["findings"])
-            if (f["rule"] == "connector-relay-coverage") {
+            if (f["rule"] == "smtp-connector-relay-coverage") {
                 CHECK(f["status"] == "error");
                 errored = true;
             }

@@ -34,7 +34,7 @@ SmtpEndpoint classify_endpoint(std::string_view host);
 // "<…>.mx.microsoft" form (not the HVE host smtp.hve.mx.microsoft).
 bool is_mx_endpoint(std::string_view host);
 // The inventory entries on a path: those whose `path` says so. Entries without a path that submit
-// to an MX endpoint (Direct Send or relay, unsaid) are listed by direct-send-available as a review.
+// to an MX endpoint (Direct Send or relay, unsaid) are listed by smtp-direct-send-available as a review.
 bool on_path(const SmtpClient& client, SmtpPath path);
 bool mx_endpoint_without_path(const SmtpClient& client);
 bool is_exchange_submission(SmtpEndpoint endpoint);  // smtp.office365.com or smtp-legacy.office365.com

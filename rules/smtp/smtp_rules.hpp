@@ -8,12 +8,12 @@
 
 namespace tenantscan::rules {
 
-std::unique_ptr<tenantscan::Rule> make_connector_relay_coverage_rule();
-std::unique_ptr<tenantscan::Rule> make_direct_send_available_rule();
 std::unique_ptr<tenantscan::Rule> make_smtp_auth_switches_rule();
 std::unique_ptr<tenantscan::Rule> make_smtp_basic_auth_sign_ins_rule();
 std::unique_ptr<tenantscan::Rule> make_smtp_client_endpoint_rule();
 std::unique_ptr<tenantscan::Rule> make_smtp_client_recipients_rule();
+std::unique_ptr<tenantscan::Rule> make_smtp_connector_relay_coverage_rule();
+std::unique_ptr<tenantscan::Rule> make_smtp_direct_send_available_rule();
 
 void register_smtp_rules(tenantscan::Registry& registry);
 

@@ -1,4 +1,4 @@
-// direct-send-available, from Microsoft's documentation (docs/microsoft-facts.md §9): Direct Send
+// smtp-direct-send-available, from Microsoft's documentation (docs/microsoft-facts.md §9): Direct Send
 // is anonymous port-25 mail to the tenant's MX endpoint, from an accepted domain, to the
 // organization's own mailboxes; RejectDirectSend true rejects it.
 #include "rules/rule_test_support.hpp"
@@ -26,15 +26,15 @@ json document(json clients, json rejectDirectSend) {
     return doc;
 }
 
-std::vector<Finding> scan(const json& doc) { return run_rule(tenantscan::rules::make_direct_send_available_rule(), doc); }
+std::vector<Finding> scan(const json& doc) { return run_rule(tenantscan::rules::make_smtp_direct_send_available_rule(), doc); }
 
 }  // namespace
 
-TEST_CASE("direct-send-available: registered, and its doc page matches its metadata") {
-    check_registered_and_documented("direct-send-available", "rules/smtp/direct_send_available.md");
+TEST_CASE("smtp-direct-send-available: registered, and its doc page matches its metadata") {
+    check_registered_and_documented("smtp-direct-send-available", "rules/smtp/smtp_direct_send_available.md");
 }
 
-TEST_CASE("direct-send-available: RejectDirectSend true fails every device on Direct Send, naming the setting") {
+TEST_CASE("smtp-direct-send-available: RejectDirectSend true fails every device on Direct Send, naming the setting") {
     // Exports write the boolean as true or as PowerShell's "True".
     for (const json& reject : {json(true), json("True")}) {
         const Finding f = finding_for(scan(document({direct_send("Badge printer")}, reject)), "Badge printer");
@@ -46,14 +46,14 @@ TEST_CASE("direct-send-available: RejectDirectSend true fails every device on Di
     }
 }
 
-TEST_CASE("direct-send-available: allowed, accepted sender, internal recipients passes") {
+TEST_CASE("smtp-direct-send-available: allowed, accepted sender, internal recipients passes") {
     const Finding f = finding_for(scan(document({direct_send("Badge printer", "Badges@Contoso.com")}, false)),
                                   "Badge printer");
     CHECK(f.status == Status::Pass);
     CHECK(f.evidence["rejectDirectSend"] == false);
 }
 
-TEST_CASE("direct-send-available: a sender outside the accepted domains, or external recipients, fail") {
+TEST_CASE("smtp-direct-send-available: a sender outside the accepted domains, or external recipients, fail") {
     const auto findings = scan(document({direct_send("Foreign sender", "alerts@fabrikam.com"),
                                          direct_send("External mail", "printer@contoso.com", "partner@fabrikam.com")},
                                         false));
@@ -67,7 +67,7 @@ TEST_CASE("direct-send-available: a sender outside the accepted domains, or exte
     CHECK(external.evidence["externalRecipients"] == json::array({"partner@fabrikam.com"}));
 }
 
-TEST_CASE("direct-send-available: RejectDirectSend unknown (absent or null) or no sender is review, not pass") {
+TEST_CASE("smtp-direct-send-available: RejectDirectSend unknown (absent or null) or no sender is review, not pass") {
     for (const json& reject : {json(json::value_t::discarded), json(nullptr)}) {
         const Finding f = finding_for(scan(document({direct_send("Badge printer")}, reject)), "Badge printer");
         CHECK(f.status == Status::Review);
@@ -78,7 +78,7 @@ TEST_CASE("direct-send-available: RejectDirectSend unknown (absent or null) or n
     CHECK(finding_for(scan(document({noSender}, false)), "No sender").status == Status::Review);
 }
 
-TEST_CASE("direct-send-available: the MX endpoint on port 25 without authentication, else fail") {
+TEST_CASE("smtp-direct-send-available: the MX endpoint on port 25 without authentication, else fail") {
     json wrongPort = direct_send("Port 587");
     wrongPort["port"] = 587;
     json withAuth = direct_send("With auth");
@@ -93,7 +93,7 @@ TEST_CASE("direct-send-available: the MX endpoint on port 25 without authenticat
     }
 }
 
-TEST_CASE("direct-send-available: an MX-endpoint entry without path is review; no such entry is not applicable") {
+TEST_CASE("smtp-direct-send-available: an MX-endpoint entry without path is review, no such entry is not applicable") {
     json unsaid = direct_send("Unsaid");
     unsaid.erase("path");
     const Finding f = finding_for(scan(document({unsaid}, false)), "Unsaid");
@@ -105,7 +105,7 @@ TEST_CASE("direct-send-available: an MX-endpoint entry without path is review; n
     CHECK(single(scan(document({hve}, true))).status == Status::NotApplicable);
 }
 
-TEST_CASE("direct-send-available: organizationConfig or acceptedDomains not collected is an error") {
+TEST_CASE("smtp-direct-send-available: organizationConfig or acceptedDomains not collected is an error") {
     json doc = document({direct_send("Badge printer")}, false);
     doc["exchange"].erase("organizationConfig");
     doc["notCollected"] = {{"/exchange/organizationConfig", "403 Forbidden"}};

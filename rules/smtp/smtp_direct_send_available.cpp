@@ -1,4 +1,4 @@
-// direct-send-available: each inventory entry on Direct Send (port 25 to the tenant's MX endpoint,
+// smtp-direct-send-available: each inventory entry on Direct Send (port 25 to the tenant's MX endpoint,
 // no authentication) can still deliver: the tenant does not reject Direct Send (RejectDirectSend),
 // its sender is in an accepted domain and it mails only the organization's own recipients.
 #include <fmt/format.h>
@@ -15,7 +15,7 @@ namespace {
 
 RuleMetadata make_metadata() {
     RuleMetadata m;
-    m.id = "direct-send-available";
+    m.id = "smtp-direct-send-available";
     m.title = "Every device on Direct Send can still deliver";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -26,7 +26,7 @@ RuleMetadata make_metadata() {
         "domains that matches no inbound connector, which is exactly what Direct Send is.";
     m.remediation =
         "Keep Direct Send only for devices that mail internal recipients from an accepted domain in a tenant that "
-        "allows it; otherwise use SMTP relay through an inbound connector (connector-relay-coverage), a High Volume "
+        "allows it; otherwise use SMTP relay through an inbound connector (smtp-connector-relay-coverage), a High Volume "
         "Email account or OAuth.";
     m.references = {
         "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365",
@@ -178,6 +178,6 @@ std::vector<Finding> DirectSendAvailableRule::evaluate(const RuleContext& contex
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_direct_send_available_rule() { return std::make_unique<DirectSendAvailableRule>(); }
+std::unique_ptr<tenantscan::Rule> make_smtp_direct_send_available_rule() { return std::make_unique<DirectSendAvailableRule>(); }
 
 }  // namespace tenantscan::rules

@@ -1,4 +1,4 @@
-// connector-relay-coverage, from Microsoft's documentation (docs/microsoft-facts.md §9): relay is
+// smtp-connector-relay-coverage, from Microsoft's documentation (docs/microsoft-facts.md §9): relay is
 // accepted by an enabled OnPremises inbound connector whose SenderIPAddresses (single IPv4
 // addresses, CIDR /24–/32) cover the sending public IP, or whose TlsSenderCertificateName matches
 // the certificate the sender presents.
@@ -37,16 +37,16 @@ json document(json clients, json connectors) {
 }
 
 std::vector<Finding> scan(const json& doc) {
-    return run_rule(tenantscan::rules::make_connector_relay_coverage_rule(), doc);
+    return run_rule(tenantscan::rules::make_smtp_connector_relay_coverage_rule(), doc);
 }
 
 }  // namespace
 
-TEST_CASE("connector-relay-coverage: registered, and its doc page matches its metadata") {
-    check_registered_and_documented("connector-relay-coverage", "rules/smtp/connector_relay_coverage.md");
+TEST_CASE("smtp-connector-relay-coverage: registered, and its doc page matches its metadata") {
+    check_registered_and_documented("smtp-connector-relay-coverage", "rules/smtp/smtp_connector_relay_coverage.md");
 }
 
-TEST_CASE("connector-relay-coverage: an enabled OnPremises connector covering the IP passes, naming it") {
+TEST_CASE("smtp-connector-relay-coverage: an enabled OnPremises connector covering the IP passes, naming it") {
     const auto findings = scan(document({relay("In range", "203.0.113.5"), relay("Single", "198.51.100.7")},
                                         {connector("Branch relay", {"203.0.113.0/28"}),
                                          // A one-element list exported unwrapped, as a bare string.
@@ -58,7 +58,7 @@ TEST_CASE("connector-relay-coverage: an enabled OnPremises connector covering th
     CHECK(finding_for(findings, "Single").status == Status::Pass);
 }
 
-TEST_CASE("connector-relay-coverage: an IP outside every range, or no connector at all, fails") {
+TEST_CASE("smtp-connector-relay-coverage: an IP outside every range, or no connector at all, fails") {
     const Finding outside =
         finding_for(scan(document({relay("Outside", "203.0.113.16")}, {connector("Branch relay", {"203.0.113.0/28"})})),
                     "Outside");
@@ -74,7 +74,7 @@ TEST_CASE("connector-relay-coverage: an IP outside every range, or no connector 
               .status == Status::Fail);
 }
 
-TEST_CASE("connector-relay-coverage: a disabled or Partner connector does not count") {
+TEST_CASE("smtp-connector-relay-coverage: a disabled or Partner connector does not count") {
     const auto findings = scan(document(
         {relay("Disabled", "203.0.113.5"), relay("Partner", "192.0.2.9")},
         {connector("Old relay", {"203.0.113.5"}, false), connector("Partner in", {"192.0.2.0/24"}, true, "Partner")}));
@@ -88,7 +88,7 @@ TEST_CASE("connector-relay-coverage: a disabled or Partner connector does not co
     CHECK(contains(partner.message, "Partner"));
 }
 
-TEST_CASE("connector-relay-coverage: a certificate-based connector covers a device presenting that name over TLS") {
+TEST_CASE("smtp-connector-relay-coverage: a certificate-based connector covers a device presenting that name over TLS") {
     const json cert = connector("Cert relay", json::array(), true, "OnPremises", "*.contoso.com");
     const auto findings = scan(document({relay("Cert device", "", "relay.contoso.com")}, {cert}));
     CHECK(finding_for(findings, "Cert device").status == Status::Pass);
@@ -99,7 +99,7 @@ TEST_CASE("connector-relay-coverage: a certificate-based connector covers a devi
           Status::Fail);
 }
 
-TEST_CASE("connector-relay-coverage: unknown IP, a private IP or an unknown Enabled is review, not pass") {
+TEST_CASE("smtp-connector-relay-coverage: unknown IP, a private IP or an unknown Enabled is review, not pass") {
     CHECK(finding_for(scan(document({relay("No IP", "")}, {connector("Any", {"203.0.113.0/24"})})), "No IP").status ==
           Status::Review);
     CHECK(finding_for(scan(document({relay("Private", "10.1.2.3")}, {connector("Any", {"10.1.2.0/24"})})), "Private")
@@ -110,7 +110,7 @@ TEST_CASE("connector-relay-coverage: unknown IP, a private IP or an unknown Enab
               .status == Status::Review);
 }
 
-TEST_CASE("connector-relay-coverage: no relay entry is not applicable, connectors not collected is an error") {
+TEST_CASE("smtp-connector-relay-coverage: no relay entry is not applicable, connectors not collected is an error") {
     const json hve = {{"name", "HVE scanner"}, {"host", "smtp.hve.mx.microsoft"}, {"port", 587},
                       {"security", "starttls"}, {"auth", "oauth"}, {"username", "scan@contoso.com"}};
     CHECK(single(scan(document({hve}, json::array()))).status == Status::NotApplicable);

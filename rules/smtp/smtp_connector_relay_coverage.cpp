@@ -1,4 +1,4 @@
-// connector-relay-coverage: each inventory entry on SMTP relay (port 25 to the tenant's MX endpoint,
+// smtp-connector-relay-coverage: each inventory entry on SMTP relay (port 25 to the tenant's MX endpoint,
 // no authentication) is accepted by an enabled on-premises inbound connector, by the public IP
 // address its mail leaves from or by the certificate it presents.
 #include <algorithm>
@@ -17,7 +17,7 @@ namespace {
 
 RuleMetadata make_metadata() {
     RuleMetadata m;
-    m.id = "connector-relay-coverage";
+    m.id = "smtp-connector-relay-coverage";
     m.title = "Every device on SMTP relay is covered by an enabled on-premises inbound connector";
     m.defaultSeverity = Severity::High;
     m.rationale =
@@ -264,7 +264,7 @@ std::vector<Finding> ConnectorRelayCoverageRule::evaluate(const RuleContext& con
 
 }  // namespace
 
-std::unique_ptr<tenantscan::Rule> make_connector_relay_coverage_rule() {
+std::unique_ptr<tenantscan::Rule> make_smtp_connector_relay_coverage_rule() {
     return std::make_unique<ConnectorRelayCoverageRule>();
 }
 
