@@ -643,7 +643,7 @@ private:
 
     void write_exchange(Writer& w) {
         w.raw("\"organizationConfig\":{\"Name\":\"contososynth.onmicrosoft.com\",\"DefaultAuthenticationPolicy\":"
-              "\"Block Basic Auth\"},\n");
+              "\"Block Basic Auth\",\"RejectDirectSend\":false},\n");
         w.raw("\"transportConfig\":{\"SmtpClientAuthenticationDisabled\":false},\n");
         w.raw("\"authenticationPolicies\":[\n"
               "  {\"Name\":\"Block Basic Auth\",\"Identity\":\"Block Basic Auth\",\"AllowBasicAuthSmtp\":false,"
@@ -705,7 +705,8 @@ private:
                 .member_raw("SmtpClientAuthenticationDisabled", h % 40 == 9 ? "true" : "null");
         });
         w.raw("\"acceptedDomains\":[{\"DomainName\":\"contoso-synth.com\",\"Default\":true},"
-              "{\"DomainName\":\"contososynth.onmicrosoft.com\",\"Default\":false}]\n");
+              "{\"DomainName\":\"contososynth.onmicrosoft.com\",\"Default\":false}],\n");
+        w.raw("\"inboundConnectors\":[]\n");
     }
 
     // One device per HVE account: printers and applications submitting to the HVE endpoint or, for some,

@@ -142,8 +142,9 @@ TEST_CASE("collect: reads no more than the rules need") {
     }
     CHECK(maxInFlight <= 3);
     CHECK(cmdlets == std::set<std::string>{"Get-AcceptedDomain", "Get-AuthenticationPolicy", "Get-CASMailbox",
-                                           "Get-HVEAccountBillingPolicy", "Get-MailUser", "Get-OrganizationConfig",
-                                           "Get-Recipient", "Get-TransportConfig", "Get-User"});
+                                           "Get-HVEAccountBillingPolicy", "Get-InboundConnector", "Get-MailUser",
+                                           "Get-OrganizationConfig", "Get-Recipient", "Get-TransportConfig",
+                                           "Get-User"});
     // Groups: read through $batch, never listed; only those a policy or the HVE group name points at.
     CHECK(count_requests(cloud, "/graph/v1.0/groups/", false) == 0);
     CHECK(count_requests(cloud, "/graph/v1.0/groups/", true) > 0);
@@ -1267,4 +1268,54 @@ TEST_CASE("collect: progress on stderr when it is a terminal, silent when not, -
     CHECK(verbose.err.find("collect: /graph/users: started") != std::string::npos);
     CHECK(verbose.err.find("collect: /graph/users: 9 objects") != std::string::npos);
     CHECK(verbose.err.find("/graph/v1.0/users?$select=") != std::string::npos);  // one line per request
+}
+
+// Direct Send and connector relay (docs/microsoft-facts.md §10): RejectDirectSend comes with
+// Get-OrganizationConfig, the connectors with Get-InboundConnector; the rules judge the inventory's
+// devices against them. A connector list that cannot be read is listed in notCollected and the
+// relay rule errors on it, never passes.
+TEST_CASE("collect: Direct Send and inbound connectors are collected, and the rules use them") {
+    const std::string tenantFile = fakecloud::example("fabrikam-broken");
+    const json example = json::parse(read_file(tenantFile));
+    TempFile clients(example["smtpClients"].dump(), ".json");
+    auto verdict = [](const json& report, const std::string& rule, const std::string& subject) {
+        for (const auto& f : report["findings"])
+            if (f["rule"] == rule && f["subject"]["name"] == subject) return f["status"].get<std::string>();
+        return std::string("(none)");
+    };
+    SUBCASE("collected") {
+        FakeCloud cloud({tenantFile});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--sections", "/exchange/organizationConfig,/exchange/acceptedDomains,/exchange/inboundConnectors"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        REQUIRE_MESSAGE(result.exitCode == 0, result.err);
+        const json snapshot = output.read();
+        CHECK(snapshot["exchange"]["organizationConfig"]["RejectDirectSend"] == true);
+        CHECK(snapshot["exchange"]["inboundConnectors"] == example["exchange"]["inboundConnectors"]);
+        CommandResult scan = run_cli({"scan", output.path(), "--clients", clients.path(), "--format", "json"});
+        REQUIRE_MESSAGE((scan.exitCode == 0 || scan.exitCode == 1), scan.err);
+        const json report = json::parse(scan.out);
+        CHECK(verdict(report, "smtp-direct-send-available", "Badge printer") == "fail");         // RejectDirectSend true
+        CHECK(verdict(report, "smtp-connector-relay-coverage", "Warehouse scanner") == "fail");  // its connector is disabled
+    }
+    SUBCASE("Get-InboundConnector refused: listed as not collected, the relay rule errors") {
+        FakeCloud cloud({tenantFile, fault({{"path", "/exchange/"}, {"cmdlet", "Get-InboundConnector"}, {"action", "status"},
+                                            {"status", 403}, {"times", -1}})});
+        OutputPath output;
+        CommandResult result = cloud.collect(output.path(), {"--sections", "/exchange/inboundConnectors,/exchange/organizationConfig"});
+        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CHECK(result.exitCode == 1);
+        const json snapshot = output.read();
+        CHECK_FALSE(snapshot["exchange"].contains("inboundConnectors"));
+        CHECK(snapshot["notCollected"]["/exchange/inboundConnectors"].get<std::string>().find("403") == 0);
+        CommandResult scan = run_cli({"scan", output.path(), "--clients", clients.path(), "--format", "json"});
+        const json report = json::parse(scan.out);
+        bool errored = false;
+        for (const auto& f : report["findings"])
+            if (f["rule"] == "smtp-connector-relay-coverage") {
+                CHECK(f["status"] == "error");
+                errored = true;
+            }
+        CHECK(errored);
+    }
 }

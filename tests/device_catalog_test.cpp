@@ -348,3 +348,40 @@ TEST_CASE("cli: devices usage errors exit 2, --help exits 0") {
     CHECK(run_cli({"devices", "extra"}).exitCode == 2);
     CHECK(run_cli({"devices", "--help"}).exitCode == 0);
 }
+
+// What the migration plan says per device (docs/devices.md "Statuses"): OAuth only with a row
+// that says so; an unknown vendor or model is said to be unknown, never assumed to have OAuth.
+TEST_CASE("device advice: each status gives its action, and no row means unknown, never OAuth") {
+    const DeviceCatalog catalog = parse(sample());
+    auto advice = [&](const std::string& vendor, const std::string& model, const std::string& firmware) {
+        return device_oauth_advice(catalog, {vendor, model, firmware});
+    };
+    const auto available = advice("ACME Corp", "Z-100", "");
+    CHECK(available.kind == DeviceAdvice::Kind::OAuth);
+    CHECK(lower(available.text).find("xoauth2") != std::string::npos);
+    CHECK(available.text.find("https://acme.example/z") != std::string::npos);
+    CHECK(available.text.find("2026-11-30") != std::string::npos);
+
+    const auto below = advice("Acme", "Y7", "4.1");
+    CHECK(below.kind == DeviceAdvice::Kind::UpdateFirmware);
+    CHECK(below.text.find("update the firmware to 4.2") != std::string::npos);
+    CHECK(advice("Acme", "Y7", "4.10").kind == DeviceAdvice::Kind::OAuth);
+    CHECK(advice("Acme", "Y7", "").kind == DeviceAdvice::Kind::CheckFirmware);
+    CHECK(advice("Acme", "Y7", "v4.3").kind == DeviceAdvice::Kind::CheckFirmware);
+
+    const auto none = advice("Bolt", "B1", "");
+    CHECK(none.kind == DeviceAdvice::Kind::NoOAuth);
+    CHECK(none.text.find("no OAuth firmware is planned") != std::string::npos);
+    CHECK(none.text.find("High Volume Email") != std::string::npos);
+    CHECK(none.text.find("internal recipients only") != std::string::npos);
+    CHECK(none.text.find("relay") != std::string::npos);
+
+    for (const auto& unknown : {advice("Xerox", "AltaLink C8170", "100.002"), advice("Acme", "Q-1", ""),
+                                advice("", "Z-100", ""), advice("Bolt", "", "")}) {
+        CAPTURE(unknown.text);
+        CHECK(unknown.kind == DeviceAdvice::Kind::Unknown);
+        CHECK(unknown.matches.empty());
+        CHECK(unknown.text.find("unknown") != std::string::npos);
+        CHECK(lower(unknown.text).find("xoauth2") == std::string::npos);
+    }
+}

@@ -140,3 +140,46 @@ TEST_CASE("migration-plan: the ready example keeps passing with its inventory") 
         if (f["status"] == "fail") CHECK(f["severity"] == "info");  // hve-basic-auth-sunset's reminder only
     }
 }
+
+// The plan uses the device catalogue for each Basic-auth device (docs/devices.md: Lexmark from FW24,
+// Sharp BP-70M65 available, QNAP only through its Outlook.com provider; Xerox not in the catalogue).
+TEST_CASE("migration-plan: each Basic-auth device gets what its vendor says about OAuth, unknown ones say so") {
+    auto device = [](const std::string& name, const std::string& vendor, const std::string& model,
+                     const std::string& firmware, const std::string& auth = "basic") {
+        json client = {{"name", name}, {"host", "smtp.office365.com"}, {"port", 587}, {"security", "starttls"},
+                       {"auth", auth}, {"username", "dev@contoso.com"}};
+        if (!vendor.empty()) client["vendor"] = vendor;
+        if (!model.empty()) client["model"] = model;
+        if (!firmware.empty()) client["firmware"] = firmware;
+        return make("smtp-client-endpoint", Status::Fail, Severity::High, {"smtpClient", name, name}, {{"client", client}});
+    };
+    const std::vector<Finding> findings = {
+        device("Old Lexmark", "Lexmark", "CX735", "FW23"),  device("New Lexmark", "Lexmark", "CX735", "FW24"),
+        device("Sharp copier", "Sharp", "BP-70M65", ""),    device("NAS", "QNAP", "TS-464", ""),
+        device("Xerox copier", "Xerox", "AltaLink C8170", ""), device("Mystery box", "", "", ""),
+        device("OAuth app", "Lexmark", "CX735", "FW23", "oauth"),
+    };
+    const auto plan = build_migration_plan(findings);
+    auto of = [&](const std::string& name) {
+        for (const auto& sender : plan)
+            if (sender.name == name) return sender.device;
+        FAIL("no plan entry for " << name);
+        return std::string();
+    };
+    CHECK(contains(of("Old Lexmark"), "FW24"));
+    CHECK(contains(of("Old Lexmark"), "update the firmware"));
+    CHECK(contains(of("New Lexmark"), "switch it to SMTP AUTH with XOAUTH2"));
+    CHECK_FALSE(contains(of("New Lexmark"), "update the firmware"));
+    CHECK(contains(of("Sharp copier"), "XOAUTH2"));
+    CHECK(contains(of("NAS"), "only partly"));
+    CHECK(contains(of("NAS"), "High Volume Email"));
+    CHECK(contains(of("Xerox copier"), "not in the device catalogue"));
+    CHECK(contains(of("Xerox copier"), "unknown"));
+    CHECK_FALSE(contains(of("Xerox copier"), "XOAUTH2"));
+    CHECK(contains(of("Mystery box"), "no vendor"));
+    CHECK(of("OAuth app").empty());  // already on OAuth: nothing to migrate
+
+    const std::string text = migration_plan_to_text(plan, false);
+    CHECK(contains(text, "oauth:  Lexmark (Printers and MFPs with the embedded web server): OAuth available from firmware FW24, but this device runs FW23"));
+    CHECK(contains(text, "device Lexmark CX735 firmware FW23: submits to smtp.office365.com:587"));
+}

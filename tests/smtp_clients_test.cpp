@@ -33,7 +33,12 @@ TEST_CASE("smtp-clients: the example CSV and JSON inventories read the same devi
         CHECK(a.recipients == b.recipients);
         CHECK(a.maxRecipientsPerMessage == b.maxRecipientsPerMessage);
         CHECK(a.owner == b.owner);
+        CHECK(a.vendor == b.vendor);
+        CHECK(a.model == b.model);
+        CHECK(a.firmware == b.firmware);
     }
+    CHECK(csv.clients[0].vendor == "Lexmark");
+    CHECK(csv.clients[0].firmware == "FW23");
 }
 
 TEST_CASE("smtp-clients: CSV with quotes, embedded newlines, CRLF, BOM, any column order and a semicolon separator") {
@@ -138,4 +143,57 @@ TEST_CASE("smtp-clients: UTF-16 files and the JSON/CSV choice by content") {
     testsupport::TempFile jsonFile(R"([{"name":"J","host":"relay","port":25,"security":"none","auth":"none"}])", ".csv");
     CHECK(load_smtp_clients(jsonFile.path()).clients.at(0).name == "J");
     CHECK_THROWS_AS(load_smtp_clients("/nonexistent/clients.csv"), InputError);
+}
+
+// docs/inventory.md: vendor, model, firmware, path, publicIp and certificateName are optional
+// columns/properties, matched like the others (any case, spaces, '_' and '-'), read from CSV
+// (BOM, quoting, ';' separator) and JSON (PascalCase, numbers).
+TEST_CASE("smtp-clients: vendor, model, firmware and the submission path in CSV and JSON") {
+    const std::string csv =
+        "\xEF\xBB\xBF" "Name;Host;Port;Security;Auth;Username;From;Vendor;Model;Firmware Version;Firmware;Path;Public IP;"
+        "Certificate_Name\r\n"
+        "Copier;smtp.office365.com;587;starttls;basic;copier@contoso.com;;\"Konica Minolta\";\"bizhub 451i\";;\"G00-R1\";"
+        "smtp-auth;;\r\n"
+        "Badges;contoso-com.mail.protection.outlook.com;25;starttls;none;;badges@contoso.com;;;;;DIRECT-SEND;;\r\n"
+        "Relay;contoso-com.mail.protection.outlook.com;25;starttls;none;;copier@contoso.com;;;;;relay;203.0.113.5;"
+        "relay.contoso.com\r\n"
+        "Bad;contoso-com.mail.protection.outlook.com;25;none;none;;;;;;;smtp-relay;203.0.113.300;not a name\r\n";
+    const auto inventory = parse_smtp_clients_csv(csv, "clients.csv");
+    REQUIRE(inventory.clients.size() == 4);
+    const auto& copier = inventory.clients[0];
+    CHECK(copier.valid());
+    CHECK(copier.vendor == "Konica Minolta");
+    CHECK(copier.model == "bizhub 451i");
+    CHECK(copier.firmware == "G00-R1");  // "Firmware Version" is not a column of the format: ignored
+    CHECK(copier.path == std::optional<SmtpPath>(SmtpPath::SmtpAuth));
+    CHECK(inventory.clients[1].path == std::optional<SmtpPath>(SmtpPath::DirectSend));
+    const auto& relay = inventory.clients[2];
+    CHECK(relay.valid());
+    CHECK(relay.path == std::optional<SmtpPath>(SmtpPath::Relay));
+    CHECK(relay.publicIp == "203.0.113.5");
+    CHECK(relay.certificateName == "relay.contoso.com");
+    const auto& bad = inventory.clients[3];
+    CHECK_FALSE(bad.valid());
+    CHECK_FALSE(bad.path.has_value());
+    REQUIRE(bad.problems.size() == 3);
+    CHECK(contains(bad.problems[0], "path 'smtp-relay'"));
+    CHECK(contains(bad.problems[1], "publicIp '203.0.113.300'"));
+    CHECK(contains(bad.problems[2], "certificateName 'not a name'"));
+    CHECK(bad.location == "clients.csv:5");
+
+    const json document = json::parse(R"([{"Name": "Door", "Host": "contoso-com.mail.protection.outlook.com",
+        "Port": 25, "Security": "none", "Auth": "none", "Vendor": "Lexmark", "Model": "CX735", "Firmware": 24,
+        "Path": "relay", "PublicIp": "2001:db8::5"}])");
+    const auto fromJson = parse_smtp_clients_json(document, "snapshot.json", "/smtpClients");
+    REQUIRE(fromJson.clients.size() == 1);
+    const auto& door = fromJson.clients[0];
+    CHECK(door.valid());
+    CHECK(door.firmware == "24");
+    CHECK(door.publicIp == "2001:db8::5");
+    const json out = to_json(door);
+    CHECK(out["vendor"] == "Lexmark");
+    CHECK(out["model"] == "CX735");
+    CHECK(out["firmware"] == "24");
+    CHECK(out["path"] == "relay");
+    CHECK(out["publicIp"] == "2001:db8::5");
 }

@@ -53,7 +53,8 @@ const char* const kAllSections[] = {
     "/graph/subscribedSkus",            "/graph/signIns",              "/exchange/organizationConfig",
     "/exchange/transportConfig",        "/exchange/authenticationPolicies", "/exchange/users",
     "/exchange/hveAccounts",            "/exchange/hveBillingPolicies", "/exchange/recipients",
-    "/exchange/casMailboxes",           "/exchange/acceptedDomains",   "/smtpClients"};
+    "/exchange/casMailboxes",           "/exchange/acceptedDomains",   "/exchange/inboundConnectors",
+    "/smtpClients"};
 
 }  // namespace
 
@@ -73,7 +74,7 @@ TEST_CASE("loader: absent or null sections are not collected, empty ones are col
                      {"authenticationPolicies", json::array()}, {"users", json::array()},
                      {"hveAccounts", json::array()}, {"hveBillingPolicies", json::array()},
                      {"recipients", json::array()}, {"casMailboxes", json::array()},
-                     {"acceptedDomains", json::array()}};
+                     {"acceptedDomains", json::array()}, {"inboundConnectors", json::array()}};
     json document = snapshot_with(graph, exchange);
     document["smtpClients"] = json::array();
     Snapshot full = snapshot_from(document);
@@ -622,4 +623,51 @@ TEST_CASE("loader: the example in docs/snapshot-format.md loads") {
     CHECK(snapshot.groups->at(0).memberUserIds == Strings{"1f0b6c1e-2d3c-4b5a-8f7e-6d5c4b3a2f10"});
     CHECK(snapshot.transportConfig->smtpClientAuthenticationDisabled == true);
     CHECK(snapshot.notCollected.empty());
+}
+
+// Get-OrganizationConfig RejectDirectSend, Get-AcceptedDomain DomainType and Get-InboundConnector
+// as real exports write them: PascalCase or not, "True" strings, nulls, OData annotations, a
+// one-element list unwrapped, comma-separated multi-valued text, enum numbers.
+TEST_CASE("loader: Direct Send and connector sections as real exports write them") {
+    json exchange = {
+        {"organizationConfig", json::array({{{"@odata.type", "#Exchange.GenericHashTable"}, {"rejectDirectSend", "True"}}})},
+        {"acceptedDomains", {{{"DomainName", "contoso.com"}, {"Default", true}, {"DomainType", 0}},
+                             {{"DomainName", "relay.contoso.com"}, {"DomainType", "InternalRelay"}}}},
+        {"inboundConnectors",
+         {{{"@odata.type", "#Exchange.GenericHashTable"},
+           {"Identity", "Branch relay"},
+           {"Name", "Branch relay"},
+           {"Enabled", "False"},
+           {"ConnectorType", "OnPremises"},
+           {"SenderIPAddresses", "203.0.113.0/28"},
+           {"SenderDomains", "smtp:*;1"},
+           {"TlsSenderCertificateName", nullptr},
+           {"RequireTls", true},
+           {"RestrictDomainsToIPAddresses", nullptr}},
+          {{"name", "Cert relay"},
+           {"senderIPAddresses", "192.0.2.1, 192.0.2.128/25"},
+           {"tlsSenderCertificateName", {{"CertificateName", "*.contoso.com"}}}}}}};
+    Snapshot s = snapshot_from(snapshot_with(nullptr, exchange));
+    REQUIRE(s.organizationConfig);
+    CHECK(s.organizationConfig->rejectDirectSend == std::optional<bool>(true));
+    REQUIRE(s.acceptedDomains->size() == 2);
+    CHECK(s.acceptedDomains->at(0).domainType == "Authoritative");
+    CHECK(s.acceptedDomains->at(1).domainType == "InternalRelay");
+    REQUIRE(s.inboundConnectors->size() == 2);
+    const auto& branch = s.inboundConnectors->at(0);
+    CHECK(branch.enabled == std::optional<bool>(false));
+    CHECK(branch.connectorType == "OnPremises");
+    CHECK(branch.senderIpAddresses == Strings{"203.0.113.0/28"});
+    CHECK(branch.tlsSenderCertificateName.empty());
+    CHECK_FALSE(branch.restrictDomainsToIpAddresses.has_value());
+    const auto& cert = s.inboundConnectors->at(1);
+    CHECK_FALSE(cert.enabled.has_value());  // not exported: unknown, never assumed
+    CHECK(cert.senderIpAddresses == Strings{"192.0.2.1", "192.0.2.128/25"});
+    CHECK(cert.tlsSenderCertificateName == "*.contoso.com");
+
+    // Unset RejectDirectSend is unknown; a wrong type names the pointer.
+    CHECK_FALSE(snapshot_from(snapshot_with(nullptr, {{"organizationConfig", {{"RejectDirectSend", nullptr}}}}))
+                    .organizationConfig->rejectDirectSend.has_value());
+    CHECK(error_of(snapshot_with(nullptr, {{"inboundConnectors", {{{"Name", "x"}, {"Enabled", json::object({{"a", 1}})}}}}})) ==
+          "inline.json: /exchange/inboundConnectors/0/Enabled: expected true or false, got an object");
 }

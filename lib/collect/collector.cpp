@@ -198,6 +198,7 @@ public:
             {"/exchange/hveAccounts", none, [this] { return cmdlet_list("Get-MailUser", {{"HVEAccount", true}, {"ResultSize", "Unlimited"}}, "/exchange/hveAccounts"); }},
             {"/exchange/hveBillingPolicies", none, [this] { return cmdlet_list("Get-HVEAccountBillingPolicy", {}, "/exchange/hveBillingPolicies"); }},
             {"/exchange/acceptedDomains", none, [this] { return cmdlet_list("Get-AcceptedDomain", {}, "/exchange/acceptedDomains"); }},
+            {"/exchange/inboundConnectors", none, [this] { return cmdlet_list("Get-InboundConnector", {}, "/exchange/inboundConnectors"); }},
             {"/graph/groups", {"/graph/conditionalAccessPolicies", "/graph/roleAssignments"}, [this] { return groups(); }},
             {"/exchange/users", senders, [this] { return per_account("Get-User", "/exchange/users", false); }},
             {"/exchange/recipients", senders, [this] { return per_account("Get-Recipient", "/exchange/recipients", false); }},

@@ -33,6 +33,7 @@ const std::vector<SectionSpec>& section_specs() {
         {"/exchange/recipients", kExchangeRead, {"/exchange/hveAccounts"}},
         {"/exchange/casMailboxes", kExchangeRead, {"/exchange/hveAccounts", "/graph/signIns"}},
         {"/exchange/acceptedDomains", kExchangeRead, {}},
+        {"/exchange/inboundConnectors", kExchangeRead, {}},
         {"/crossCheck",
          "the Microsoft Graph application permission Policy.Read.All (or Policy.Read.ConditionalAccess) and an Entra "
          "ID P1 or P2 licence in the tenant",

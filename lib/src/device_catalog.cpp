@@ -384,6 +384,145 @@ std::vector<DeviceMatch> DeviceCatalog::lookup(const DeviceQuery& query) const {
     return out;
 }
 
+std::string to_string(DeviceAdvice::Kind kind) {
+    switch (kind) {
+        case DeviceAdvice::Kind::OAuth: return "oauth";
+        case DeviceAdvice::Kind::UpdateFirmware: return "update-firmware";
+        case DeviceAdvice::Kind::CheckFirmware: return "check-firmware";
+        case DeviceAdvice::Kind::Partial: return "partial";
+        case DeviceAdvice::Kind::NoOAuth: return "no-oauth";
+        case DeviceAdvice::Kind::CheckVendorList: return "check-vendor-list";
+        case DeviceAdvice::Kind::Mixed: return "mixed";
+        case DeviceAdvice::Kind::Unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+namespace {
+
+constexpr const char* kNoOAuthPaths =
+    "a High Volume Email account (internal recipients only), SMTP relay through an inbound connector, or Direct Send "
+    "(internal recipients only)";
+
+std::string source_note(const DeviceFamily& family) {
+    std::vector<std::string> pages;
+    for (const auto& source : family.sources) pages.push_back(fmt::format("{}, checked {}", source.url, source.checked));
+    return fmt::format("({})", fmt::join(pages, "; "));
+}
+
+std::string flows_note(const DeviceFamily& family) {
+    std::vector<std::string> flows;
+    for (auto flow : family.flows)
+        if (flow != DeviceOAuthFlow::Unknown) flows.push_back(to_string(flow));
+    return flows.empty() ? std::string() : fmt::format(", {} flow", fmt::join(flows, " or "));
+}
+
+std::pair<DeviceAdvice::Kind, std::string> advise_row(const DeviceMatch& match, const std::string& firmware) {
+    const DeviceFamily& f = match.family;
+    const std::string who = fmt::format("{} ({})", f.vendor, f.family);
+    switch (f.status) {
+        case DeviceOAuthStatus::Available:
+            return {DeviceAdvice::Kind::OAuth,
+                    fmt::format("{}: the vendor documents OAuth{}; switch the device to SMTP AUTH with XOAUTH2 {}.", who,
+                                flows_note(f), source_note(f))};
+        case DeviceOAuthStatus::FromFirmware:
+            switch (match.firmware) {
+                case FirmwareCheck::AtLeast:
+                    return {DeviceAdvice::Kind::OAuth,
+                            fmt::format("{}: OAuth available from firmware {}, and this device runs {}; switch it to "
+                                        "SMTP AUTH with XOAUTH2{} {}.",
+                                        who, f.firmwareFrom, firmware, flows_note(f), source_note(f))};
+                case FirmwareCheck::Below:
+                    return {DeviceAdvice::Kind::UpdateFirmware,
+                            fmt::format("{}: OAuth available from firmware {}, but this device runs {}; update the "
+                                        "firmware to {} or later, then switch to SMTP AUTH with XOAUTH2{} {}.",
+                                        who, f.firmwareFrom, firmware, f.firmwareFrom, flows_note(f), source_note(f))};
+                case FirmwareCheck::Undetermined:
+                    return {DeviceAdvice::Kind::CheckFirmware,
+                            fmt::format("{}: OAuth available from firmware {}; firmware '{}' cannot be compared with "
+                                        "that, so check it by hand: if older, update to {} or later, then switch to "
+                                        "SMTP AUTH with XOAUTH2 {}.",
+                                        who, f.firmwareFrom, firmware, f.firmwareFrom, source_note(f))};
+                case FirmwareCheck::NotApplicable:
+                    break;
+            }
+            return {DeviceAdvice::Kind::CheckFirmware,
+                    fmt::format("{}: OAuth available from firmware {}; the inventory gives no firmware for this device, "
+                                "so check it: if older, update to {} or later, then switch to SMTP AUTH with XOAUTH2{} "
+                                "{}.",
+                                who, f.firmwareFrom, f.firmwareFrom, flows_note(f), source_note(f))};
+        case DeviceOAuthStatus::Partial:
+            return {DeviceAdvice::Kind::Partial,
+                    fmt::format("{}: OAuth only partly: {}. If that does not fit, use {} {}.", who, f.limitation,
+                                kNoOAuthPaths, source_note(f))};
+        case DeviceOAuthStatus::NonePlanned:
+        case DeviceOAuthStatus::Unsupported:
+            return {DeviceAdvice::Kind::NoOAuth,
+                    fmt::format("{}: the vendor says {}; move the device to {}, or replace it {}.", who,
+                                f.status == DeviceOAuthStatus::NonePlanned ? "no OAuth firmware is planned"
+                                                                           : "it cannot use OAuth",
+                                kNoOAuthPaths, source_note(f))};
+        case DeviceOAuthStatus::CheckVendorList:
+            return {DeviceAdvice::Kind::CheckVendorList,
+                    fmt::format("{}: the vendor documents OAuth{} without saying which models have it; check the "
+                                "vendor's page for this model before relying on it; if it has none, use {} {}.",
+                                who, flows_note(f), kNoOAuthPaths, source_note(f))};
+    }
+    return {DeviceAdvice::Kind::Unknown, ""};
+}
+
+}  // namespace
+
+DeviceAdvice device_oauth_advice(const DeviceCatalog& catalog, const DeviceQuery& query) {
+    DeviceAdvice advice;
+    const std::string vendor = trim(query.vendor), model = trim(query.model), firmware = trim(query.firmware);
+    const std::string unknown = fmt::format("whether it can use OAuth is unknown (not assumed); check with the vendor, "
+                                            "or plan {}",
+                                            kNoOAuthPaths);
+    if (vendor.empty()) {
+        advice.text = fmt::format("The inventory gives no vendor for this device, so {}. Add vendor, model and "
+                                  "firmware to the inventory ('tenantscan devices' lists what the catalogue knows).",
+                                  unknown);
+        return advice;
+    }
+    auto matches = catalog.lookup({vendor, model, firmware});
+    if (catalog.lookup({vendor, "", ""}).empty()) {
+        advice.text = fmt::format("'{}' is not in the device catalogue, so {}.", vendor, unknown);
+        return advice;
+    }
+    if (model.empty()) {
+        // Without a model only a row that speaks for every model of the vendor applies.
+        matches.erase(std::remove_if(matches.begin(), matches.end(),
+                                     [](const DeviceMatch& m) {
+                                         const auto& p = m.family.modelPatterns;
+                                         return std::find(p.begin(), p.end(), ".*") == p.end();
+                                     }),
+                      matches.end());
+        if (matches.empty()) {
+            advice.text = fmt::format("The inventory gives no model for this {} device, and the catalogue's {} rows "
+                                      "cover named models only, so {}. Add the model to the inventory.",
+                                      vendor, vendor, unknown);
+            return advice;
+        }
+    }
+    if (matches.empty()) {
+        advice.text = fmt::format("No device catalogue row for {} model '{}', so {}.", vendor, model, unknown);
+        return advice;
+    }
+    std::vector<std::string> sentences;
+    bool first = true;
+    for (const auto& match : matches) {
+        auto [kind, text] = advise_row(match, firmware);
+        if (first) advice.kind = kind;
+        else if (advice.kind != kind) advice.kind = DeviceAdvice::Kind::Mixed;
+        first = false;
+        sentences.push_back(std::move(text));
+    }
+    advice.text = fmt::format("{}", fmt::join(sentences, " "));
+    advice.matches = std::move(matches);
+    return advice;
+}
+
 const DeviceCatalog& builtin_device_catalog() {
     static const DeviceCatalog catalog = DeviceCatalog::parse(generated::kDevicesJson, "data/devices.json");
     return catalog;

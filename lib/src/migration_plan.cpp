@@ -53,6 +53,7 @@ std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& finding
             if (const Related* sender = related_as(f, Related::Role::Sender)) plan->what = sender->detail;
             if (const Related* account = related_as(f, Related::Role::SignsInAs); account && !account->name.empty())
                 accountOfDevice[key] = to_lower(account->name);
+            if (const Related* vendor = related_as(f, Related::Role::VendorSays)) plan->device = vendor->detail;
         } else if (f.subject.kind == "user" || f.subject.kind == "hveAccount") {
             plan = &accounts[key];
             const bool hve = f.subject.kind == "hveAccount";
@@ -122,6 +123,7 @@ std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool col
             out += fmt::format("    {} [{} {}] {}: {}\n", i == 0 ? "breaks:" : "       ", to_string(f.status),
                                to_string(f.severity), f.rule, f.message);
         }
+        if (!sender.device.empty()) out += fmt::format("    oauth:  {}\n", sender.device);
         if (!sender.target.empty()) out += fmt::format("    go to:  {}\n", sender.target);
     }
     return out;

@@ -19,7 +19,10 @@ namespace tenantscan {
 namespace {
 
 // The inventory's fields, in the order docs/inventory.md lists them.
-enum class Field { Name, Host, Port, Security, Auth, Username, From, Recipients, MaxRecipients, Owner, Notes };
+enum class Field {
+    Name, Host, Port, Security, Auth, Username, From, Recipients, MaxRecipients, Owner, Notes,
+    Vendor, Model, Firmware, Path, PublicIp, CertificateName
+};
 
 struct FieldInfo {
     Field field;
@@ -27,7 +30,7 @@ struct FieldInfo {
     bool required;
 };
 
-constexpr std::array<FieldInfo, 11> kFields = {{
+constexpr std::array<FieldInfo, 17> kFields = {{
     {Field::Name, "name", true},
     {Field::Host, "host", true},
     {Field::Port, "port", true},
@@ -39,6 +42,12 @@ constexpr std::array<FieldInfo, 11> kFields = {{
     {Field::MaxRecipients, "maxRecipientsPerMessage", false},
     {Field::Owner, "owner", false},
     {Field::Notes, "notes", false},
+    {Field::Vendor, "vendor", false},
+    {Field::Model, "model", false},
+    {Field::Firmware, "firmware", false},
+    {Field::Path, "path", false},
+    {Field::PublicIp, "publicIp", false},
+    {Field::CertificateName, "certificateName", false},
 }};
 
 // Header cells are matched ignoring case, spaces, '_' and '-': "Max recipients per message" works.
@@ -113,6 +122,11 @@ constexpr std::array<std::pair<const char*, SmtpSecurity>, 3> kSecurityChoices =
     {{"starttls", SmtpSecurity::StartTls}, {"tls", SmtpSecurity::Tls}, {"none", SmtpSecurity::None}}};
 constexpr std::array<std::pair<const char*, SmtpAuth>, 3> kAuthChoices = {
     {{"basic", SmtpAuth::Basic}, {"oauth", SmtpAuth::OAuth}, {"none", SmtpAuth::None}}};
+constexpr std::array<std::pair<const char*, SmtpPath>, 5> kPathChoices = {{{"smtp-auth", SmtpPath::SmtpAuth},
+                                                                           {"hve", SmtpPath::Hve},
+                                                                           {"acs", SmtpPath::Acs},
+                                                                           {"direct-send", SmtpPath::DirectSend},
+                                                                           {"relay", SmtpPath::Relay}}};
 
 // Validates a row. Every problem is a sentence naming the field and the value seen.
 SmtpClient build_client(RawRow row, std::string location) {
@@ -169,6 +183,24 @@ SmtpClient build_client(RawRow row, std::string location) {
     }
     client.owner = value(Field::Owner);
     client.notes = value(Field::Notes);
+    client.vendor = value(Field::Vendor);
+    client.model = value(Field::Model);
+    client.firmware = value(Field::Firmware);
+
+    const std::string path = value(Field::Path);
+    if (!path.empty()) {
+        if (auto p = parse_choice(path, kPathChoices)) client.path = *p;
+        else problem(fmt::format("path '{}' is not one of smtp-auth, hve, acs, direct-send, relay", path));
+    }
+    client.publicIp = value(Field::PublicIp);
+    if (!client.publicIp.empty() && !parse_ip_address(client.publicIp))
+        problem(fmt::format("publicIp '{}' is not an IPv4 or IPv6 address", client.publicIp));
+    client.certificateName = value(Field::CertificateName);
+    if (!client.certificateName.empty() && !looks_like_domain(client.certificateName) &&
+        !(client.certificateName.rfind("*.", 0) == 0 && looks_like_domain(client.certificateName.substr(2))))
+        problem(fmt::format("certificateName '{}' is not a domain name (as in the certificate, e.g. "
+                            "relay.contoso.com or *.contoso.com)",
+                            client.certificateName));
     return client;
 }
 
@@ -304,6 +336,12 @@ const char* to_string(SmtpSecurity security) {
     return "none";
 }
 
+const char* to_string(SmtpPath path) {
+    for (const auto& [name, value] : kPathChoices)
+        if (value == path) return name;
+    return "smtp-auth";
+}
+
 const char* to_string(SmtpAuth auth) {
     switch (auth) {
         case SmtpAuth::Basic: return "basic";
@@ -350,7 +388,8 @@ SmtpClientInventory parse_smtp_clients_csv(const std::string& input, const std::
     if (!missing.empty())
         throw InputError(file, "",
                          fmt::format("line {}: the header lacks the required column{} {} (columns: name, host, port, "
-                                     "security, auth, username, from, recipients, maxRecipientsPerMessage, owner, notes)",
+                                     "security, auth, username, from, recipients, maxRecipientsPerMessage, owner, notes, "
+                                     "vendor, model, firmware, path, publicIp, certificateName)",
                                      header.line, missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")));
 
     SmtpClientInventory inventory;
@@ -398,6 +437,12 @@ nlohmann::json to_json(const SmtpClient& client) {
     if (client.maxRecipientsPerMessage) out["maxRecipientsPerMessage"] = *client.maxRecipientsPerMessage;
     if (!client.owner.empty()) out["owner"] = client.owner;
     if (!client.notes.empty()) out["notes"] = client.notes;
+    if (!client.vendor.empty()) out["vendor"] = client.vendor;
+    if (!client.model.empty()) out["model"] = client.model;
+    if (!client.firmware.empty()) out["firmware"] = client.firmware;
+    if (client.path) out["path"] = to_string(*client.path);
+    if (!client.publicIp.empty()) out["publicIp"] = client.publicIp;
+    if (!client.certificateName.empty()) out["certificateName"] = client.certificateName;
     out["location"] = client.location;
     if (!client.problems.empty()) out["problems"] = client.problems;
     return out;

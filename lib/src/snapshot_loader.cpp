@@ -379,8 +379,52 @@ CasMailbox decode_cas_mailbox(const JsonView& view) {
                       view.optional_boolean("SmtpClientAuthenticationDisabled")};
 }
 
+// An enum member that exports write as its name ("Authoritative") or, from some serialisers, as
+// its number (0). Unknown numbers are kept as text, so a rule never mistakes them for a known value.
+std::string enum_text(const JsonView& view, std::string_view key,
+                      const std::vector<std::pair<int, const char*>>& numbers) {
+    const JsonView member = view.get(key);
+    if (member.value().is_number_integer()) {
+        const auto number = member.value().get<long long>();
+        for (const auto& [value, name] : numbers)
+            if (value == number) return name;
+        return std::to_string(number);
+    }
+    return view.string(key);
+}
+
 AcceptedDomain decode_accepted_domain(const JsonView& view) {
-    return AcceptedDomain{view.string("DomainName"), view.boolean("Default", false)};
+    // AcceptedDomainType: Authoritative 0, ExternalRelay 1, InternalRelay 2.
+    return AcceptedDomain{view.string("DomainName"), view.boolean("Default", false),
+                          enum_text(view, "DomainType", {{0, "Authoritative"}, {1, "ExternalRelay"}, {2, "InternalRelay"}})};
+}
+
+// TlsSenderCertificateName: a string ("*.contoso.com"), or the TlsCertificate object some exports
+// write, whose certificate name is its CertificateName (or CertificateSubject).
+std::string tls_certificate_name(const JsonView& view, std::string_view key) {
+    JsonView member = view.get(key);
+    if (!member.is_object()) return view.string(key);
+    for (const char* name : {"CertificateName", "CertificateSubject", "Name"})
+        if (member.has(name)) return member.string(name);
+    member.fail("expected the certificate name as a string, or an object with a CertificateName");
+}
+
+InboundConnector decode_inbound_connector(const JsonView& view) {
+    InboundConnector connector;
+    connector.identity = exchange_identity(view, "Identity");
+    connector.name = view.string("Name");
+    connector.enabled = view.optional_boolean("Enabled");
+    connector.connectorType = view.string("ConnectorType");
+    // A list, one bare string, or (Exchange's MultiValuedProperty as text) comma-separated.
+    for (const auto& entry : view.strings("SenderIPAddresses"))
+        for (const auto& part : split_flags(entry)) connector.senderIpAddresses.push_back(part);
+    for (const auto& entry : view.strings("SenderDomains"))
+        for (const auto& part : split_flags(entry)) connector.senderDomains.push_back(part);
+    connector.tlsSenderCertificateName = tls_certificate_name(view, "TlsSenderCertificateName");
+    connector.requireTls = view.optional_boolean("RequireTls");
+    connector.restrictDomainsToIpAddresses = view.optional_boolean("RestrictDomainsToIPAddresses");
+    connector.restrictDomainsToCertificate = view.optional_boolean("RestrictDomainsToCertificate");
+    return connector;
 }
 
 // A string member of the cross-check request: nullopt when unset.
@@ -467,6 +511,7 @@ constexpr SectionInfo kSections[] = {
     {"/exchange/recipients", [](const Snapshot& s) { return s.recipients.has_value(); }},
     {"/exchange/casMailboxes", [](const Snapshot& s) { return s.casMailboxes.has_value(); }},
     {"/exchange/acceptedDomains", [](const Snapshot& s) { return s.acceptedDomains.has_value(); }},
+    {"/exchange/inboundConnectors", [](const Snapshot& s) { return s.inboundConnectors.has_value(); }},
     {"/smtpClients", [](const Snapshot& s) { return s.smtpClients.has_value(); }},
     {"/crossCheck", [](const Snapshot& s) { return s.crossCheck.has_value(); }},
 };
@@ -515,7 +560,8 @@ void decode_graph(const JsonView& graph, Snapshot& snapshot, StreamedSections* s
 void decode_exchange(const JsonView& exchange, Snapshot& snapshot, StreamedSections* streamed) {
     snapshot.organizationConfig =
         object_section<OrganizationConfig>(exchange, "organizationConfig", [](const JsonView& view) {
-            return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy")};
+            return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy"),
+                                      view.optional_boolean("RejectDirectSend")};
         });
     snapshot.transportConfig = object_section<TransportConfig>(exchange, "transportConfig", [](const JsonView& view) {
         return TransportConfig{view.optional_boolean("SmtpClientAuthenticationDisabled")};
@@ -529,6 +575,8 @@ void decode_exchange(const JsonView& exchange, Snapshot& snapshot, StreamedSecti
     snapshot.recipients = list_section<Recipient>(exchange, "recipients", decode_recipient, streamed);
     snapshot.casMailboxes = list_section<CasMailbox>(exchange, "casMailboxes", decode_cas_mailbox, streamed);
     snapshot.acceptedDomains = list_section<AcceptedDomain>(exchange, "acceptedDomains", decode_accepted_domain);
+    snapshot.inboundConnectors =
+        list_section<InboundConnector>(exchange, "inboundConnectors", decode_inbound_connector);
 }
 
 // The top-level objects that say how complete sections are, keyed by section pointer:

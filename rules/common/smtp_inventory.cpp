@@ -1,5 +1,7 @@
 #include "common/smtp_inventory.hpp"
 
+#include <tenantscan/device_catalog.hpp>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -34,6 +36,19 @@ SmtpEndpoint classify_endpoint(std::string_view host) {
     if (name == kAcsHost) return SmtpEndpoint::Acs;
     return SmtpEndpoint::Other;
 }
+
+bool is_mx_endpoint(std::string_view host) {
+    const std::string name = canonical_host(host);
+    auto ends_with = [&](std::string_view suffix) {
+        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (ends_with(".mail.protection.outlook.com")) return true;
+    return ends_with(".mx.microsoft") && classify_endpoint(name) == SmtpEndpoint::Other;
+}
+
+bool on_path(const SmtpClient& client, SmtpPath path) { return client.path && *client.path == path; }
+
+bool mx_endpoint_without_path(const SmtpClient& client) { return !client.path && is_mx_endpoint(client.host); }
 
 bool is_exchange_submission(SmtpEndpoint endpoint) {
     return endpoint == SmtpEndpoint::ExchangeSubmission || endpoint == SmtpEndpoint::ExchangeLegacySubmission;
@@ -82,10 +97,24 @@ std::vector<std::string> external_recipients(const SmtpClient& client, const std
     return external;
 }
 
+namespace {
+
+// The two paths without SMTP AUTH, with what they need (docs/microsoft-facts.md §10).
+constexpr const char* kDirectSendOption =
+    "Direct Send to the tenant's MX endpoint on port 25 (no authentication; internal recipients only; needs outbound "
+    "port 25, a sender in an accepted domain, the sending IP in SPF, and RejectDirectSend off)";
+constexpr const char* kRelayOption =
+    "SMTP relay through an OnPremises inbound connector (port 25 to the MX endpoint from a static public IP the "
+    "connector and the SPF record name, or with a certificate; external recipients too)";
+
+}  // namespace
+
 std::string generic_migration_target() {
-    return "move it to OAuth if the software supports it (SMTP AUTH with XOAUTH2); otherwise to a High Volume Email "
-           "account (smtp.hve.mx.microsoft:587, STARTTLS) if it only mails internal recipients, or to Azure "
-           "Communication Services (smtp.azurecomm.net:587, STARTTLS) for external mail";
+    return fmt::format("move it to OAuth if the software supports it (SMTP AUTH with XOAUTH2); otherwise to a High "
+                       "Volume Email account (smtp.hve.mx.microsoft:587, STARTTLS) or {} if it only mails internal "
+                       "recipients, or to Azure Communication Services (smtp.azurecomm.net:587, STARTTLS) or {} for "
+                       "external mail",
+                       kDirectSendOption, kRelayOption);
 }
 
 std::string migration_target(const SmtpClient& client, const std::vector<std::string>& accepted) {
@@ -94,11 +123,13 @@ std::string migration_target(const SmtpClient& client, const std::vector<std::st
     if (client.recipients.empty() || accepted.empty()) return generic_migration_target();
     const auto external = external_recipients(client, accepted);
     if (external.empty())
-        return "move it to a High Volume Email account (smtp.hve.mx.microsoft:587, STARTTLS): it only mails "
-               "internal recipients; or to OAuth if the software supports it";
+        return fmt::format("move it to a High Volume Email account (smtp.hve.mx.microsoft:587, STARTTLS): it only "
+                           "mails internal recipients; or to OAuth if the software supports it; or to {}",
+                           kDirectSendOption);
     return fmt::format("move it to Azure Communication Services (smtp.azurecomm.net:587, STARTTLS): it mails external "
-                       "recipients ({}), which HVE does not deliver; or to OAuth if the software supports it",
-                       fmt::join(external, ", "));
+                       "recipients ({}), which HVE and Direct Send do not deliver; or to OAuth if the software "
+                       "supports it; or to {}",
+                       fmt::join(external, ", "), kRelayOption);
 }
 
 std::vector<Related> device_related(const SmtpClient& client) {
@@ -108,14 +139,28 @@ std::vector<Related> device_related(const SmtpClient& client) {
     if (client.security) how.push_back(to_string(*client.security));
     if (client.auth)
         how.push_back(fmt::format("auth {}{}", to_string(*client.auth), client.username.empty() ? "" : " as " + client.username));
+    std::vector<std::string> product;
+    for (const std::string* text : {&client.vendor, &client.model})
+        if (!text->empty()) product.push_back(*text);
+    if (!client.firmware.empty()) product.push_back("firmware " + client.firmware);
     Related device;
     device.kind = Related::Kind::Device;
     device.id = device.name = smtp_client_subject(client).name;
     device.role = Related::Role::Sender;
-    device.detail = fmt::format("device{}: submits to {}{}",
+    device.detail = fmt::format("device{}{}: submits to {}{}", product.empty() ? "" : " " + fmt::to_string(fmt::join(product, " ")),
                                 client.owner.empty() ? "" : fmt::format(" (owner {})", client.owner), where,
                                 how.empty() ? "" : fmt::format(" ({})", fmt::join(how, ", ")));
     std::vector<Related> out{std::move(device)};
+    // A device on Basic auth has to move: what its vendor says about OAuth (data/devices.json), for
+    // the migration plan. Devices on other paths are not affected by the retirement.
+    if (client.auth && *client.auth == SmtpAuth::Basic) {
+        Related vendor;
+        vendor.kind = Related::Kind::Setting;
+        vendor.name = "device catalogue";
+        vendor.role = Related::Role::VendorSays;
+        vendor.detail = device_oauth_advice(builtin_device_catalog(), {client.vendor, client.model, client.firmware}).text;
+        out.push_back(std::move(vendor));
+    }
     if (!client.username.empty()) {
         Related account;
         account.kind = Related::Kind::Account;
@@ -124,6 +169,11 @@ std::vector<Related> device_related(const SmtpClient& client) {
         out.push_back(std::move(account));
     }
     return out;
+}
+
+Finding with_device(Finding f, const SmtpClient& client) {
+    for (Related& r : device_related(client)) f.related.push_back(std::move(r));
+    return f;
 }
 
 Related migrate_to(std::string target) {

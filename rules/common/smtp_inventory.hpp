@@ -29,6 +29,14 @@ enum class SmtpEndpoint { ExchangeSubmission, ExchangeLegacySubmission, Sovereig
 
 // Case-insensitive, a trailing dot ignored.
 SmtpEndpoint classify_endpoint(std::string_view host);
+// The tenant's MX endpoint, where Direct Send and connector relay submit on port 25
+// (docs/microsoft-facts.md §10): "<domain-with-dashes>.mail.protection.outlook.com", or the newer
+// "<…>.mx.microsoft" form (not the HVE host smtp.hve.mx.microsoft).
+bool is_mx_endpoint(std::string_view host);
+// The inventory entries on a path: those whose `path` says so. Entries without a path that submit
+// to an MX endpoint (Direct Send or relay, unsaid) are listed by smtp-direct-send-available as a review.
+bool on_path(const SmtpClient& client, SmtpPath path);
+bool mx_endpoint_without_path(const SmtpClient& client);
 bool is_exchange_submission(SmtpEndpoint endpoint);  // smtp.office365.com or smtp-legacy.office365.com
 // "Office 365 GCC High / DoD (US Government)" or "Office 365 operated by 21Vianet (China)" for a
 // sovereign-cloud submission host, else "".
@@ -62,6 +70,8 @@ std::string generic_migration_target();
 // to smtp.office365.com:587 (STARTTLS, auth basic as scanner@contoso.com)"), and the account it
 // signs in as (role SignsInAs) when it names one.
 std::vector<Related> device_related(const SmtpClient& client);
+// The finding with the device's related objects (device_related) added.
+Finding with_device(Finding f, const SmtpClient& client);
 // Where a sender should go (role MigrateTo, the target in words as its name).
 Related migrate_to(std::string target);
 

@@ -161,6 +161,10 @@ std::string device_target(const SmtpClient& client, bool hveAccount, const std::
     if (is_exchange_online(endpoint) || endpoint == SmtpEndpoint::Hve || endpoint == SmtpEndpoint::HveDeprecated)
         return migration_target(client, accepted);
     if (endpoint == SmtpEndpoint::Acs) return "stay on Azure Communication Services (smtp.azurecomm.net:587, STARTTLS)";
+    if (on_path(client, SmtpPath::DirectSend))
+        return fmt::format("stay on Direct Send to {}:25 once smtp-direct-send-available passes", client.host);
+    if (on_path(client, SmtpPath::Relay))
+        return fmt::format("stay on SMTP relay to {}:25 once smtp-connector-relay-coverage passes", client.host);
     return fmt::format("no change needed: {} is not Exchange Online client submission", client.host);
 }
 

@@ -156,7 +156,7 @@ inline void check_collection_invariant(const FakeCloud& cloud, const std::string
         "/graph/groups", "/graph/roleAssignments", "/graph/subscribedSkus", "/graph/signIns",
         "/exchange/organizationConfig", "/exchange/transportConfig", "/exchange/authenticationPolicies",
         "/exchange/users", "/exchange/hveAccounts", "/exchange/hveBillingPolicies", "/exchange/recipients",
-        "/exchange/casMailboxes", "/exchange/acceptedDomains", "/crossCheck"};
+        "/exchange/casMailboxes", "/exchange/acceptedDomains", "/exchange/inboundConnectors", "/crossCheck"};
     const Accounts accounts = accounts_of(snapshot);
     for (const auto& pointer : sections) {
         CAPTURE(pointer);

@@ -745,7 +745,7 @@ class Cloud:
     def cmdlet(self, name, params, query, url_path):
         single = {"get-organizationconfig": "organizationConfig", "get-transportconfig": "transportConfig"}
         lists = {"get-authenticationpolicy": "authenticationPolicies", "get-hveaccountbillingpolicy": "hveBillingPolicies",
-                 "get-accepteddomain": "acceptedDomains"}
+                 "get-accepteddomain": "acceptedDomains", "get-inboundconnector": "inboundConnectors"}
         per_identity = {"get-user": "users", "get-recipient": "recipients", "get-casmailbox": "casMailboxes"}
         key = name.lower()
         if key in single:
@@ -1011,7 +1011,7 @@ def ground_truth(tenant):
     for name in ("organizationConfig", "transportConfig"):
         if name in exchange:
             sections["/exchange/" + name] = exchange[name]
-    for name in ("authenticationPolicies", "hveAccounts", "hveBillingPolicies", "acceptedDomains"):
+    for name in ("authenticationPolicies", "hveAccounts", "hveBillingPolicies", "acceptedDomains", "inboundConnectors"):
         sections["/exchange/" + name] = exchange.get(name) or []
     per_account = {"/exchange/" + name: tenant.exchange_index.get(name, {}) for name in ("users", "recipients", "casMailboxes")}
     groups = {}

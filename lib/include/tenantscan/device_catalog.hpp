@@ -105,6 +105,27 @@ private:
     std::shared_ptr<const Impl> impl_;
 };
 
+// What the catalogue says a device should do about OAuth, for the migration plan (docs/devices.md).
+// Never claims OAuth support without a catalogue row: no vendor, an unknown vendor or a model no row
+// matches gives Kind::Unknown with a sentence saying so.
+struct DeviceAdvice {
+    enum class Kind {
+        OAuth,           // a row says OAuth is available (and the firmware, if any, is recent enough)
+        UpdateFirmware,  // OAuth from firmware X, and the device runs an older one
+        CheckFirmware,   // OAuth from firmware X; the device's firmware is not given or not comparable
+        Partial,         // only in the way the row's limitation says
+        NoOAuth,         // the vendor says none planned, or unsupported
+        CheckVendorList, // the vendor lists the models: check yours
+        Mixed,           // several rows match and they differ
+        Unknown,         // no row: vendor or model not in the inventory or not in the catalogue
+    };
+    Kind kind = Kind::Unknown;
+    std::string text;                  // one or two sentences, naming the vendor's page and its date
+    std::vector<DeviceMatch> matches;  // the rows it is based on (empty for Unknown)
+};
+std::string to_string(DeviceAdvice::Kind kind);  // "oauth", "update-firmware", … "unknown"
+DeviceAdvice device_oauth_advice(const DeviceCatalog& catalog, const DeviceQuery& query);
+
 // The catalogue compiled into the library from data/devices.json (parsed once; throws InputError
 // if the embedded data is malformed, which the test suite rules out).
 const DeviceCatalog& builtin_device_catalog();

@@ -22,6 +22,9 @@ struct SenderPlan {
     std::string what;                 // "device 'Scanner 2F' (owner Facilities): smtp.office365.com:587 …"
     std::vector<const Finding*> breaks;  // its fail, review and error findings and its account's, worst first
     std::string target;               // where it should go ("" when no finding says)
+    // For a device on Basic auth: what the device catalogue says about OAuth for its vendor, model
+    // and firmware (evidence.client), or that it is unknown; "" otherwise.
+    std::string device;
 };
 
 // Senders that something breaks for come first (worst severity first), then the others; each

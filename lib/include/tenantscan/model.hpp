@@ -182,6 +182,9 @@ struct SubscribedSku {
 
 struct OrganizationConfig {
     std::string defaultAuthenticationPolicy;  // "" = none
+    // Get-OrganizationConfig RejectDirectSend: true blocks Direct Send (docs/microsoft-facts.md §10).
+    // nullopt: not in the export (older exports, or a property the cmdlet did not return).
+    std::optional<bool> rejectDirectSend;
 };
 
 struct TransportConfig {
@@ -236,6 +239,21 @@ struct CasMailbox {
 struct AcceptedDomain {
     std::string domainName;
     bool isDefault = false;
+    std::string domainType;  // "Authoritative" | "InternalRelay" | "ExternalRelay" | "" (not exported)
+};
+
+// One Get-InboundConnector object (docs/snapshot-format.md, docs/microsoft-facts.md §10).
+struct InboundConnector {
+    std::string identity;
+    std::string name;
+    std::optional<bool> enabled;                       // nullopt: not exported (the cmdlet's default is true)
+    std::string connectorType;                         // "OnPremises" | "Partner" | "" (not exported)
+    std::vector<std::string> senderIpAddresses;        // as exported: "a.b.c.d", "a.b.c.d/24", "a-b"
+    std::vector<std::string> senderDomains;
+    std::string tlsSenderCertificateName;              // "" = none
+    std::optional<bool> requireTls;
+    std::optional<bool> restrictDomainsToIpAddresses;
+    std::optional<bool> restrictDomainsToCertificate;
 };
 
 // One answer of Microsoft's what-if API (a whatIfAnalysisResult) about one policy.
@@ -285,6 +303,7 @@ struct Snapshot {
     std::optional<std::vector<Recipient>> recipients;
     std::optional<std::vector<CasMailbox>> casMailboxes;
     std::optional<std::vector<AcceptedDomain>> acceptedDomains;
+    std::optional<std::vector<InboundConnector>> inboundConnectors;
 
     std::optional<SmtpClientInventory> smtpClients;       // the device inventory (docs/inventory.md)
     std::optional<std::vector<CrossCheckEntry>> crossCheck; // Microsoft's what-if answers (collect --cross-check)

@@ -83,6 +83,7 @@ struct Related {
         Sender,      // the subject as a sender, described for the migration plan (`detail`)
         SignsInAs,   // the account a device signs in as
         MigrateTo,   // where the sender should go (`name` says it in words)
+        VendorSays,  // what the device catalogue says about the device's OAuth support (`detail`: the advice)
         Names,       // any other object the finding names (listed, counted, compared)
     };
     Kind kind = Kind::Setting;

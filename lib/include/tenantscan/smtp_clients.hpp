@@ -20,9 +20,15 @@ struct ScanOptions;
 
 enum class SmtpSecurity { StartTls, Tls, None };  // "starttls" | "tls" | "none"
 enum class SmtpAuth { Basic, OAuth, None };        // "basic" | "oauth" | "none"
+// How the device's mail enters Microsoft 365 (docs/inventory.md, docs/microsoft-facts.md §10):
+// "smtp-auth" (client submission to smtp.office365.com), "hve", "acs", "direct-send" (port 25 to
+// the tenant's MX endpoint, no authentication, internal recipients only) or "relay" (port 25 to the
+// MX endpoint, accepted by an inbound connector for the device's public IP or certificate).
+enum class SmtpPath { SmtpAuth, Hve, Acs, DirectSend, Relay };
 
 const char* to_string(SmtpSecurity security);
 const char* to_string(SmtpAuth auth);
+const char* to_string(SmtpPath path);
 
 struct SmtpClient {
     std::string name;                        // required, unique in the inventory
@@ -36,6 +42,13 @@ struct SmtpClient {
     std::optional<int> maxRecipientsPerMessage;
     std::string owner;
     std::string notes;
+    // What the device is, for the device catalogue (docs/devices.md); all optional, free text.
+    std::string vendor;
+    std::string model;
+    std::string firmware;
+    std::optional<SmtpPath> path;            // optional: nullopt when the inventory does not say
+    std::string publicIp;                    // optional: the public IPv4/IPv6 address its mail leaves from
+    std::string certificateName;             // optional: the TLS certificate name it (or its relay) presents
 
     std::string location;                    // "clients.csv:7" or "snapshot.json: /smtpClients/2"
     std::vector<std::string> problems;       // one sentence per bad or missing value
