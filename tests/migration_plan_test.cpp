@@ -144,20 +144,26 @@ TEST_CASE("migration-plan: the ready example keeps passing with its inventory") 
 // The plan uses the device catalogue for each Basic-auth device (docs/devices.md: Lexmark from FW24,
 // Sharp BP-70M65 available, QNAP only through its Outlook.com provider; Xerox not in the catalogue).
 TEST_CASE("migration-plan: each Basic-auth device gets what its vendor says about OAuth, unknown ones say so") {
+    // The related objects as the smtp rules make them (rules/common/smtp_inventory.hpp: device_related).
     auto device = [](const std::string& name, const std::string& vendor, const std::string& model,
-                     const std::string& firmware, const std::string& auth = "basic") {
-        json client = {{"name", name}, {"host", "smtp.office365.com"}, {"port", 587}, {"security", "starttls"},
-                       {"auth", auth}, {"username", "dev@contoso.com"}};
-        if (!vendor.empty()) client["vendor"] = vendor;
-        if (!model.empty()) client["model"] = model;
-        if (!firmware.empty()) client["firmware"] = firmware;
-        return make("smtp-client-endpoint", Status::Fail, Severity::High, {"smtpClient", name, name}, {{"client", client}});
+                     const std::string& firmware, SmtpAuth auth = SmtpAuth::Basic) {
+        SmtpClient client;
+        client.name = name;
+        client.host = "smtp.office365.com";
+        client.port = 587;
+        client.security = SmtpSecurity::StartTls;
+        client.auth = auth;
+        client.username = "dev@contoso.com";
+        client.vendor = vendor;
+        client.model = model;
+        client.firmware = firmware;
+        return make("smtp-client-endpoint", Status::Fail, Severity::High, {"smtpClient", name, name}, rules::device_related(client));
     };
     const std::vector<Finding> findings = {
         device("Old Lexmark", "Lexmark", "CX735", "FW23"),  device("New Lexmark", "Lexmark", "CX735", "FW24"),
         device("Sharp copier", "Sharp", "BP-70M65", ""),    device("NAS", "QNAP", "TS-464", ""),
         device("Xerox copier", "Xerox", "AltaLink C8170", ""), device("Mystery box", "", "", ""),
-        device("OAuth app", "Lexmark", "CX735", "FW23", "oauth"),
+        device("OAuth app", "Lexmark", "CX735", "FW23", SmtpAuth::OAuth),
     };
     const auto plan = build_migration_plan(findings);
     auto of = [&](const std::string& name) {
