@@ -20,14 +20,6 @@ namespace tenantscan::smtp {
 
 namespace {
 
-bool icontains(std::string_view haystack, std::string_view needle) {
-    if (needle.empty()) return true;
-    auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-        return tenantscan::to_lower(a) == tenantscan::to_lower(b);
-    });
-    return it != haystack.end();
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 

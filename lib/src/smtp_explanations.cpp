@@ -378,10 +378,6 @@ std::string fill(std::string text, const std::map<std::string, std::string>& val
     return text;
 }
 
-bool contains_ci(const std::string& haystack, const std::string& needle) {
-    return to_lower(haystack).find(to_lower(needle)) != std::string::npos;
-}
-
 bool enhanced_matches(const std::vector<std::string>& patterns, const std::string& code) {
     if (patterns.empty()) return true;
     return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
@@ -696,7 +692,7 @@ const ReplyRule* match_rule(const Reply& reply, std::optional<StepKind> step, st
         if (rule.credential && (!credential || *rule.credential != *credential)) continue;
         std::string all = reply.verbatim();
         bool textMatches = rule.text.empty() || std::any_of(rule.text.begin(), rule.text.end(),
-                                                            [&](const std::string& t) { return contains_ci(all, t); });
+                                                            [&](const std::string& t) { return icontains(all, t); });
         bool codeMatches = enhanced_matches(rule.enhanced, reply.enhancedCode);
         bool matches = rule.combine == Combine::Either && !rule.enhanced.empty() && !rule.text.empty()
                            ? (codeMatches && !reply.enhancedCode.empty()) || textMatches
@@ -743,7 +739,7 @@ Explanation explain_by_rule(const ReplyRule* rule, const Result& result, const S
     explanation.id = rule->id;
     explanation.cause = fill(rule->cause, values);
     for (const auto& [words, sentence] : rule->details)
-        if (contains_ci(reply.verbatim(), words)) explanation.cause += std::string(" ") + sentence;
+        if (icontains(reply.verbatim(), words)) explanation.cause += std::string(" ") + sentence;
     explanation.fix = fill(rule->fix, values);
     explanation.confirm = fill(rule->confirm, values);
     if (!tenant) return explanation;

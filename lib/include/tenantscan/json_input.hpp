@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <algorithm>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -114,6 +115,12 @@ inline bool iequals(std::string_view a, std::string_view b) {
     for (std::size_t i = 0; i < a.size(); ++i)
         if (to_lower(a[i]) != to_lower(b[i])) return false;
     return true;
+}
+// Whether `needle` occurs in `haystack`, ASCII case-insensitively (an empty needle always does).
+inline bool icontains(std::string_view haystack, std::string_view needle) {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                       [](char a, char b) { return to_lower(a) == to_lower(b); }) != haystack.end() ||
+           needle.empty();
 }
 inline std::string to_lower(std::string_view s) {
     std::string out(s);
