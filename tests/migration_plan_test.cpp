@@ -2,7 +2,7 @@
 // report reading as a plan for the example tenants, with the schedule in its header.
 #include <doctest/doctest.h>
 
-#include <tenantscan/migration_plan.hpp>
+#include <tenantscan/detail/migration_plan.hpp>
 #include <tenantscan/scan.hpp>
 
 #include "support.hpp"

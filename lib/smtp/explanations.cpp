@@ -13,6 +13,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 #include <tenantscan/smtp_test.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include <algorithm>
 #include <map>
@@ -433,7 +434,7 @@ TenantFinding sign_in_policies(const Tenant& tenant, const Account& account, con
                                                policy.displayName, policy.id, join(evaluation->unknowns),
                                                join(evaluation->blockingControls)));
     }
-    if (whatIf.outcome == tenantscan::Outcome::Undetermined && !whatIf.undeterminedBy.empty())
+    if (whatIf.outcome == tenantscan::AccessOutcome::Undetermined && !whatIf.undeterminedBy.empty())
         finding.evidence.push_back("The outcome depends on what the snapshot does not tell: " +
                                    join(whatIf.undeterminedBy) + ".");
     if (!names.empty()) {

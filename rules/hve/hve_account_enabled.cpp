@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
-#include "common/subjects.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

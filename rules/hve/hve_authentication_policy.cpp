@@ -9,7 +9,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
-#include "common/subjects.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

@@ -8,8 +8,9 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/text.hpp>
 
-#include "common/subjects.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
-#include "common/entra_licence.hpp"
-#include "common/hve_exemption_group.hpp"
-#include "common/policy_evidence.hpp"
-#include "common/subjects.hpp"
+#include "support/entra_licence.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
+#include "support/policy_evidence.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

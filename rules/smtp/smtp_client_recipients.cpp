@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <tenantscan/smtp_clients.hpp>
 
-#include "common/smtp_inventory.hpp"
-#include "common/smtp_senders.hpp"
-#include "common/subjects.hpp"
+#include "support/smtp_inventory.hpp"
+#include "support/smtp_senders.hpp"
+#include "support/subjects.hpp"
 #include "smtp/smtp_rules.hpp"
 
 namespace tenantscan::rules {

@@ -1,7 +1,8 @@
-#include "common/entra_licence.hpp"
+#include "support/entra_licence.hpp"
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan::rules {
 

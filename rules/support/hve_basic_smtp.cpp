@@ -1,4 +1,4 @@
-#include "common/hve_basic_smtp.hpp"
+#include "support/hve_basic_smtp.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,10 +8,12 @@
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/ip.hpp>
 
-#include "common/policy_evidence.hpp"
-#include "common/smtp_senders.hpp"
-#include "common/subjects.hpp"
+#include "support/policy_evidence.hpp"
+#include "support/smtp_senders.hpp"
+#include "support/subjects.hpp"
 
 namespace tenantscan::rules {
 
@@ -82,7 +84,7 @@ void for_each_hve_basic_smtp(const RuleContext& context,
                              const std::function<void(const HveBasicSmtpSimulation&)>& each) {
     const Snapshot& snapshot = context.snapshot();
     const Directory& directory = context.directory();
-    const Engine& engine = context.engine();
+    const ConditionalAccessEngine& engine = context.engine();
     const SignInIndex signInIndex = snapshot.signIns ? index_sign_ins(*snapshot.signIns) : SignInIndex{};
     std::map<Location, PreparedSignIn> prepared;  // the user-independent part, per distinct location
     std::map<std::pair<int, bool>, std::vector<std::string>> assumptionsByKind;
@@ -131,10 +133,10 @@ void for_each_hve_basic_smtp(const RuleContext& context,
                 const UserDecision decision = engine.decide(it->second, *simulation.user);
                 // Explain when a policy blocks or may block (security defaults alone need no policy
                 // details), evaluating in detail only the policies that do.
-                if (decision.decidedBy != nullptr || decision.reportOnlyOutcome != Outcome::Allowed) {
+                if (decision.decidedBy != nullptr || decision.reportOnlyOutcome != AccessOutcome::Allowed) {
                     simulation.results.push_back(engine.evaluate_blocking(it->second, *simulation.user));
                     note_security_defaults(simulation.results.back().undeterminedBy);
-                } else if (decision.outcome == Outcome::Undetermined) {
+                } else if (decision.outcome == AccessOutcome::Undetermined) {
                     // No policy may block, so only a tenant-wide unknown (security defaults) remains.
                     simulation.securityDefaultsUnknown = true;
                 }

@@ -26,7 +26,7 @@ struct HveBasicSmtpSimulation {
     // The engine's detailed answer for the sign-ins where an enforced or report-only policy blocks or
     // may block (and any the engine could not screen); a sign-in absent here is allowed by both. Once
     // the engine's assumptions for a kind of location are known, only the policies that block or may
-    // block are evaluated in detail (Engine::evaluate_blocking).
+    // block are evaluated in detail (ConditionalAccessEngine::evaluate_blocking).
     std::vector<WhatIfResult> results;
     // The engine left a sign-in undetermined by "security defaults": /graph/securityDefaults was not
     // collected and no enabled policy proves them off, or the snapshot has both on (inconsistent).
@@ -41,8 +41,8 @@ struct HveBasicSmtpSimulation {
 // account's Entra object id, or, when it has no userId, its userPrincipalName is the account's UPN
 // or primary address.
 // /graph/signIns is optional: without it every location is unknown, and the evidence says so.
-// Thousands of accounts are screened cheaply (Engine::prepare once per distinct location,
-// Engine::decide per account); only what needs explaining gets the engine's detailed evaluation.
+// Thousands of accounts are screened cheaply (ConditionalAccessEngine::prepare once per distinct location,
+// ConditionalAccessEngine::decide per account); only what needs explaining gets the engine's detailed evaluation.
 void for_each_hve_basic_smtp(const RuleContext& context,
                              const std::function<void(const HveBasicSmtpSimulation&)>& each);
 

@@ -1,9 +1,10 @@
-#include "common/policy_evidence.hpp"
+#include "support/policy_evidence.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan::rules {
 

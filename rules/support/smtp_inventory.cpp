@@ -1,9 +1,10 @@
-#include "common/smtp_inventory.hpp"
+#include "support/smtp_inventory.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan::rules {
 

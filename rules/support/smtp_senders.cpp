@@ -1,10 +1,11 @@
-#include "common/smtp_senders.hpp"
+#include "support/smtp_senders.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan::rules {
 

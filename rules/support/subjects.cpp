@@ -1,4 +1,4 @@
-#include "common/subjects.hpp"
+#include "support/subjects.hpp"
 
 #include <fmt/format.h>
 

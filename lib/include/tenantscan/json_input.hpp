@@ -104,8 +104,4 @@ std::string describe_json_type(const nlohmann::json& value);
 // Splits a flags enum string ("internalGuest,b2bCollaborationGuest") into its parts.
 std::vector<std::string> split_flags(const std::string& flags);
 
-// ASCII case-insensitive comparison and lower-casing.
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
-
 }  // namespace tenantscan

@@ -1,8 +1,9 @@
-// Report formats for CI and people, beside the JSON and text reports of scan.hpp:
+// The report formats: JSON report v1 (built, or streamed as the scan runs), text for people,
 // SARIF 2.1.0 (code scanning), JUnit XML (test dashboards), Markdown (pull-request comments and
-// job summaries) and a self-contained HTML page.
+// job summaries) and a self-contained HTML page. Each takes the Report of scan.hpp.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,42 @@
 #include <tenantscan/scan.hpp>
 
 namespace tenantscan {
+
+// JSON report v1.
+nlohmann::json report_to_json(const Report& report);
+
+// The same JSON report written as it goes, without building the document: the bytes are those of
+// report_to_json(report).dump(2) followed by a newline. Use it as a FindingSink with the streamed
+// run_scan: begin() writes the members before "findings" (the header must carry them: asOf and the
+// configuration), add() writes findings, end() the members after them from the finished report.
+class JsonReportWriter : public FindingSink {
+public:
+    explicit JsonReportWriter(std::ostream& out);
+    ~JsonReportWriter() override;
+    JsonReportWriter(const JsonReportWriter&) = delete;
+    JsonReportWriter& operator=(const JsonReportWriter&) = delete;
+
+    void begin(const Report& header) override;
+    void add(std::vector<Finding>& ruleFindings) override;  // = write_findings
+    void write_findings(const std::vector<Finding>& findings);
+    void end(const Report& report);  // flushes; the stream's state is the caller's to check
+
+private:
+    void write(const nlohmann::json& value, unsigned indent);
+    void member(std::string_view key, const nlohmann::json& value, unsigned indent);
+    void flush_if_full();
+    std::ostream& out_;
+    std::string buffer_;
+    bool anyFinding_ = false;
+};
+
+// report_to_json(report).dump(2) + "\n" to `out`, without building the document.
+void write_report_json(const Report& report, std::ostream& out);
+// Reads a JSON report v1 back (for `diff`). Throws InputError with the JSON pointer when the
+// document is not one.
+Report report_from_json(const nlohmann::json& document, const std::string& file);
+// Human-readable report: grouped by status, worst first; ANSI colour when `colour` is true.
+std::string report_to_text(const Report& report, bool colour);
 
 // Rule documentation lives beside each rule's source: rules/<module>/<rule_id_with_underscores>.md,
 // the module being the id's prefix ("hve-conditional-access" → "rules/hve/hve_conditional_access.md").

@@ -2,6 +2,7 @@
 
 #include <tenantscan/directory.hpp>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

@@ -3,8 +3,8 @@
 // Every condition answers Yes, No, Unknown (an input the snapshot or the sign-in does not give)
 // or NotConfigured. A policy applies when no condition says No and none says Unknown; it does
 // not apply as soon as one says No; otherwise we cannot tell. Everything that does not depend
-// on the sign-in is resolved once in the Engine constructor (EngineIndex), and the conditions
-// build their explanations only when asked for them (Note*), so Engine::decide() evaluates a
+// on the sign-in is resolved once in the ConditionalAccessEngine constructor (EngineIndex), and the conditions
+// build their explanations only when asked for them (Note*), so ConditionalAccessEngine::decide() evaluates a
 // user against every policy without touching a string.
 #include <tenantscan/conditional_access.hpp>
 
@@ -16,8 +16,10 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <tenantscan/device_filter.hpp>
+#include <tenantscan/detail/device_filter.hpp>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/ip.hpp>
 
 namespace tenantscan {
 
@@ -456,7 +458,7 @@ CompiledPolicy compile_policy(const ConditionalAccessPolicy& policy, const Direc
         }
     }
 
-    c.legacyControls = Engine::legacy_blocking_controls(policy);
+    c.legacyControls = ConditionalAccessEngine::legacy_blocking_controls(policy);
     if (!c.legacyControls.empty() && c.legacyControls.front() == "block") c.modernControls = {"block"};
     return c;
 }
@@ -1203,9 +1205,9 @@ struct OutcomeTally {
     bool undetermined = false;
     std::vector<std::string> unknowns;
 
-    Outcome outcome() const {
-        if (blocked) return Outcome::Blocked;
-        return undetermined ? Outcome::Undetermined : Outcome::Allowed;
+    AccessOutcome outcome() const {
+        if (blocked) return AccessOutcome::Blocked;
+        return undetermined ? AccessOutcome::Undetermined : AccessOutcome::Allowed;
     }
 };
 
@@ -1281,7 +1283,7 @@ std::vector<const PolicyEvaluation*> WhatIfResult::blocking_report_only() const 
     return out;
 }
 
-std::vector<std::string> Engine::legacy_blocking_controls(const ConditionalAccessPolicy& policy) {
+std::vector<std::string> ConditionalAccessEngine::legacy_blocking_controls(const ConditionalAccessPolicy& policy) {
     std::vector<std::string> controls;
     for (const auto& control : policy.builtInControls) {
         std::string name = control;
@@ -1297,7 +1299,7 @@ std::vector<std::string> Engine::legacy_blocking_controls(const ConditionalAcces
     return controls;
 }
 
-Engine::Engine(const Snapshot& snapshot, const Directory& directory) : snapshot_(&snapshot), directory_(&directory) {
+ConditionalAccessEngine::ConditionalAccessEngine(const Snapshot& snapshot, const Directory& directory) : snapshot_(&snapshot), directory_(&directory) {
     auto index = std::make_shared<detail::EngineIndex>();
     index->policiesCollected = snapshot.conditionalAccessPolicies.has_value();
     index->rolesCollected = snapshot.roleAssignments.has_value();
@@ -1467,14 +1469,14 @@ void evaluate_detailed(WhatIfResult& result, const EngineIndex& index, const Dir
     result.blockedBySecurityDefaults = tenant.securityDefaultsBlock;
     result.outcome = enforced.outcome();
     result.reportOnlyOutcome = reportOnly.outcome();
-    if (result.outcome == Outcome::Undetermined) result.undeterminedBy = std::move(enforced.unknowns);
-    if (result.reportOnlyOutcome == Outcome::Undetermined) result.reportOnlyUndeterminedBy = std::move(reportOnly.unknowns);
+    if (result.outcome == AccessOutcome::Undetermined) result.undeterminedBy = std::move(enforced.unknowns);
+    if (result.reportOnlyOutcome == AccessOutcome::Undetermined) result.reportOnlyUndeterminedBy = std::move(reportOnly.unknowns);
     result.assumptions = assumptions_for(s, index, snapshot);
 }
 
 }  // namespace
 
-WhatIfResult Engine::evaluate(const SignInContext& context) const {
+WhatIfResult ConditionalAccessEngine::evaluate(const SignInContext& context) const {
     WhatIfResult result;
     result.context = context;
     result.user = directory_->find_user(context.userId);
@@ -1482,7 +1484,7 @@ WhatIfResult Engine::evaluate(const SignInContext& context) const {
     return result;
 }
 
-WhatIfResult Engine::evaluate_blocking(const PreparedSignIn& prepared, UserIndex user) const {
+WhatIfResult ConditionalAccessEngine::evaluate_blocking(const PreparedSignIn& prepared, UserIndex user) const {
     WhatIfResult result;
     result.context = prepared.context_;
     result.context.userId = directory_->user(user).id;
@@ -1497,7 +1499,7 @@ WhatIfResult Engine::evaluate_blocking(const PreparedSignIn& prepared, UserIndex
     return result;
 }
 
-PolicyEvaluation Engine::evaluate_policy(const ConditionalAccessPolicy& policy, const SignInContext& context,
+PolicyEvaluation ConditionalAccessEngine::evaluate_policy(const ConditionalAccessPolicy& policy, const SignInContext& context,
                                          std::optional<UserIndex> user) const {
     const SignInFacts s = facts_of(context);
     const UserFacts facts = facts_of_user(*directory_, user, context.userId);
@@ -1516,7 +1518,7 @@ PolicyEvaluation Engine::evaluate_policy(const ConditionalAccessPolicy& policy, 
     return evaluate_compiled(scratchEvaluator, c, s, facts);
 }
 
-PreparedSignIn Engine::prepare(const SignInContext& context) const {
+PreparedSignIn ConditionalAccessEngine::prepare(const SignInContext& context) const {
     PreparedSignIn prepared;
     prepared.context_ = context;
     const SignInFacts s = facts_of(prepared.context_);
@@ -1544,7 +1546,7 @@ PreparedSignIn Engine::prepare(const SignInContext& context) const {
     return prepared;
 }
 
-UserDecision Engine::decide(const PreparedSignIn& prepared, UserIndex user) const {
+UserDecision ConditionalAccessEngine::decide(const PreparedSignIn& prepared, UserIndex user) const {
     const Evaluator evaluator(*index_, *directory_);
     const UserFacts facts = facts_of_user(*directory_, user, {});
     UserDecision decision;
@@ -1581,8 +1583,8 @@ UserDecision Engine::decide(const PreparedSignIn& prepared, UserIndex user) cons
     decision.blockedBySecurityDefaults = tenant.securityDefaultsBlock;
     decision.outcome = enforced.outcome();
     decision.reportOnlyOutcome = reportOnly.outcome();
-    if (decision.outcome == Outcome::Undetermined) decision.decidedBy = firstUndetermined;
-    if (decision.outcome == Outcome::Blocked) decision.excludedBy = nullptr;
+    if (decision.outcome == AccessOutcome::Undetermined) decision.decidedBy = firstUndetermined;
+    if (decision.outcome == AccessOutcome::Blocked) decision.excludedBy = nullptr;
     return decision;
 }
 
@@ -1595,11 +1597,11 @@ const char* to_string(Applicability a) {
     return "cannotTell";
 }
 
-const char* to_string(Outcome o) {
+const char* to_string(AccessOutcome o) {
     switch (o) {
-        case Outcome::Blocked: return "blocked";
-        case Outcome::Allowed: return "allowed";
-        case Outcome::Undetermined: return "undetermined";
+        case AccessOutcome::Blocked: return "blocked";
+        case AccessOutcome::Allowed: return "allowed";
+        case AccessOutcome::Undetermined: return "undetermined";
     }
     return "undetermined";
 }

@@ -10,7 +10,7 @@
 //   list       := "[" value ( "," value )* "]"
 // Precedence follows Entra's dynamic membership rule language, which the device filter reuses:
 // comparisons, then -not, then -and, then -or; parentheses override.
-#include <tenantscan/device_filter.hpp>
+#include <tenantscan/detail/device_filter.hpp>
 
 // -match patterns run on RE2 (Debian's libre2): matching takes time linear in the input whatever
 // the pattern, where std::regex backtracks exponentially (found by fuzz_device_filter) and

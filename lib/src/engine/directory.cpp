@@ -4,6 +4,7 @@
 #include <deque>
 
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

@@ -1,6 +1,6 @@
 // IPv4 and IPv6 addresses and CIDR ranges, held in one 16-byte form (IPv4 as ::ffff:a.b.c.d) so that
 // one comparison serves both families.
-#include <tenantscan/model.hpp>
+#include <tenantscan/detail/ip.hpp>
 
 #include <algorithm>
 #include <string_view>

@@ -12,6 +12,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 #include <tenantscan/rule.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

@@ -12,8 +12,9 @@
 #include <utility>
 
 #include <tenantscan/errors.hpp>
+#include <tenantscan/detail/text.hpp>
 
-#include "text_detail.hpp"
+#include "loader/text_detail.hpp"
 
 namespace tenantscan {
 

@@ -10,6 +10,7 @@
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

@@ -15,9 +15,13 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 
 #include <tenantscan/errors.hpp>
 #include <tenantscan/smtp_clients.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/ip.hpp>
+#include <tenantscan/detail/sections.hpp>
 
 namespace tenantscan {
 
@@ -443,41 +447,6 @@ void resolve_untyped_group_members(std::vector<Group>& groups) {
     }
 }
 
-struct SectionInfo {
-    const char* pointer;
-    bool (*collected)(const Snapshot&);
-};
-
-// Every section of snapshot v1, by JSON pointer (the names rules use to declare what they need).
-constexpr SectionInfo kSections[] = {
-    {"/graph/conditionalAccessPolicies", [](const Snapshot& s) { return s.conditionalAccessPolicies.has_value(); }},
-    {"/graph/namedLocations", [](const Snapshot& s) { return s.namedLocations.has_value(); }},
-    {"/graph/securityDefaults", [](const Snapshot& s) { return s.securityDefaults.has_value(); }},
-    {"/graph/users", [](const Snapshot& s) { return s.users.has_value(); }},
-    {"/graph/groups", [](const Snapshot& s) { return s.groups.has_value(); }},
-    {"/graph/roleAssignments", [](const Snapshot& s) { return s.roleAssignments.has_value(); }},
-    {"/graph/subscribedSkus", [](const Snapshot& s) { return s.subscribedSkus.has_value(); }},
-    {"/graph/signIns", [](const Snapshot& s) { return s.signIns.has_value(); }},
-    {"/exchange/organizationConfig", [](const Snapshot& s) { return s.organizationConfig.has_value(); }},
-    {"/exchange/transportConfig", [](const Snapshot& s) { return s.transportConfig.has_value(); }},
-    {"/exchange/authenticationPolicies", [](const Snapshot& s) { return s.authenticationPolicies.has_value(); }},
-    {"/exchange/users", [](const Snapshot& s) { return s.exchangeUsers.has_value(); }},
-    {"/exchange/hveAccounts", [](const Snapshot& s) { return s.hveAccounts.has_value(); }},
-    {"/exchange/hveBillingPolicies", [](const Snapshot& s) { return s.hveBillingPolicies.has_value(); }},
-    {"/exchange/recipients", [](const Snapshot& s) { return s.recipients.has_value(); }},
-    {"/exchange/casMailboxes", [](const Snapshot& s) { return s.casMailboxes.has_value(); }},
-    {"/exchange/acceptedDomains", [](const Snapshot& s) { return s.acceptedDomains.has_value(); }},
-    {"/smtpClients", [](const Snapshot& s) { return s.smtpClients.has_value(); }},
-    {"/crossCheck", [](const Snapshot& s) { return s.crossCheck.has_value(); }},
-};
-
-const SectionInfo* find_section(std::string_view pointer) {
-    for (const SectionInfo& section : kSections) {
-        if (iequals(section.pointer, pointer)) return &section;
-    }
-    return nullptr;
-}
-
 void decode_snapshot_version(const JsonView& root) {
     JsonView version = root.get("snapshotVersion");
     if (version.is_null()) version.fail("missing snapshot version (this tenantscan reads version 1)");
@@ -489,46 +458,93 @@ void decode_snapshot_version(const JsonView& root) {
     }
 }
 
-void decode_graph(const JsonView& graph, Snapshot& snapshot, StreamedSections* streamed) {
-    snapshot.conditionalAccessPolicies =
-        list_section<ConditionalAccessPolicy>(graph, "conditionalAccessPolicies", [](const JsonView& view) {
-            // In a tenant every policy has a state; guessing one could hide a blocking policy.
-            if (!view.has("state")) {
-                view.get("state").fail("missing policy state (enabled, disabled or enabledForReportingButNotEnforced)");
-            }
-            return decode_policy(view);
-        });
-    snapshot.namedLocations = list_section<NamedLocation>(graph, "namedLocations", decode_named_location, streamed);
-    snapshot.securityDefaults = object_section<SecurityDefaults>(graph, "securityDefaults", [](const JsonView& view) {
-        // Absent isEnabled is unknown, not "off": guessing would decide rules either way.
-        if (!view.has("isEnabled")) view.get("isEnabled").fail("missing isEnabled");
-        return SecurityDefaults{view.boolean("isEnabled", false)};
-    });
-    snapshot.users = list_section<User>(graph, "users", decode_user, streamed);
-    snapshot.groups = list_section<Group>(graph, "groups", decode_group, streamed);
-    if (snapshot.groups) resolve_untyped_group_members(*snapshot.groups);
-    snapshot.roleAssignments = list_section<RoleAssignment>(graph, "roleAssignments", decode_role_assignment, streamed);
-    snapshot.subscribedSkus = list_section<SubscribedSku>(graph, "subscribedSkus", decode_subscribed_sku);
-    snapshot.signIns = list_section<SignIn>(graph, "signIns", decode_sign_in, streamed);
+// The decoder of each section, chosen by its type in the section table (tenantscan/detail/sections.hpp):
+// decode_item<T> for an element of a list section, decode_object<T> for an object section.
+template <class T>
+T decode_item(const JsonView& view);
+template <>
+ConditionalAccessPolicy decode_item<ConditionalAccessPolicy>(const JsonView& view) {
+    // In a tenant every policy has a state; guessing one could hide a blocking policy.
+    if (!view.has("state")) {
+        view.get("state").fail("missing policy state (enabled, disabled or enabledForReportingButNotEnforced)");
+    }
+    return decode_policy(view);
+}
+template <>
+NamedLocation decode_item<NamedLocation>(const JsonView& view) { return decode_named_location(view); }
+template <>
+User decode_item<User>(const JsonView& view) { return decode_user(view); }
+template <>
+Group decode_item<Group>(const JsonView& view) { return decode_group(view); }
+template <>
+RoleAssignment decode_item<RoleAssignment>(const JsonView& view) { return decode_role_assignment(view); }
+template <>
+SubscribedSku decode_item<SubscribedSku>(const JsonView& view) { return decode_subscribed_sku(view); }
+template <>
+SignIn decode_item<SignIn>(const JsonView& view) { return decode_sign_in(view); }
+template <>
+AuthenticationPolicy decode_item<AuthenticationPolicy>(const JsonView& view) { return decode_authentication_policy(view); }
+template <>
+ExchangeUser decode_item<ExchangeUser>(const JsonView& view) { return decode_exchange_user(view); }
+template <>
+HveAccount decode_item<HveAccount>(const JsonView& view) { return decode_hve_account(view); }
+template <>
+HveBillingPolicy decode_item<HveBillingPolicy>(const JsonView& view) { return decode_hve_billing_policy(view); }
+template <>
+Recipient decode_item<Recipient>(const JsonView& view) { return decode_recipient(view); }
+template <>
+CasMailbox decode_item<CasMailbox>(const JsonView& view) { return decode_cas_mailbox(view); }
+template <>
+AcceptedDomain decode_item<AcceptedDomain>(const JsonView& view) { return decode_accepted_domain(view); }
+template <>
+CrossCheckEntry decode_item<CrossCheckEntry>(const JsonView& view) { return decode_cross_check_entry(view); }
+
+template <class T>
+T decode_object(const JsonView& view);
+template <>
+SecurityDefaults decode_object<SecurityDefaults>(const JsonView& view) {
+    // Absent isEnabled is unknown, not "off": guessing would decide rules either way.
+    if (!view.has("isEnabled")) view.get("isEnabled").fail("missing isEnabled");
+    return SecurityDefaults{view.boolean("isEnabled", false)};
+}
+template <>
+OrganizationConfig decode_object<OrganizationConfig>(const JsonView& view) {
+    return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy")};
+}
+template <>
+TransportConfig decode_object<TransportConfig>(const JsonView& view) {
+    return TransportConfig{view.optional_boolean("SmtpClientAuthenticationDisabled")};
 }
 
-void decode_exchange(const JsonView& exchange, Snapshot& snapshot, StreamedSections* streamed) {
-    snapshot.organizationConfig =
-        object_section<OrganizationConfig>(exchange, "organizationConfig", [](const JsonView& view) {
-            return OrganizationConfig{exchange_identity(view, "DefaultAuthenticationPolicy")};
-        });
-    snapshot.transportConfig = object_section<TransportConfig>(exchange, "transportConfig", [](const JsonView& view) {
-        return TransportConfig{view.optional_boolean("SmtpClientAuthenticationDisabled")};
-    });
-    snapshot.authenticationPolicies =
-        list_section<AuthenticationPolicy>(exchange, "authenticationPolicies", decode_authentication_policy);
-    snapshot.exchangeUsers = list_section<ExchangeUser>(exchange, "users", decode_exchange_user, streamed);
-    snapshot.hveAccounts = list_section<HveAccount>(exchange, "hveAccounts", decode_hve_account, streamed);
-    snapshot.hveBillingPolicies =
-        list_section<HveBillingPolicy>(exchange, "hveBillingPolicies", decode_hve_billing_policy, streamed);
-    snapshot.recipients = list_section<Recipient>(exchange, "recipients", decode_recipient, streamed);
-    snapshot.casMailboxes = list_section<CasMailbox>(exchange, "casMailboxes", decode_cas_mailbox, streamed);
-    snapshot.acceptedDomains = list_section<AcceptedDomain>(exchange, "acceptedDomains", decode_accepted_domain);
+// What a decoded list needs before rules see it (only groups: members of unknown type).
+template <class T>
+void finish_section(std::vector<T>&) {}
+void finish_section(std::vector<Group>& groups) { resolve_untyped_group_members(groups); }
+
+template <class T>
+void decode_section(const JsonView& parent, std::string_view key, std::optional<std::vector<T>>& out,
+                    StreamedSections* streamed) {
+    out = list_section<T>(parent, key, decode_item<T>, streamed);
+    if (out) finish_section(*out);
+}
+template <class T>
+void decode_section(const JsonView& parent, std::string_view key, std::optional<T>& out, StreamedSections*) {
+    out = object_section<T>(parent, key, decode_object<T>);
+}
+// The device inventory: bad rows are kept with their problems (docs/inventory.md).
+void decode_section(const JsonView& parent, std::string_view key, std::optional<SmtpClientInventory>& out,
+                    StreamedSections*) {
+    JsonView section = parent.get(key);
+    if (!section.is_null()) out = parse_smtp_clients_json(section.value(), section.file(), section.pointer());
+}
+
+// Every section is decoded here, in the table's order, so that bad input stops the load (exit 2)
+// naming its pointer, and rules read only the model.
+void decode_sections(const JsonView& root, Snapshot& snapshot, StreamedSections* streamed) {
+    for (const sections::Section& section : sections::all()) {
+        const JsonView parent = section.parent.empty() ? root : root.get(section.parent);
+        std::visit([&](auto member) { decode_section(parent, section.key, snapshot.*member, streamed); }, section.member);
+    }
 }
 
 // The top-level objects that say how complete sections are, keyed by section pointer:
@@ -550,15 +566,15 @@ void decode_section_map(const JsonView& root, const Snapshot& snapshot, const Se
     for (const auto& member : object.value().items()) {
         if (is_annotation_key(member.key())) continue;
         JsonView entry = object.get(member.key());
-        const SectionInfo* section = find_section(member.key());
+        const sections::Section* section = sections::find_ignoring_case(member.key());
         if (!section) {
             entry.fail("unknown section \"" + member.key() + "\" (expected a section pointer such as /graph/signIns)");
         }
         if (!entry.value().is_string()) {
             entry.fail(std::string("expected the ") + what.valueNoun + " as a string, got " + describe_json_type(entry.value()));
         }
-        if (section->collected(snapshot) != what.sectionMustBePresent) entry.fail(what.presenceError);
-        out[section->pointer] = entry.value().get<std::string>();
+        if (sections::collected(*section, snapshot) != what.sectionMustBePresent) entry.fail(what.presenceError);
+        out[std::string(section->pointer)] = entry.value().get<std::string>();
     }
 }
 
@@ -601,35 +617,20 @@ struct StreamedList final : StreamedSection {
 };
 
 
-struct StreamableSection {
-    const char* parent;
-    const char* key;
-    std::unique_ptr<StreamedSection> (*make)();
-};
-
-template <class T, T (*Decode)(const JsonView&)>
-std::unique_ptr<StreamedSection> make_streamed() {
-    return std::make_unique<StreamedList<T>>(Decode);
+template <class T>
+std::unique_ptr<StreamedSection> make_streamed(sections::List<T>) {
+    return std::make_unique<StreamedList<T>>(decode_item<T>);
+}
+template <class T>
+std::unique_ptr<StreamedSection> make_streamed(sections::Object<T>) {
+    throw std::logic_error("an object section cannot be streamed");
 }
 
-// The sections that grow with the tenant. (Policies, named locations' siblings and the small
-// sections are few and are decoded from the DOM.)
-const StreamableSection kStreamable[] = {
-    {"graph", "namedLocations", make_streamed<NamedLocation, decode_named_location>},
-    {"graph", "users", make_streamed<User, decode_user>},
-    {"graph", "groups", make_streamed<Group, decode_group>},
-    {"graph", "roleAssignments", make_streamed<RoleAssignment, decode_role_assignment>},
-    {"graph", "signIns", make_streamed<SignIn, decode_sign_in>},
-    {"exchange", "users", make_streamed<ExchangeUser, decode_exchange_user>},
-    {"exchange", "hveAccounts", make_streamed<HveAccount, decode_hve_account>},
-    {"exchange", "hveBillingPolicies", make_streamed<HveBillingPolicy, decode_hve_billing_policy>},
-    {"exchange", "recipients", make_streamed<Recipient, decode_recipient>},
-    {"exchange", "casMailboxes", make_streamed<CasMailbox, decode_cas_mailbox>},
-};
-
-const StreamableSection* find_streamable(std::string_view parent, std::string_view key) {
-    for (const auto& section : kStreamable)
-        if (iequals(section.parent, parent) && iequals(section.key, key)) return &section;
+// The sections that grow with the tenant (streamable in the section table). Policies and the small
+// sections are few and are decoded from the DOM.
+const sections::Section* find_streamable(std::string_view parent, std::string_view key) {
+    for (const sections::Section& section : sections::all())
+        if (section.streamable && iequals(section.parent, parent) && iequals(section.key, key)) return &section;
     return nullptr;
 }
 
@@ -685,12 +686,13 @@ public:
     bool start_object(std::size_t) override { return open(json::value_t::object); }
     bool start_array(std::size_t) override {
         if (!stream_ && document_.depth() == 2 && document_.is_object_at(0) && document_.is_object_at(1))
-            if (const StreamableSection* section = find_streamable(parentKey_, sectionKey_)) {
+            if (const sections::Section* section = find_streamable(parentKey_, sectionKey_)) {
                 document_.add(json::array());  // the placeholder: "collected", decoded from the stream
                 const std::string pointer = "/" + parentKey_ + "/" + sectionKey_;
                 sectionView_.emplace(elementValue_, file_, pointer);  // the value is not read, only the pointer
                 auto& slot = streams_[pointer];
-                slot = section->make();  // a repeated key: the last occurrence wins, as in the DOM
+                // A repeated key: the last occurrence wins, as in the DOM.
+                slot = std::visit([](auto member) { return make_streamed(member); }, section->member);
                 stream_ = slot.get();
                 return true;
             }
@@ -959,12 +961,7 @@ Snapshot decode_document(const nlohmann::json& document, const std::string& file
         JsonView view = root.get(parent);
         if (!view.is_null()) require_object(view, "an object of sections");
     }
-    decode_graph(root.get("graph"), snapshot, streamed);
-    decode_exchange(root.get("exchange"), snapshot, streamed);
-    // Every section is decoded here, so that bad input stops the load (exit 2) naming its pointer.
-    JsonView smtpClients = root.get("smtpClients");
-    if (!smtpClients.is_null()) snapshot.smtpClients = parse_smtp_clients_json(smtpClients.value(), file, smtpClients.pointer());
-    snapshot.crossCheck = list_section<CrossCheckEntry>(root, "crossCheck", decode_cross_check_entry);
+    decode_sections(root, snapshot, streamed);
     decode_not_collected(root, snapshot);
     decode_partial(root, snapshot);
     return snapshot;
@@ -986,26 +983,6 @@ Snapshot load_snapshot(const std::string& path, LoadTimings* timings) {
 
 Snapshot load_snapshot_from_memory(const std::string& bytes, const std::string& name) {
     return load_text(decode_text(bytes, name), name, nullptr, nullptr);
-}
-
-bool Snapshot::is_section(std::string_view pointer) {
-    // Exactly as rules must spell it: find_section is case-insensitive, for hand-written snapshots.
-    for (const SectionInfo& section : kSections) {
-        if (section.pointer == pointer) return true;
-    }
-    return false;
-}
-
-const std::string* Snapshot::partial_scope(const std::string& pointer) const {
-    auto it = partial.find(pointer);
-    return it == partial.end() ? nullptr : &it->second;
-}
-
-bool Snapshot::has_section(const std::string& pointer) const {
-    for (const SectionInfo& section : kSections) {
-        if (section.pointer == pointer) return section.collected(*this);
-    }
-    return false;
 }
 
 }  // namespace tenantscan

@@ -6,7 +6,7 @@
 
 #include <tenantscan/json_input.hpp>
 
-#include "text_detail.hpp"
+#include "loader/text_detail.hpp"
 
 namespace tenantscan {
 

@@ -13,7 +13,8 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/schedule.hpp>
 
-#include "common/hve_exemption_group.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "report_common.hpp"
+#include "report/common.hpp"
 
 namespace tenantscan {
 

@@ -2,14 +2,15 @@
 // loading anything and runs only this file's own style and scripts (by hash), so neither a
 // network nor a hostile policy name in the tenant can change what the page does. All tenant text
 // is escaped; the script reads and writes only text and attributes, never HTML.
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 
 #include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 
-#include "report_common.hpp"
+#include "report/common.hpp"
+#include "report_assets.hpp"  // generated from lib/src/report/assets/ (lib/CMakeLists.txt)
 
 namespace tenantscan {
 
@@ -17,222 +18,9 @@ namespace {
 
 using report_detail::escape_html;
 
-constexpr const char* kStyle = R"CSS(
-:root { --fail: #b42318; --error: #7a2e98; --review: #a15c07; --pass: #067647; --na: #667085; --waived: #175cd3;
-        --line: #d0d5dd; --soft: #f2f4f7; --text: #101828; --muted: #475467; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--text); background: #fff; }
-header { padding: 20px 32px; border-bottom: 4px solid var(--pass); background: #ecfdf3; }
-header.failed { border-bottom-color: var(--fail); background: #fef3f2; }
-h1 { margin: 0 0 4px; font-size: 22px; }
-h2 { font-size: 18px; margin: 28px 0 10px; }
-.verdict { font-size: 18px; font-weight: 700; margin: 4px 0; }
-header.failed .verdict { color: var(--fail); }
-header.passed .verdict { color: var(--pass); }
-.reasons { margin: 4px 0 8px 20px; padding: 0; }
-.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0 0; color: var(--muted); }
-.meta dt { font-weight: 600; }
-.meta dd { margin: 0; word-break: break-all; }
-main { padding: 0 32px 40px; max-width: 1400px; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; }
-.card { border: 1px solid var(--line); border-left: 6px solid var(--na); border-radius: 8px; background: #fff;
-        padding: 8px 14px; min-width: 110px; text-align: left; cursor: pointer; font: inherit; color: inherit; }
-.card:hover, .card:focus { background: var(--soft); }
-.card .count { display: block; font-size: 24px; font-weight: 700; }
-.card.s-fail { border-left-color: var(--fail); } .card.s-error { border-left-color: var(--error); }
-.card.s-review { border-left-color: var(--review); } .card.s-pass { border-left-color: var(--pass); }
-.card.s-waived { border-left-color: var(--waived); }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
-th { background: var(--soft); position: sticky; top: 0; white-space: nowrap; }
-th[data-sort] { cursor: pointer; user-select: none; }
-th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
-code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600;
-         background: var(--na); white-space: nowrap; }
-.badge.s-fail { background: var(--fail); } .badge.s-error { background: var(--error); }
-.badge.s-review { background: var(--review); } .badge.s-pass { background: var(--pass); }
-.badge.s-waived { background: var(--waived); } .badge.proposed { background: #344054; }
-.sev { font-weight: 600; } .sev-critical, .sev-high { color: var(--fail); } .sev-medium { color: var(--review); }
-.kind, .muted { color: var(--muted); font-size: 12px; }
-.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; margin: 0 0 10px; }
-.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
-.filters select, .filters input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-radius: 6px; }
-.filters input { min-width: 260px; }
-.filters button, .toggle, .link { font: inherit; border: 1px solid var(--line); background: #fff; border-radius: 6px;
-                                  padding: 3px 10px; cursor: pointer; }
-.toggle { margin-left: 6px; font-size: 12px; }
-tr.details > td { background: #fcfcfd; }
-.evidence { background: var(--soft); padding: 10px; border-radius: 6px; overflow: auto; max-height: 420px;
-            font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre; }
-.fix { white-space: pre-wrap; }
-.waiver { color: var(--waived); }
-.expired { color: var(--fail); font-weight: 600; }
-.policies { margin: 0; padding-left: 18px; }
-.verdicts div { white-space: nowrap; margin-bottom: 2px; }
-.counter { color: var(--muted); margin-left: auto; }
-.empty { color: var(--muted); text-align: center; padding: 16px; }
-footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
-)CSS";
-
-// Runs first, in <head>: records script errors and blocked content in attributes of <html>, so
-// that a test (or a curious reader with devtools) can see that the page loaded cleanly.
-constexpr const char* kWatchdog = R"JS(
-(function () {
-  var root = document.documentElement;
-  function count(name) { root.setAttribute(name, String(Number(root.getAttribute(name) || "0") + 1)); }
-  window.addEventListener("error", function (event) {
-    count("data-js-errors");
-    root.setAttribute("data-js-error-message", String(event.message));
-  });
-  document.addEventListener("securitypolicyviolation", function (event) {
-    count("data-csp-violations");
-    root.setAttribute("data-csp-violation", event.violatedDirective + " " + event.blockedURI);
-  });
-})();
-)JS";
-
-constexpr const char* kScript = R"JS(
-(function () {
-  "use strict";
-  var tbody = document.getElementById("findings-body");
-  var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.finding"));
-  var counter = document.getElementById("findings-counter");
-  var emptyRow = document.getElementById("findings-empty");
-  var controls = {
-    status: document.getElementById("filter-status"),
-    severity: document.getElementById("filter-severity"),
-    rule: document.getElementById("filter-rule"),
-    q: document.getElementById("filter-q")
-  };
-  var sortState = { key: "", dir: "ascending" };
-
-  rows.forEach(function (row, index) {
-    row.detailsRow = document.getElementById(row.getAttribute("data-details"));
-    row.originalIndex = index;
-    row.searchText = (row.textContent + " " + row.detailsRow.textContent).toLowerCase();
-  });
-
-  function value(name) { return controls[name].value; }
-
-  function apply() {
-    var status = value("status"), severity = value("severity"), rule = value("rule");
-    var q = value("q").trim().toLowerCase();
-    var shown = 0;
-    rows.forEach(function (row) {
-      var visible = (!status || row.getAttribute("data-status") === status) &&
-                    (!severity || row.getAttribute("data-severity") === severity) &&
-                    (!rule || row.getAttribute("data-rule") === rule) &&
-                    (!q || row.searchText.indexOf(q) !== -1);
-      row.hidden = !visible;
-      row.detailsRow.hidden = !visible || row.querySelector(".toggle").getAttribute("aria-expanded") !== "true";
-      if (visible) shown += 1;
-    });
-    counter.textContent = "Showing " + shown + " of " + rows.length;
-    tbody.setAttribute("data-visible", String(shown));
-    emptyRow.hidden = shown !== 0;
-  }
-
-  function sortKey(row, key) {
-    if (key === "status") return Number(row.getAttribute("data-status-rank"));
-    if (key === "severity") return Number(row.getAttribute("data-severity-rank"));
-    return row.getAttribute("data-" + key).toLowerCase();
-  }
-
-  function sortRows() {
-    var key = sortState.key, sign = sortState.dir === "ascending" ? 1 : -1;
-    var ordered = rows.slice();
-    if (key) {
-      ordered.sort(function (a, b) {
-        var x = sortKey(a, key), y = sortKey(b, key);
-        if (x < y) return -sign;
-        if (x > y) return sign;
-        return a.originalIndex - b.originalIndex;
-      });
-    }
-    ordered.forEach(function (row) {
-      tbody.insertBefore(row, emptyRow);
-      tbody.insertBefore(row.detailsRow, emptyRow);
-    });
-    document.querySelectorAll("th[data-sort]").forEach(function (th) {
-      if (th.getAttribute("data-sort") === key) th.setAttribute("aria-sort", sortState.dir);
-      else th.removeAttribute("aria-sort");
-    });
-  }
-
-  function writeHash() {
-    var params = new URLSearchParams();
-    Object.keys(controls).forEach(function (name) { if (value(name)) params.set(name, value(name)); });
-    if (sortState.key) { params.set("sort", sortState.key); params.set("dir", sortState.dir); }
-    var open = rows.filter(function (row) { return row.querySelector(".toggle").getAttribute("aria-expanded") === "true"; })
-                   .map(function (row) { return row.id; });
-    if (open.length) params.set("open", open.join(","));
-    var hash = params.toString();
-    try { history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search); } catch (e) { /* file: URLs in some browsers */ }
-  }
-
-  function readHash() {
-    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
-    Object.keys(controls).forEach(function (name) {
-      var wanted = params.get(name) || "";
-      controls[name].value = wanted;
-      if (controls[name].value !== wanted) controls[name].value = "";
-    });
-    var key = params.get("sort") || "";
-    sortState.key = document.querySelector('th[data-sort="' + key.replace(/[^a-z]/g, "") + '"]') ? key : "";
-    sortState.dir = params.get("dir") === "descending" ? "descending" : "ascending";
-    var open = (params.get("open") || "").split(",");
-    rows.forEach(function (row) { expand(row, open.indexOf(row.id) !== -1); });
-  }
-
-  function update() { apply(); writeHash(); }
-
-  Object.keys(controls).forEach(function (name) {
-    controls[name].addEventListener(name === "q" ? "input" : "change", update);
-  });
-  document.getElementById("filter-clear").addEventListener("click", function () {
-    Object.keys(controls).forEach(function (name) { controls[name].value = ""; });
-    update();
-  });
-  document.querySelectorAll("th[data-sort]").forEach(function (th) {
-    th.addEventListener("click", function () {
-      var key = th.getAttribute("data-sort");
-      sortState.dir = sortState.key === key && sortState.dir === "ascending" ? "descending" : "ascending";
-      sortState.key = key;
-      sortRows();
-      writeHash();
-    });
-  });
-  function expand(row, expanded) {
-    var toggle = row.querySelector(".toggle");
-    toggle.setAttribute("aria-expanded", String(expanded));
-    toggle.textContent = expanded ? "Hide details" : "Details";
-    row.detailsRow.hidden = !expanded || row.hidden;
-  }
-  tbody.addEventListener("click", function (event) {
-    var toggle = event.target.closest(".toggle");
-    if (!toggle) return;
-    expand(toggle.closest("tr.finding"), toggle.getAttribute("aria-expanded") !== "true");
-    writeHash();
-  });
-  document.querySelectorAll("[data-set-status], [data-set-q]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      Object.keys(controls).forEach(function (name) { controls[name].value = ""; });
-      controls.status.value = button.getAttribute("data-set-status") || "";
-      controls.q.value = button.getAttribute("data-set-q") || "";
-      update();
-      document.getElementById("findings").scrollIntoView();
-    });
-  });
-  window.addEventListener("hashchange", function () { readHash(); sortRows(); apply(); });
-
-  readHash();
-  sortRows();
-  apply();
-  document.documentElement.setAttribute("data-ready", "1");
-})();
-)JS";
+// The page's style and scripts are real files, lib/src/report/assets/{report.css,watchdog.js,report.js},
+// embedded at build time as kStyle, kWatchdog (runs first, in <head>: records script errors and blocked
+// content in attributes of <html>, so that a test can see that the page loaded cleanly) and kScript.
 
 std::string base64(const std::string& bytes) {
     static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

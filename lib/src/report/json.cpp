@@ -5,6 +5,7 @@
 
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/report.hpp>
 
 #include <string_view>
 

@@ -1,5 +1,5 @@
 // JUnit XML, as GitLab (artifacts:reports:junit) and Azure DevOps (PublishTestResults) read it.
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 
 #include <map>
 

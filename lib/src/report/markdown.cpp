@@ -2,13 +2,13 @@
 // gate and why), then what to fix, with everything else collapsed. GitHub limits a comment to
 // 65 536 characters and a job summary to 1 MiB, so long lists are cut with a pointer to the full
 // report.
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "report_common.hpp"
+#include "report/common.hpp"
 
 namespace tenantscan {
 

@@ -1,4 +1,4 @@
-#include <tenantscan/migration_plan.hpp>
+#include <tenantscan/detail/migration_plan.hpp>
 
 #include <algorithm>
 #include <map>
@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
 

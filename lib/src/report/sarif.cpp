@@ -1,5 +1,5 @@
 // SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, any SARIF viewer).
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "report_common.hpp"
+#include "report/common.hpp"
 
 namespace tenantscan {
 

@@ -5,7 +5,8 @@
 #include <map>
 
 #include <fmt/format.h>
-#include <tenantscan/migration_plan.hpp>
+#include <tenantscan/detail/migration_plan.hpp>
+#include <tenantscan/report.hpp>
 
 namespace tenantscan {
 

@@ -10,8 +10,9 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/dates.hpp>
 
-#include "text_detail.hpp"
+#include "loader/text_detail.hpp"
 
 namespace tenantscan {
 

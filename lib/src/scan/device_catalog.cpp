@@ -11,9 +11,11 @@
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #include "device_catalog_data.hpp"
-#include "text_detail.hpp"
+#include "loader/text_detail.hpp"
 
 namespace tenantscan {
 

@@ -1,4 +1,4 @@
-#include "common/hve_exemption_group.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
 
 #include <fmt/format.h>
 

@@ -11,6 +11,7 @@
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #ifndef TENANTSCAN_VERSION
 #define TENANTSCAN_VERSION "0.0.0"
@@ -238,7 +239,7 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
 
     const auto indexStart = std::chrono::steady_clock::now();
     Directory directory(snapshot);
-    Engine engine(snapshot, directory);
+    ConditionalAccessEngine engine(snapshot, directory);
     RuleContext context(snapshot, directory, engine, options);
 
     Report report;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #include "schedules_data.hpp"
 

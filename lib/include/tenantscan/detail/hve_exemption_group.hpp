@@ -1,6 +1,10 @@
 // The HVE exemption group: the Entra group whose members Conditional Access policies exclude so
 // that HVE accounts can sign in with Basic SMTP AUTH. Configured once, as the parameter "group"
 // of hve-exclusion-group, and named by every rule whose fix is "exclude the group".
+//
+// Shared by the rules and the fix script (lib/src/remediate), so it lives in the core (defined in
+// lib/src/scan/hve_exemption_group.cpp): the core never includes anything from rules/. Not part of
+// the API: no stability promise, and not installed.
 #pragma once
 
 #include <string>
