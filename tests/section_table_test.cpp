@@ -77,7 +77,7 @@ TEST_CASE("section table: each section, alone in a snapshot, is the one has_sect
     }
 }
 
-TEST_CASE("section table: rules must spell a section exactly; a snapshot's notCollected may not") {
+TEST_CASE("section table: rules must spell a section exactly, a snapshot's notCollected need not") {
     CHECK(tenantscan::Snapshot::is_section("/graph/users"));
     CHECK_FALSE(tenantscan::Snapshot::is_section("/Graph/Users"));
     CHECK_FALSE(tenantscan::Snapshot::is_section("/graph/user"));
