@@ -10,8 +10,6 @@
 #include <fmt/format.h>
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
-#include <tenantscan/model.hpp>
-#include <tenantscan/rule.hpp>
 #include <tenantscan/detail/text.hpp>
 
 namespace tenantscan {
@@ -379,12 +377,6 @@ SmtpClientInventory load_smtp_clients(const std::string& path) {
     if (first != std::string::npos && (text[first] == '[' || text[first] == '{'))
         return parse_smtp_clients_json(parse_json_text(text, path), path, "");
     return parse_smtp_clients_csv(text, path);
-}
-
-std::optional<SmtpClientInventory> scan_inventory(const Snapshot& snapshot, const ScanOptions& options) {
-    if (options.smtpClients) return *options.smtpClients;
-    if (snapshot.smtpClients) return *snapshot.smtpClients;
-    return std::nullopt;
 }
 
 nlohmann::json to_json(const SmtpClient& client) {

@@ -11,6 +11,7 @@
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/smtp_clients.hpp>
 #include <tenantscan/detail/dates.hpp>
 
 #ifndef TENANTSCAN_VERSION
@@ -328,6 +329,14 @@ const char* to_string(WaiverState state) {
         case WaiverState::Stale: break;
     }
     return "stale";
+}
+
+// Declared with the inventory (smtp_clients.hpp), defined here: choosing between --clients and the
+// snapshot's section is the scan's decision, and the loader does not know ScanOptions.
+std::optional<SmtpClientInventory> scan_inventory(const Snapshot& snapshot, const ScanOptions& options) {
+    if (options.smtpClients) return *options.smtpClients;
+    if (snapshot.smtpClients) return *snapshot.smtpClients;
+    return std::nullopt;
 }
 
 }  // namespace tenantscan
