@@ -1,6 +1,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/report_diff.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/report.hpp>
 
 #include <memory>
 

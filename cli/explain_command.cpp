@@ -1,11 +1,12 @@
 // `tenantscan explain TEXT|-`: explains an error text pasted from a device panel, a library's
-// exception or a mail log (lib/src/smtp_explain.cpp, docs/explain.md). Offline: no network.
+// exception or a mail log (lib/smtp/explain.cpp, docs/explain.md). Offline: no network.
 #include <tenantscan/directory.hpp>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/schedule.hpp>
 #include <tenantscan/smtp_explain.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #include <iostream>
 #include <iterator>
@@ -59,12 +60,12 @@ int run_explain(const ExplainArguments& args) {
 
     std::unique_ptr<Snapshot> snapshot;
     std::unique_ptr<Directory> directory;
-    std::unique_ptr<Engine> engine;
+    std::unique_ptr<ConditionalAccessEngine> engine;
     std::optional<smtp::Tenant> tenant;
     if (!args.snapshot.empty()) {
         snapshot = std::make_unique<Snapshot>(load_snapshot(args.snapshot));
         directory = std::make_unique<Directory>(*snapshot);
-        engine = std::make_unique<Engine>(*snapshot, *directory);
+        engine = std::make_unique<ConditionalAccessEngine>(*snapshot, *directory);
         tenant.emplace(smtp::Tenant{*snapshot, *directory, *engine});
     }
     smtp::ExplainOptions options;

@@ -8,6 +8,8 @@
 #include <tenantscan/scan.hpp>
 #include <tenantscan/smtp_clients.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/dates.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "commands.hpp"
 #include "output.hpp"

@@ -1,4 +1,5 @@
 #include <tenantscan/rule.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include <fmt/format.h>
 

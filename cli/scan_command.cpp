@@ -1,9 +1,11 @@
 #include <tenantscan/config.hpp>
 #include <tenantscan/policy_overlay.hpp>
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/smtp_clients.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/dates.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -13,6 +13,7 @@
 #include <tenantscan/directory.hpp>
 #include <tenantscan/smtp_test.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "output.hpp"
 
@@ -104,11 +105,11 @@ int run_smtp_test(SmtpTestArguments& args) {
     // The snapshot is read before anything is sent, so a broken one costs no test message.
     std::unique_ptr<Snapshot> snapshot;
     std::unique_ptr<Directory> directory;
-    std::unique_ptr<Engine> engine;
+    std::unique_ptr<ConditionalAccessEngine> engine;
     if (!args.snapshot.empty()) {
         snapshot = std::make_unique<Snapshot>(load_snapshot(args.snapshot));
         directory = std::make_unique<Directory>(*snapshot);
-        engine = std::make_unique<Engine>(*snapshot, *directory);
+        engine = std::make_unique<ConditionalAccessEngine>(*snapshot, *directory);
     }
 
     smtp::Result result = smtp::run(o);

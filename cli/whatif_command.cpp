@@ -3,6 +3,8 @@
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/ip.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -44,15 +46,15 @@ std::string outcome_sentence(const WhatIfResult& r) {
     if (r.blockedBySecurityDefaults)
         return "BLOCKED by security defaults (they block every legacy-protocol sign-in; Conditional Access does not decide)";
     switch (r.outcome) {
-        case Outcome::Blocked: {
+        case AccessOutcome::Blocked: {
             std::vector<std::string> names;
             for (const auto* p : r.blocking_enforced())
                 names.push_back(fmt::format("'{}' ({})", p->policy->displayName, fmt::join(p->blockingControls, ", ")));
             return "BLOCKED by " + fmt::to_string(fmt::join(names, "; "));
         }
-        case Outcome::Undetermined:
+        case AccessOutcome::Undetermined:
             return "UNDETERMINED: depends on " + fmt::to_string(fmt::join(r.undeterminedBy, ", "));
-        case Outcome::Allowed:
+        case AccessOutcome::Allowed:
             return "ALLOWED: no enforced policy blocks this sign-in";
     }
     return "";
@@ -134,7 +136,7 @@ int run_whatif(const WhatIfArguments& args) {
     Directory directory(snapshot);
     if (snapshot.users && !directory.find_user(args.user))
         throw InputError(args.snapshot, "/graph/users", "no user with id or userPrincipalName '" + args.user + "'");
-    Engine engine(snapshot, directory);
+    ConditionalAccessEngine engine(snapshot, directory);
 
     SignInContext context;
     context.userId = args.user;

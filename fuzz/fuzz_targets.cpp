@@ -6,13 +6,16 @@
 #include <vector>
 
 #include <tenantscan/conditional_access.hpp>
-#include <tenantscan/device_filter.hpp>
+#include <tenantscan/detail/device_filter.hpp>
 #include <tenantscan/directory.hpp>
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/rule.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/ip.hpp>
+#include <tenantscan/report.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 namespace tenantscan::fuzz {
 
@@ -147,7 +150,7 @@ Verdict ca_decoders_target(std::string_view bytes, const std::string& name) {
     snapshot.groups.emplace();
     snapshot.securityDefaults = SecurityDefaults{false};
     const Directory directory(snapshot);
-    const Engine engine(snapshot, directory);
+    const ConditionalAccessEngine engine(snapshot, directory);
     for (const SignInContext& context : sign_ins(user.id)) {
         WhatIfResult result = engine.evaluate(context);
         require(result.policies.size() == snapshot.conditionalAccessPolicies->size(),

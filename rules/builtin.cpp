@@ -1,6 +1,7 @@
 // Every rule that ships with tenantscan, registered explicitly module by module (self-registering
 // static objects would be dropped by the linker from a static library).
 #include <tenantscan/rule.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "engine/engine_rules.hpp"
 #include "hve/hve_rules.hpp"

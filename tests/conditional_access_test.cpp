@@ -14,7 +14,7 @@
 
 using nlohmann::json;
 using tenantscan::Applicability;
-using tenantscan::Outcome;
+using tenantscan::AccessOutcome;
 using tenantscan::PolicyEvaluation;
 using tenantscan::SignInContext;
 using tenantscan::WhatIfResult;
@@ -91,7 +91,7 @@ struct Tenant {
         : snapshot(testsupport::snapshot_from(document)), directory(snapshot), engine(snapshot, directory) {}
     tenantscan::Snapshot snapshot;
     tenantscan::Directory directory;
-    tenantscan::Engine engine;
+    tenantscan::ConditionalAccessEngine engine;
 };
 
 std::unique_ptr<Tenant> tenant_with(const json& policies, const json& graphPatch = json::object()) {
@@ -500,7 +500,7 @@ TEST_CASE("engine: grant controls a legacy client cannot satisfy") {
     CHECK(result.policies.front().blockingControls.empty());
     CHECK_FALSE(result.policies.front().wouldBlock());
     CHECK(mentions(result.policies.front().details, "only session controls"));
-    CHECK(result.outcome == Outcome::Allowed);
+    CHECK(result.outcome == AccessOutcome::Allowed);
 
     // A modern client can satisfy MFA interactively; only block blocks it.
     SignInContext browser = smtp("u-alice");
@@ -521,21 +521,21 @@ TEST_CASE("engine: overall outcome — blocked, allowed, undetermined, and repor
     auto t = tenant_with(policies);
 
     WhatIfResult alice = t->engine.evaluate(smtp("u-alice"));
-    CHECK(alice.outcome == Outcome::Blocked);
+    CHECK(alice.outcome == AccessOutcome::Blocked);
     REQUIRE(alice.blocking_enforced().size() == 1);
     CHECK(alice.blocking_enforced().front()->policy->id == "block-legacy");
-    CHECK(alice.reportOnlyOutcome == Outcome::Allowed);
+    CHECK(alice.reportOnlyOutcome == AccessOutcome::Allowed);
     CHECK(alice.user.has_value());
     CHECK(alice.policies.size() == 5);
     CHECK(alice.policies[3].analysisReasons == std::vector<std::string>{"policyNotEnabled"});
 
     // The HVE account is excluded from the legacy block; MFA outside the office decides, and the IP is unknown.
     WhatIfResult hve = t->engine.evaluate(smtp("u-hve"));
-    CHECK(hve.outcome == Outcome::Undetermined);
+    CHECK(hve.outcome == AccessOutcome::Undetermined);
     CHECK(hve.undeterminedBy == std::vector<std::string>{unknown_input::kLocation});
     REQUIRE(hve.undetermined_enforced().size() == 1);
     CHECK(hve.undetermined_enforced().front()->policy->id == "mfa-outside-office");
-    CHECK(hve.reportOnlyOutcome == Outcome::Blocked);  // report-only is evaluated, never enforced
+    CHECK(hve.reportOnlyOutcome == AccessOutcome::Blocked);  // report-only is evaluated, never enforced
     REQUIRE(hve.blocking_report_only().size() == 1);
     CHECK(hve.blocking_report_only().front()->policy->id == "report-only-admins");
     CHECK(mentions(hve.assumptions, "IP address unknown"));
@@ -543,9 +543,9 @@ TEST_CASE("engine: overall outcome — blocked, allowed, undetermined, and repor
     CHECK(mentions(hve.assumptions, "risk levels (sign-in, user, insider, service principal) assumed 'none'"));
     CHECK(mentions(hve.assumptions, "AllTrusted covers the trusted IP named locations only"));
 
-    CHECK(t->engine.evaluate(smtp_from("u-hve", "203.0.113.9")).outcome == Outcome::Allowed);
+    CHECK(t->engine.evaluate(smtp_from("u-hve", "203.0.113.9")).outcome == AccessOutcome::Allowed);
     auto outside = t->engine.evaluate(smtp_from("u-hve", "192.0.2.9"));
-    CHECK(outside.outcome == Outcome::Blocked);
+    CHECK(outside.outcome == AccessOutcome::Blocked);
     CHECK(outside.blocking_enforced().front()->blockingControls == std::vector<std::string>{"mfa"});
     CHECK(outside.undeterminedBy.empty());
 
@@ -553,7 +553,7 @@ TEST_CASE("engine: overall outcome — blocked, allowed, undetermined, and repor
     SignInContext browser = smtp("u-alice");
     browser.clientAppType = "browser";
     auto b = t->engine.evaluate(browser);
-    CHECK(b.outcome == Outcome::Blocked);
+    CHECK(b.outcome == AccessOutcome::Blocked);
     CHECK(b.blocking_enforced().front()->policy->id == "browser-only");
 }
 
@@ -564,14 +564,14 @@ TEST_CASE("engine: security defaults decide legacy sign-ins instead of Condition
     auto on = tenant_with(blockNobody, {{"securityDefaults", {{"isEnabled", true}}}});
     auto legacy = on->engine.evaluate(smtp("u-hve"));
     CHECK(legacy.blockedBySecurityDefaults);
-    CHECK(legacy.outcome == Outcome::Blocked);
+    CHECK(legacy.outcome == AccessOutcome::Blocked);
     CHECK(legacy.blocking_enforced().empty());
     SignInContext eas = smtp("u-hve");
     eas.clientAppType = "exchangeActiveSync";
-    CHECK(on->engine.evaluate(eas).outcome == Outcome::Blocked);
+    CHECK(on->engine.evaluate(eas).outcome == AccessOutcome::Blocked);
     SignInContext browser = smtp("u-hve");
     browser.clientAppType = "browser";
-    CHECK(on->engine.evaluate(browser).outcome == Outcome::Allowed);
+    CHECK(on->engine.evaluate(browser).outcome == AccessOutcome::Allowed);
     CHECK_FALSE(on->engine.evaluate(browser).blockedBySecurityDefaults);
 
     // An impossible snapshot (security defaults on and an enabled policy) decides nothing by
@@ -580,30 +580,30 @@ TEST_CASE("engine: security defaults decide legacy sign-ins instead of Condition
                             {{"securityDefaults", {{"isEnabled", true}}}});
     auto inconsistent = both->engine.evaluate(smtp("u-hve"));
     CHECK_FALSE(inconsistent.blockedBySecurityDefaults);
-    CHECK(inconsistent.outcome == Outcome::Undetermined);
+    CHECK(inconsistent.outcome == AccessOutcome::Undetermined);
     CHECK(inconsistent.undeterminedBy == std::vector<std::string>{"security defaults"});
     CHECK(std::any_of(inconsistent.assumptions.begin(), inconsistent.assumptions.end(),
                       [](const std::string& a) { return a.find("inconsistent") != std::string::npos; }));
     auto decided = both->engine.decide(both->engine.prepare(smtp("u-hve")), 0);
-    CHECK(decided.outcome == Outcome::Undetermined);
+    CHECK(decided.outcome == AccessOutcome::Undetermined);
     CHECK_FALSE(decided.blockedBySecurityDefaults);
 
     // Not collected, and no enabled policy proves them off: undetermined.
     auto unknown = tenant_with(json::array({policy("p", {}, {}, "disabled")}), {{"securityDefaults", nullptr}});
     auto u = unknown->engine.evaluate(smtp("u-hve"));
-    CHECK(u.outcome == Outcome::Undetermined);
+    CHECK(u.outcome == AccessOutcome::Undetermined);
     CHECK(u.undeterminedBy == std::vector<std::string>{unknown_input::kSecurityDefaults});
     // An enabled policy proves them off.
     auto provenOff = tenant_with(json::array({policy("p", {{"users", {{"includeUsers", {"None"}}}}})}),
                                  {{"securityDefaults", nullptr}});
     auto off = provenOff->engine.evaluate(smtp("u-hve"));
-    CHECK(off.outcome == Outcome::Allowed);
+    CHECK(off.outcome == AccessOutcome::Allowed);
     CHECK(mentions(off.assumptions, "security defaults were not collected"));
 
     // Policies not collected: Conditional Access cannot be judged.
     auto noPolicies = std::make_unique<Tenant>(json{{"snapshotVersion", 1}, {"graph", {{"securityDefaults", {{"isEnabled", false}}}}}});
     auto n = noPolicies->engine.evaluate(smtp("u-hve"));
-    CHECK(n.outcome == Outcome::Undetermined);
+    CHECK(n.outcome == AccessOutcome::Undetermined);
     CHECK(n.undeterminedBy == std::vector<std::string>{unknown_input::kPolicies});
     CHECK_FALSE(n.user.has_value());
 }
@@ -633,10 +633,10 @@ TEST_CASE("engine: decide() after prepare() agrees with evaluate() for every use
             CHECK(quick.outcome == full.outcome);
             CHECK(quick.reportOnlyOutcome == full.reportOnlyOutcome);
             CHECK(quick.blockedBySecurityDefaults == full.blockedBySecurityDefaults);
-            if (full.outcome == Outcome::Blocked) {
+            if (full.outcome == AccessOutcome::Blocked) {
                 ++blocked;
                 CHECK(quick.decidedBy == full.blocking_enforced().front()->policy);
-            } else if (full.outcome == Outcome::Undetermined) {
+            } else if (full.outcome == AccessOutcome::Undetermined) {
                 ++undetermined;
                 CHECK(quick.decidedBy == full.undetermined_enforced().front()->policy);
             } else {
@@ -646,7 +646,7 @@ TEST_CASE("engine: decide() after prepare() agrees with evaluate() for every use
             // excludedBy (for outcomes other than blocked): only block-legacy excludes anyone (g-hve, u-untyped),
             // and only legacy sign-ins.
             bool excludedFromLegacyBlock = (context.userId == "u-hve" || context.userId == "u-untyped") &&
-                                           context.clientAppType == "other" && full.outcome != Outcome::Blocked;
+                                           context.clientAppType == "other" && full.outcome != AccessOutcome::Blocked;
             CHECK(quick.excludedBy == (excludedFromLegacyBlock ? &t->snapshot.conditionalAccessPolicies->front() : nullptr));
             if (excludedFromLegacyBlock) {
                 ++excludedSeen;
@@ -696,20 +696,20 @@ TEST_CASE("engine: corpus policies — legacy block with exclusion groups, unkno
     Tenant t(json{{"snapshotVersion", 1}, {"graph", graph}});
 
     auto alice = t.engine.evaluate(smtp("u-alice"));
-    CHECK(alice.outcome == Outcome::Blocked);
+    CHECK(alice.outcome == AccessOutcome::Blocked);
     REQUIRE(alice.blocking_enforced().size() == 2);
     CHECK(alice.policies[0].analysisReasons == std::vector<std::string>{"users", "application", "clientApps"});
     CHECK(alice.policies[1].analysisReasons == std::vector<std::string>{"users", "application", "clientApps", "devicePlatform"});
 
     auto hve = t.engine.evaluate(smtp("u-hve"));
-    CHECK(hve.outcome == Outcome::Allowed);
+    CHECK(hve.outcome == AccessOutcome::Allowed);
     check_does_not_apply(hve.policies[0], "users");
     CHECK(mentions(hve.policies[0].details,
                    "the user is excluded: the user is a member of group 'CA002-Global-IdentityProtection-AnyApp-AnyPlatform-Block-LegacyAuthentication - Exclude'"));
     check_does_not_apply(hve.policies[1], "users");  // not in APP_Microsoft365_E5
 
     auto decision = t.engine.decide(t.engine.prepare(smtp("")), *t.directory.find_user("u-hve"));
-    CHECK(decision.outcome == Outcome::Allowed);
+    CHECK(decision.outcome == AccessOutcome::Allowed);
     REQUIRE(decision.excludedBy != nullptr);
     CHECK(decision.excludedBy->displayName == "CA002-Global-IdentityProtection-AnyApp-AnyPlatform-Block-LegacyAuthentication");
 }

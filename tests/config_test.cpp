@@ -6,6 +6,7 @@
 
 #include <tenantscan/config.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "support.hpp"
 

@@ -17,6 +17,7 @@
 
 #include <tenantscan/errors.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "support.hpp"
 

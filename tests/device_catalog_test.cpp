@@ -5,6 +5,7 @@
 #include <tenantscan/device_catalog.hpp>
 #include <tenantscan/errors.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #include <algorithm>
 #include <cctype>

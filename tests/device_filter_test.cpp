@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include <tenantscan/device_filter.hpp>
+#include <tenantscan/detail/device_filter.hpp>
 
 using tenantscan::DeviceFilterRule;
 using tenantscan::DeviceFilterSyntaxError;

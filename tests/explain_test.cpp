@@ -36,7 +36,7 @@ smtp::TextExplanation explain(const std::string& text, const smtp::ExplainOption
 struct LoadedTenant {
     tenantscan::Snapshot snapshot;
     tenantscan::Directory directory;
-    tenantscan::Engine engine;
+    tenantscan::ConditionalAccessEngine engine;
     smtp::Tenant tenant;
     explicit LoadedTenant(tenantscan::Snapshot s)
         : snapshot(std::move(s)), directory(snapshot), engine(snapshot, directory), tenant{snapshot, directory, engine} {}

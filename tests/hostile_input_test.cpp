@@ -21,6 +21,7 @@
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "fuzz_targets.hpp"
 #include "support.hpp"

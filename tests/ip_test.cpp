@@ -4,6 +4,7 @@
 #include <string>
 
 #include <tenantscan/model.hpp>
+#include <tenantscan/detail/ip.hpp>
 
 using tenantscan::parse_cidr;
 using tenantscan::parse_ip_address;

@@ -6,6 +6,7 @@
 
 #include <tenantscan/errors.hpp>
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "support.hpp"
 

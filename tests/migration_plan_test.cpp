@@ -2,12 +2,12 @@
 // report reading as a plan for the example tenants, with the schedule in its header.
 #include <doctest/doctest.h>
 
-#include <tenantscan/migration_plan.hpp>
+#include <tenantscan/detail/migration_plan.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
-#include "common/smtp_inventory.hpp"
-#include "common/smtp_senders.hpp"
+#include "support/smtp_inventory.hpp"
+#include "support/smtp_senders.hpp"
 #include "support.hpp"
 
 using namespace tenantscan;
@@ -34,7 +34,7 @@ Finding make(const std::string& rule, Status status, Severity severity, Subject 
 }  // namespace
 
 TEST_CASE("migration-plan: a device carries its account's failures, untouched senders come last") {
-    // The related objects as the smtp rules make them (rules/common/smtp_inventory.hpp, smtp_senders.hpp).
+    // The related objects as the smtp rules make them (rules/support/smtp_inventory.hpp, smtp_senders.hpp).
     SmtpClient client;
     client.name = "Scanner";
     client.host = "smtp.office365.com";
@@ -144,7 +144,7 @@ TEST_CASE("migration-plan: the ready example keeps passing with its inventory") 
 // The plan uses the device catalogue for each Basic-auth device (docs/devices.md: Lexmark from FW24,
 // Sharp BP-70M65 available, QNAP only through its Outlook.com provider; Xerox not in the catalogue).
 TEST_CASE("migration-plan: each Basic-auth device gets what its vendor says about OAuth, unknown ones say so") {
-    // The related objects as the smtp rules make them (rules/common/smtp_inventory.hpp: device_related).
+    // The related objects as the smtp rules make them (rules/support/smtp_inventory.hpp: device_related).
     auto device = [](const std::string& name, const std::string& vendor, const std::string& model,
                      const std::string& firmware, SmtpAuth auth = SmtpAuth::Basic) {
         SmtpClient client;

@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include <tenantscan/migration_plan.hpp>
+#include <tenantscan/detail/migration_plan.hpp>
 #include <tenantscan/model.hpp>
 #include <tenantscan/remediation.hpp>
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 #include <tenantscan/scan.hpp>
 
 using namespace tenantscan;

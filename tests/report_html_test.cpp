@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "report_fixtures.hpp"
 #include "support.hpp"

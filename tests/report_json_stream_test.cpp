@@ -11,6 +11,8 @@
 #include <tenantscan/policy_overlay.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/report.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "support.hpp"
 

@@ -8,9 +8,10 @@
 
 #include <tenantscan/config.hpp>
 #include <tenantscan/policy_overlay.hpp>
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "support.hpp"
 

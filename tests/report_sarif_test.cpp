@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include <tenantscan/report_formats.hpp>
+#include <tenantscan/report.hpp>
 
 #include "support.hpp"
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 #include "support.hpp"
 

@@ -14,6 +14,7 @@
 #include <tenantscan/rule.hpp>
 #include <tenantscan/scan.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "support.hpp"
 

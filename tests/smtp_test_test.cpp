@@ -835,7 +835,7 @@ TEST_CASE("smtp-test: an HVE account pointed at smtp.office365.com is sent to th
 
     tenantscan::Snapshot snapshot = testsupport::snapshot_from(tenant_snapshot());
     tenantscan::Directory directory(snapshot);
-    tenantscan::Engine engine(snapshot, directory);
+    tenantscan::ConditionalAccessEngine engine(snapshot, directory);
     smtp::Tenant tenant{snapshot, directory, engine};
     result.options.host = "smtp.office365.com";
     smtp::Diagnosis diagnosis = smtp::diagnose(result, &tenant);

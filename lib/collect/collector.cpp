@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <tenantscan/collect.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include "api_client.hpp"
 #include "encoding.hpp"

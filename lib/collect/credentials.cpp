@@ -1,6 +1,7 @@
 #include "credentials.hpp"
 
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

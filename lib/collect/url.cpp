@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <tenantscan/json_input.hpp>
+#include <tenantscan/detail/text.hpp>
 #include <cctype>
 
 namespace tenantscan::collect::detail {

@@ -8,11 +8,12 @@
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
+#include <tenantscan/detail/text.hpp>
 
-#include "common/hve_basic_smtp.hpp"
-#include "common/policy_evidence.hpp"
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include "support/hve_basic_smtp.hpp"
+#include "support/policy_evidence.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "engine/engine_rules.hpp"
 
 namespace tenantscan::rules {

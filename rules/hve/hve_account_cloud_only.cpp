@@ -2,8 +2,8 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

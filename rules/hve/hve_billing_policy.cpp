@@ -8,9 +8,10 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/text.hpp>
 
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

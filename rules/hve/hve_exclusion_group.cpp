@@ -10,9 +10,10 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
-#include "common/hve_exemption_group.hpp"
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
+#include <tenantscan/detail/text.hpp>
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

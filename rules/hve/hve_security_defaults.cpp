@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
-#include "common/entra_licence.hpp"
-#include "common/hve_exemption_group.hpp"
-#include "common/policy_evidence.hpp"
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
+#include "support/entra_licence.hpp"
+#include "support/policy_evidence.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "hve/hve_rules.hpp"
 
 namespace tenantscan::rules {

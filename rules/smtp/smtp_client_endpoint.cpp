@@ -6,10 +6,10 @@
 #include <tenantscan/schedule.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
-#include "common/rule_base.hpp"
-#include "common/smtp_inventory.hpp"
-#include "common/smtp_senders.hpp"
-#include "common/subjects.hpp"
+#include "support/rule_base.hpp"
+#include "support/smtp_inventory.hpp"
+#include "support/smtp_senders.hpp"
+#include "support/subjects.hpp"
 #include "smtp/smtp_rules.hpp"
 
 namespace tenantscan::rules {

@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_clients.hpp>
+#include <tenantscan/detail/text.hpp>
+#include <tenantscan/detail/ip.hpp>
 
-#include "common/rule_base.hpp"
-#include "common/smtp_inventory.hpp"
-#include "common/subjects.hpp"
+#include "support/rule_base.hpp"
+#include "support/smtp_inventory.hpp"
+#include "support/subjects.hpp"
 #include "smtp/smtp_rules.hpp"
 
 namespace tenantscan::rules {

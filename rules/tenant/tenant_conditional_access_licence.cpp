@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 #include <tenantscan/model.hpp>
 
-#include "common/entra_licence.hpp"
-#include "common/policy_evidence.hpp"
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include "support/entra_licence.hpp"
+#include "support/policy_evidence.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "tenant/tenant_rules.hpp"
 
 namespace tenantscan::rules {

@@ -1,8 +1,8 @@
 // tenant-legacy-auth-protection: security defaults or Conditional Access block legacy
 // authentication for every enabled user (HVE accounts aside, which must be exempt).
 //
-// Every user is evaluated, so the rule uses the engine's fast path: Engine::prepare() decides
-// once what does not depend on the user, Engine::decide() finishes per user without string work.
+// Every user is evaluated, so the rule uses the engine's fast path: ConditionalAccessEngine::prepare() decides
+// once what does not depend on the user, ConditionalAccessEngine::decide() finishes per user without string work.
 // Only the users that need explaining (excluded, undetermined) get a detailed evaluation.
 #include <algorithm>
 #include <map>
@@ -15,11 +15,12 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/model.hpp>
 
-#include "common/hve_basic_smtp.hpp"
-#include "common/hve_exemption_group.hpp"
-#include "common/policy_evidence.hpp"
-#include "common/rule_base.hpp"
-#include "common/subjects.hpp"
+#include <tenantscan/detail/hve_exemption_group.hpp>
+#include <tenantscan/detail/text.hpp>
+#include "support/hve_basic_smtp.hpp"
+#include "support/policy_evidence.hpp"
+#include "support/rule_base.hpp"
+#include "support/subjects.hpp"
 #include "tenant/tenant_rules.hpp"
 
 namespace tenantscan::rules {
@@ -79,7 +80,7 @@ bool covers_legacy_clients(const ConditionalAccessPolicy& policy) {
 // has a grant control a legacy client cannot satisfy.
 bool is_legacy_block_candidate(const ConditionalAccessPolicy& policy) {
     return policy.state == PolicyState::Enabled && covers_legacy_clients(policy) &&
-           !Engine::legacy_blocking_controls(policy).empty();
+           !ConditionalAccessEngine::legacy_blocking_controls(policy).empty();
 }
 
 bool contains_id(const std::vector<std::string>& ids, const std::string& id) {
@@ -114,7 +115,7 @@ std::string resources_left_open(const ConditionalAccessPolicy& policy) {
 
 // Which exclusion of the policy removes the user, in words, for the evidence ("group 'Break
 // glass' (id …)"): the one the engine matched (PolicyEvaluation::excludedBy); this only names it.
-std::string excluded_by(const Engine& engine, const ConditionalAccessPolicy& policy, UserIndex index) {
+std::string excluded_by(const ConditionalAccessEngine& engine, const ConditionalAccessPolicy& policy, UserIndex index) {
     const Directory& directory = engine.directory();
     const auto evaluation = engine.evaluate_policy(policy, basic_smtp_sign_in(directory.user(index).id), index);
     if (!evaluation.excludedBy) return "an exclusion of the policy";
@@ -246,7 +247,7 @@ bool blocked_for_all_resources(const RuleContext& context, UserIndex u) {
 
 Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
     const Directory& directory = context.directory();
-    const Engine& engine = context.engine();
+    const ConditionalAccessEngine& engine = context.engine();
     const auto& policies = *context.snapshot().conditionalAccessPolicies;
     auto index_of = [&](const ConditionalAccessPolicy* p) { return static_cast<std::size_t>(p - policies.data()); };
 
@@ -266,7 +267,7 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
         ++tally.evaluated;
         const UserDecision decision = engine.decide(prepared, u);
         switch (decision.outcome) {
-            case Outcome::Blocked:
+            case AccessOutcome::Blocked:
                 ++tally.blocked;
                 if (decision.decidedBy) {
                     ++tally.perPolicy[index_of(decision.decidedBy)].blocked;
@@ -274,7 +275,7 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
                         tally.scopedOnly.push_back({u, decision.decidedBy, {}, {}});
                 }
                 break;
-            case Outcome::Undetermined: {
+            case AccessOutcome::Undetermined: {
                 if (!decision.decidedBy)
                     throw std::logic_error("the engine left a legacy sign-in undetermined without naming a policy");
                 // Which unknown input decides: one detailed evaluation of the deciding policy.
@@ -286,7 +287,7 @@ Tally evaluate_users(const RuleContext& context, const BreakGlass& breakGlass) {
                 tally.undetermined.push_back({u, decision.decidedBy, {}, std::move(unknowns)});
                 break;
             }
-            case Outcome::Allowed:
+            case AccessOutcome::Allowed:
                 if (breakGlass.contains(u)) {
                     tally.breakGlassAccepted.push_back(
                         {u, decision.excludedBy,
@@ -339,7 +340,7 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, co
         policiesJson.push_back({{"id", policies[i].id},
                                 {"displayName", policies[i].displayName},
                                 {"clientAppTypes", policies[i].clientAppTypes},
-                                {"controls", Engine::legacy_blocking_controls(policies[i])},
+                                {"controls", ConditionalAccessEngine::legacy_blocking_controls(policies[i])},
                                 {"usersBlocked", counts.blocked},
                                 {"usersUndetermined", counts.undetermined},
                                 {"usersExcluded", counts.excluded}});

@@ -1,5 +1,6 @@
 # Installs the already-built tree into a scratch prefix, then configures, builds and runs a small
-# project that uses find_package(tenantscan) and links tenantscan::tenantscan.
+# project that uses find_package(tenantscan COMPONENTS collect) and links tenantscan::tenantscan,
+# tenantscan::rules and tenantscan::collect.
 # With -DPREFIX=DIR it installs nothing and uses DIR instead (the unpacked Debian package,
 # tests/tools/check_package.sh).
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -20,7 +21,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIAB
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the consumer failed: ${rc}")
 endif()
-execute_process(COMMAND ${WORK_DIR}/build/consumer ${SOURCE_DIR}/examples/contoso-ready/snapshot.json
+execute_process(COMMAND ${WORK_DIR}/build/consumer ${SOURCE_DIR}/examples/contoso-ready/snapshot.json ${WORK_DIR}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 message("${out}")
 if(NOT rc EQUAL 0)
@@ -31,4 +32,17 @@ if(NOT out MATCHES "custom-rule-registered")
 endif()
 if(NOT out MATCHES "streamed report: same bytes")
   message(FATAL_ERROR "the consumer's streamed scan did not run")
+endif()
+if(NOT out MATCHES "collect refused empty options" OR NOT out MATCHES "collect: snapshot written and loaded")
+  message(FATAL_ERROR "the consumer's use of tenantscan::collect did not run")
+endif()
+# What an embedder gets: the four libraries, the API headers without detail/, the CMake package.
+foreach(file tenantscanTargets.cmake tenantscanCollectTargets.cmake tenantscanSmtpTargets.cmake tenantscan.hpp)
+  file(GLOB_RECURSE found ${PREFIX}/*/${file})
+  if(NOT found)
+    message(FATAL_ERROR "not installed: ${file}")
+  endif()
+endforeach()
+if(EXISTS ${PREFIX}/include/tenantscan/detail)
+  message(FATAL_ERROR "include/tenantscan/detail is installed: it is not API")
 endif()

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <tenantscan/rule.hpp>
 #include <tenantscan/scan.hpp>
+#include <tenantscan/builtin_rules.hpp>
 
 #include "support.hpp"
 

@@ -80,14 +80,14 @@ struct PolicyEvaluation {
     bool enforced() const;  // state enabled
 };
 
-enum class Outcome { Blocked, Allowed, Undetermined };
+enum class AccessOutcome { Blocked, Allowed, Undetermined };
 
 struct WhatIfResult {
     SignInContext context;
     std::optional<UserIndex> user;             // nullopt: user not found in /graph/users
     bool blockedBySecurityDefaults = false;
-    Outcome outcome = Outcome::Allowed;        // from enforced policies (and security defaults)
-    Outcome reportOnlyOutcome = Outcome::Allowed; // what the report-only policies alone would do once enforced
+    AccessOutcome outcome = AccessOutcome::Allowed;        // from enforced policies (and security defaults)
+    AccessOutcome reportOnlyOutcome = AccessOutcome::Allowed; // what the report-only policies alone would do once enforced
     std::vector<PolicyEvaluation> policies;    // every policy, in snapshot order
     std::vector<std::string> undeterminedBy;   // unknown inputs that decide an Undetermined outcome
     std::vector<std::string> reportOnlyUndeterminedBy; // the same for reportOnlyOutcome
@@ -99,17 +99,17 @@ struct WhatIfResult {
 };
 
 namespace detail {
-struct EngineIndex;  // defined in conditional_access.cpp
+struct EngineIndex;  // defined in lib/src/engine/ca_index.hpp
 }  // namespace detail
 
-// The user-independent part of a sign-in, evaluated once by Engine::prepare() so that
-// Engine::decide() can then answer for many users (tenant-wide rules) with no string work.
+// The user-independent part of a sign-in, evaluated once by ConditionalAccessEngine::prepare() so that
+// ConditionalAccessEngine::decide() can then answer for many users (tenant-wide rules) with no string work.
 class PreparedSignIn {
 public:
     const SignInContext& context() const { return context_; }
 
 private:
-    friend class Engine;
+    friend class ConditionalAccessEngine;
     struct Candidate {
         std::uint32_t policy;          // index in the snapshot's policies
         bool otherConditionsKnown;     // false: a condition other than users cannot be decided
@@ -124,8 +124,8 @@ private:
 
 // What decide() answers for one user: the same outcomes evaluate() gives, without the details.
 struct UserDecision {
-    Outcome outcome = Outcome::Allowed;
-    Outcome reportOnlyOutcome = Outcome::Allowed;
+    AccessOutcome outcome = AccessOutcome::Allowed;
+    AccessOutcome reportOnlyOutcome = AccessOutcome::Allowed;
     bool blockedBySecurityDefaults = false;
     // First enforced policy that blocks (Blocked) or may block (Undetermined); nullptr otherwise.
     const ConditionalAccessPolicy* decidedBy = nullptr;
@@ -134,11 +134,11 @@ struct UserDecision {
     const ConditionalAccessPolicy* excludedBy = nullptr;
 };
 
-class Engine {
+class ConditionalAccessEngine {
 public:
     // A malformed device filter does not throw: the policy becomes CannotTell with the parse
     // error in its details, so one bad policy never stops a scan.
-    Engine(const Snapshot& snapshot, const Directory& directory);
+    ConditionalAccessEngine(const Snapshot& snapshot, const Directory& directory);
 
     WhatIfResult evaluate(const SignInContext& context) const;
     PolicyEvaluation evaluate_policy(const ConditionalAccessPolicy& policy, const SignInContext& context,
@@ -168,6 +168,6 @@ private:
 };
 
 const char* to_string(Applicability a);
-const char* to_string(Outcome o);
+const char* to_string(AccessOutcome o);
 
 }  // namespace tenantscan

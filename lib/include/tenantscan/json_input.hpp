@@ -4,7 +4,6 @@
 #pragma once
 
 #include <memory>
-#include <algorithm>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -104,33 +103,5 @@ std::string describe_json_type(const nlohmann::json& value);
 
 // Splits a flags enum string ("internalGuest,b2bCollaborationGuest") into its parts.
 std::vector<std::string> split_flags(const std::string& flags);
-
-// ASCII case-insensitive comparison and case mapping: the one set of case helpers of the library,
-// the collector and the CLI (identifiers, addresses, cmdlet and mechanism names are ASCII; any other
-// byte is kept). Inline, so that tenantscan::collect, which does not link the core, uses them too.
-inline char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-inline char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-inline bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (to_lower(a[i]) != to_lower(b[i])) return false;
-    return true;
-}
-// Whether `needle` occurs in `haystack`, ASCII case-insensitively (an empty needle always does).
-inline bool icontains(std::string_view haystack, std::string_view needle) {
-    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                       [](char a, char b) { return to_lower(a) == to_lower(b); }) != haystack.end() ||
-           needle.empty();
-}
-inline std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = to_lower(c);
-    return out;
-}
-inline std::string to_upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = to_upper(c);
-    return out;
-}
 
 }  // namespace tenantscan

@@ -17,7 +17,7 @@ namespace tenantscan {
 struct Snapshot;
 struct SmtpClientInventory;
 class Directory;
-class Engine;
+class ConditionalAccessEngine;
 
 // Waived is never produced by a rule: the scan gives it to a fail/review finding that a waiver in
 // the configuration covers (Finding::waiver keeps the original status). An error is never waived.
@@ -63,7 +63,7 @@ struct FindingWaiver {
 
 // An object of the tenant that a finding names besides its subject, typed: reports, the migration
 // plan and the fix script read these and never the evidence, which stays free-form for people
-// (docs/rules.md, "Related objects"). A rule lists them in the order it wants them shown.
+// (docs/architecture.md, "What a finding carries"). A rule lists them in the order it wants them shown.
 struct Related {
     enum class Kind {
         ConditionalAccessPolicy,  // id = policy id, name = display name
@@ -180,11 +180,11 @@ struct ScanOptions {
 
 class RuleContext {
 public:
-    RuleContext(const Snapshot& snapshot, const Directory& directory, const Engine& engine, const ScanOptions& options)
+    RuleContext(const Snapshot& snapshot, const Directory& directory, const ConditionalAccessEngine& engine, const ScanOptions& options)
         : snapshot_(&snapshot), directory_(&directory), engine_(&engine), options_(&options) {}
     const Snapshot& snapshot() const { return *snapshot_; }
     const Directory& directory() const { return *directory_; }
-    const Engine& engine() const { return *engine_; }
+    const ConditionalAccessEngine& engine() const { return *engine_; }
     const ScanOptions& options() const { return *options_; }
     // A parameter of the rule being evaluated: the option "<rule>.<name>" or the declared default.
     nlohmann::json parameter(const std::string& ruleId, const RuleMetadata& metadata, const std::string& name) const;
@@ -192,7 +192,7 @@ public:
 private:
     const Snapshot* snapshot_;
     const Directory* directory_;
-    const Engine* engine_;
+    const ConditionalAccessEngine* engine_;
     const ScanOptions* options_;
 };
 
@@ -220,8 +220,5 @@ public:
 private:
     std::map<std::string, std::unique_ptr<Rule>, std::less<>> rules_;
 };
-
-// Registers every rule that ships with tenantscan (one call per module).
-void register_builtin_rules(Registry& registry);
 
 }  // namespace tenantscan

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <map>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -104,46 +103,6 @@ Summary summarise(const std::vector<Finding>& findings, Severity failOn, bool fa
 // True when the subject (its name or id) matches a waiver's pattern: exact or a glob with * and ?,
 // ASCII case-insensitive.
 bool subject_matches(const std::string& pattern, const Subject& subject);
-
-// JSON report v1.
-nlohmann::json report_to_json(const Report& report);
-
-// The same JSON report written as it goes, without building the document: the bytes are those of
-// report_to_json(report).dump(2) followed by a newline. Use it as a FindingSink with the streamed
-// run_scan: begin() writes the members before "findings" (the header must carry them: asOf and the
-// configuration), add() writes findings, end() the members after them from the finished report.
-class JsonReportWriter : public FindingSink {
-public:
-    explicit JsonReportWriter(std::ostream& out);
-    ~JsonReportWriter() override;
-    JsonReportWriter(const JsonReportWriter&) = delete;
-    JsonReportWriter& operator=(const JsonReportWriter&) = delete;
-
-    void begin(const Report& header) override;
-    void add(std::vector<Finding>& ruleFindings) override;  // = write_findings
-    void write_findings(const std::vector<Finding>& findings);
-    void end(const Report& report);  // flushes; the stream's state is the caller's to check
-
-private:
-    void write(const nlohmann::json& value, unsigned indent);
-    void member(std::string_view key, const nlohmann::json& value, unsigned indent);
-    void flush_if_full();
-    std::ostream& out_;
-    std::string buffer_;
-    bool anyFinding_ = false;
-};
-
-// report_to_json(report).dump(2) + "\n" to `out`, without building the document.
-void write_report_json(const Report& report, std::ostream& out);
-// Reads a JSON report v1 back (for `diff`). Throws InputError with the JSON pointer when the
-// document is not one.
-Report report_from_json(const nlohmann::json& document, const std::string& file);
-// Human-readable report: grouped by status, worst first; ANSI colour when `colour` is true.
-std::string report_to_text(const Report& report, bool colour);
-
-// Today's date (UTC) as YYYY-MM-DD, and validation of such dates.
-std::string today_utc();
-bool is_valid_date(const std::string& yyyy_mm_dd);
 
 // The library version ("0.1.0").
 const char* version();

@@ -1,6 +1,6 @@
 // `tenantscan explain TEXT`: finds the SMTP reply (or a known client error) inside whatever a
 // device, library or log wrapped it in, and explains it from smtp-test's knowledge base
-// (smtp_explanations.cpp: one source). With a tenant snapshot and an account it decides between
+// (lib/smtp/explanations.cpp: one source). With a tenant snapshot and an account it decides between
 // the causes the reply leaves open; with the retirement schedule it says whether a tenant setting
 // can still bring Basic SMTP AUTH back or only a migration helps. Never uses the network.
 //

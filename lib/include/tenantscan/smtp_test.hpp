@@ -26,7 +26,7 @@ namespace tenantscan {
 
 struct Snapshot;
 class Directory;
-class Engine;
+class ConditionalAccessEngine;
 
 namespace smtp {
 
@@ -257,7 +257,7 @@ Result run(const Options& options);
 struct Tenant {
     const Snapshot& snapshot;
     const Directory& directory;
-    const Engine& engine;
+    const ConditionalAccessEngine& engine;
 };
 
 struct Explanation {
@@ -301,7 +301,7 @@ Diagnosis diagnose(const Result& result, const Tenant* tenant);
 // --expect-auth, no AUTH offered), 2 connection or protocol error (usage errors are the CLI's).
 int exit_code(const Result& result);
 
-// One entry of the library of known replies (data in smtp_explanations.cpp), for docs and tests.
+// One entry of the library of known replies (data in lib/smtp/explanations.cpp), for docs and tests.
 struct KnownReply {
     const char* id;
     const char* matches;  // human description of what it matches, e.g. "535 5.7.139"

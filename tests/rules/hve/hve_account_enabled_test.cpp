@@ -1,5 +1,6 @@
 #include "hve/hve_rules.hpp"
 #include "rules/rule_test_support.hpp"
+#include <tenantscan/builtin_rules.hpp>
 
 using namespace rulestest;
 

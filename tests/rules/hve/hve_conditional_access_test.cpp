@@ -215,11 +215,11 @@ TEST_CASE("hve-conditional-access: security defaults not collected and no enable
 
     const auto snapshot = testsupport::snapshot_from(doc);
     const tenantscan::Directory directory(snapshot);
-    const tenantscan::Engine engine(snapshot, directory);
+    const tenantscan::ConditionalAccessEngine engine(snapshot, directory);
     tenantscan::SignInContext signIn;
     signIn.userId = kScannerId;
     const auto whatIf = engine.evaluate(signIn);
-    CHECK(whatIf.outcome == tenantscan::Outcome::Undetermined);
+    CHECK(whatIf.outcome == tenantscan::AccessOutcome::Undetermined);
     CHECK(whatIf.undeterminedBy == std::vector<std::string>{"security defaults"});
 }
 
@@ -246,12 +246,12 @@ TEST_CASE("hve-conditional-access: security defaults on while a policy is enable
     // whatif does not pick one either: the policy excludes the account, so security defaults decide, and they are unknown.
     const auto snapshot = testsupport::snapshot_from(doc);
     const tenantscan::Directory directory(snapshot);
-    const tenantscan::Engine engine(snapshot, directory);
+    const tenantscan::ConditionalAccessEngine engine(snapshot, directory);
     tenantscan::SignInContext signIn;
     signIn.userId = kScannerId;
     const auto whatIf = engine.evaluate(signIn);
     CHECK_FALSE(whatIf.blockedBySecurityDefaults);
-    CHECK(whatIf.outcome == tenantscan::Outcome::Undetermined);
+    CHECK(whatIf.outcome == tenantscan::AccessOutcome::Undetermined);
     CHECK(std::any_of(whatIf.assumptions.begin(), whatIf.assumptions.end(),
                       [](const std::string& a) { return contains(a, "inconsistent"); }));
 }

@@ -1,0 +1,43 @@
+// The skeleton every built-in rule shares (README.md, "Adding a rule"), so that a rule file holds only
+// what is its own: make_metadata() (the declarative part: id, title, severity, rationale,
+// remediation, references, required sections, parameters), a class derived from RuleBase with its
+// evaluate(), and its factory make_<stem>_rule(), which the module's register.cpp adds to the
+// registry. scripts/new-rule writes this skeleton.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <tenantscan/rule.hpp>
+
+namespace tenantscan {
+struct Snapshot;
+struct SmtpClient;
+}
+
+namespace tenantscan::rules {
+
+class RuleBase : public Rule {
+public:
+    explicit RuleBase(RuleMetadata metadata) : metadata_(std::move(metadata)) {}
+    const RuleMetadata& metadata() const final { return metadata_; }
+
+protected:
+    // The one not-applicable tenant finding of a rule about HVE accounts when the snapshot has none;
+    // nullopt when it has some.
+    std::optional<Finding> no_hve_accounts(const Snapshot& snapshot) const;
+    // The error finding of a device inventory entry that cannot be checked (SmtpClient::valid() false):
+    // its problems and location, the fix, and the entry as evidence.
+    Finding invalid_inventory_entry(const SmtpClient& client) const;
+    // This rule's parameter `name`: the configured value or the declared default (RuleContext::parameter).
+    nlohmann::json parameter(const RuleContext& context, const std::string& name) const {
+        return context.parameter(metadata_.id, metadata_, name);
+    }
+
+private:
+    RuleMetadata metadata_;
+};
+
+}  // namespace tenantscan::rules
