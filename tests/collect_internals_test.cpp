@@ -50,6 +50,16 @@ TEST_CASE("collect internals: URLs, origins and what may travel without TLS") {
     CHECK_FALSE(parse_url("ftp://example.com/"));
     CHECK_FALSE(parse_url("https://user:pw@example.com/"));
     CHECK_FALSE(parse_url("https://example.com:99999/"));
+    CHECK_FALSE(parse_url("https://example.com:8o8/"));
+    // RFC 3986 §3.2.2-3.2.3: a host is reg-name characters, percent-encodings or sub-delims, never a space
+    // or a raw control character; an empty port is the scheme's default.
+    CHECK_FALSE(parse_url("https://exa mple.com/"));
+    CHECK_FALSE(parse_url("https://example.com/\x01"));
+    CHECK_FALSE(parse_url(std::string("https://example.com/a\nb")));
+    auto emptyPort = parse_url("https://example.com:/x");
+    REQUIRE(emptyPort);
+    CHECK(emptyPort->port == 443);
+    CHECK(emptyPort->pathAndQuery == "/x");
 
     CHECK(transport_security_problem("https://graph.microsoft.us").empty());
     CHECK(transport_security_problem("http://127.0.0.1:5000/graph").empty());

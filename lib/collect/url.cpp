@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <cpprest/base_uri.h>
+
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/detail/text.hpp>
 #include <cctype>
@@ -26,7 +28,12 @@ std::string Url::origin() const {
     return text;
 }
 
+// The URL's syntax (RFC 3986 character classes: no space, no raw control or non-ASCII byte) is checked
+// by cpprestsdk's web::uri::validate. Its parsed fields are not used: web::uri 2.10.18 (Debian 12) takes
+// "https://example.com:99999/" as port 99999 and "https://example.com:/x" as port 32767, and keeps
+// IPv6 brackets in the host, so the authority (where credentials may go) is read here, fail closed.
 std::optional<Url> parse_url(std::string_view text) {
+    if (!web::uri::validate(utility::conversions::to_string_t(std::string(text)))) return std::nullopt;
     auto schemeEnd = text.find("://");
     if (schemeEnd == std::string_view::npos) return std::nullopt;
     Url url;
