@@ -250,13 +250,15 @@ int run_scan_command(const ScanArguments& args) {
         KeepingSink keeping(writer ? &*described : nullptr, sarif);
         FindingSink& sink = onlyJson ? static_cast<FindingSink&>(*described) : keeping;
         report = run_scan(snapshot, registry, options, sink);
+        reportTime = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report.timings.sinkSeconds));
         if (!onlyJson) {
+            const auto completeStart = Clock::now();
             snapshot = Snapshot{};  // the report needs nothing of it
             keeping.complete(report);
+            reportTime += Clock::now() - completeStart;
         }
         describe(report);
         if (args.timings) memory.emplace_back("rules", peak_rss_mib());
-        reportTime = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report.timings.sinkSeconds));
     };
     // Then the other outputs, each written from the findings held once, one after the other.
     const auto writeOthers = [&] {

@@ -4,7 +4,8 @@
 //
 // Every format has a writer, write_report_<format>(report, …, out), that writes to the stream as it
 // goes: none builds its whole output in memory (a writer holds at most about a MiB of it, or one
-// finding's part). The report_to_<format> functions return the same bytes as a string.
+// finding's part). report_to_text, _markdown, _junit and _html return the same bytes as a string;
+// report_to_json and report_to_sarif return the document.
 #pragma once
 
 #include <ostream>
