@@ -4,14 +4,18 @@
 #include <tenantscan/scan.hpp>
 #include <tenantscan/smtp_clients.hpp>
 #include <tenantscan/snapshot_loader.hpp>
+#include <tenantscan/source_location.hpp>
 #include <tenantscan/detail/dates.hpp>
 #include <tenantscan/builtin_rules.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -77,16 +81,15 @@ std::vector<OutputTarget> output_targets(const ScanArguments& args) {
     return targets;
 }
 
-// One report into its stream. JSON and SARIF are written as they are made; the other formats are made
-// whole first (they order the findings, worst first): each output's memory is freed before the next one's.
+// One finished report into its stream. Every writer writes as it goes (report.hpp): the output is never
+// held whole, so several outputs of one scan cost no more memory than the findings they share.
 void write_report(const std::string& format, const Report& report, bool colour, std::ostream& out) {
     if (format == "json") return write_report_json(report, out);
     if (format == "sarif") return write_report_sarif(report, out);
-    const std::string text = format == "junit"      ? report_to_junit(report)
-                             : format == "markdown" ? report_to_markdown(report)
-                             : format == "html"     ? report_to_html(report)
-                                                    : report_to_text(report, colour);
-    out << text;
+    if (format == "junit") return write_report_junit(report, out);
+    if (format == "markdown") return write_report_markdown(report, out);
+    if (format == "html") return write_report_html(report, out);
+    write_report_text(report, colour, out);
 }
 
 // Completes the streamed report's header with what the CLI knows, then hands it to the writer.
@@ -104,6 +107,51 @@ public:
 private:
     FindingSink& writer_;
     std::function<void(Report&)> describe_;
+};
+
+// A scan with several outputs: each rule's findings go to the JSON writer, if there is one, as the
+// rule ends, and are then kept, once, for the other outputs. While the scan runs, a kept finding's
+// evidence (most of its size) is held as MessagePack, far smaller than as a JSON value; it is decoded
+// back after the scan, into the place the freed snapshot leaves (docs/performance.md). SARIF's line numbers
+// are looked up at begin(), before any finding is held, so the snapshot's text (read again for them)
+// is never in memory together with the findings.
+class KeepingSink : public FindingSink {
+public:
+    KeepingSink(FindingSink* json, bool locate) : json_(json), locate_(locate) {}
+    void begin(const Report& header) override {
+        if (json_) json_->begin(header);
+        if (locate_) {
+            policySources_ = header.policySources;
+            locate_lines(policySources_);
+        }
+    }
+    void add(std::vector<Finding>& ruleFindings) override {
+        if (json_) json_->add(ruleFindings);
+        for (auto& finding : ruleFindings) {
+            evidence_.push_back(nlohmann::json::to_msgpack(finding.evidence));
+            evidence_.back().shrink_to_fit();
+            finding.evidence = nlohmann::json();
+            findings_.push_back(std::move(finding));
+        }
+    }
+    // Completes the report that the streamed run_scan returned (it has no findings). Call it once the
+    // snapshot is freed: the evidence decoded here takes the snapshot's place.
+    void complete(Report& report) {
+        for (std::size_t i = 0; i < findings_.size(); ++i) {
+            findings_[i].evidence = nlohmann::json::from_msgpack(evidence_[i]);
+            std::vector<std::uint8_t>().swap(evidence_[i]);
+        }
+        evidence_.clear();
+        report.findings = std::move(findings_);
+        if (locate_) report.policySources = std::move(policySources_);
+    }
+
+private:
+    FindingSink* json_;
+    bool locate_;
+    std::vector<Finding> findings_;                 // without their evidence until complete()
+    std::vector<std::vector<std::uint8_t>> evidence_;  // findings_[i]'s evidence, as MessagePack
+    std::map<std::string, SourceLocation> policySources_;
 };
 
 // The configuration: --config FILE, else tenantscan.json beside the snapshot (unless --no-config).
@@ -190,33 +238,50 @@ int run_scan_command(const ScanArguments& args) {
 
     Report report;
     Clock::duration reportTime{};
-    if (targets.size() == 1 && targets.front().format == "json") {
-        // One JSON report: streamed, one rule's findings at a time, never all held at once
-        // (docs/performance.md). The bytes are the same as report_to_json's.
-        write_output_stream(targets.front().path, [&](std::ostream& out) {
+    // The first JSON target is written as the scan runs, one rule's findings at a time (docs/performance.md);
+    // its bytes are the same as report_to_json's. Alone, it is the only output and no finding is held.
+    const auto json = std::find_if(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "json"; });
+    const bool onlyJson = targets.size() == 1 && json != targets.end();
+    const bool sarif = std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; });
+    // The scan, with the streamed JSON report's writer when there is one (nullptr otherwise).
+    const auto scan = [&](JsonReportWriter* writer) {
+        std::optional<DescribedSink> described;
+        if (writer) described.emplace(*writer, describe);
+        KeepingSink keeping(writer ? &*described : nullptr, sarif);
+        FindingSink& sink = onlyJson ? static_cast<FindingSink&>(*described) : keeping;
+        report = run_scan(snapshot, registry, options, sink);
+        reportTime = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report.timings.sinkSeconds));
+        if (!onlyJson) {
+            const auto completeStart = Clock::now();
+            snapshot = Snapshot{};  // the report needs nothing of it
+            keeping.complete(report);
+            reportTime += Clock::now() - completeStart;
+        }
+        describe(report);
+        if (args.timings) memory.emplace_back("rules", peak_rss_mib());
+    };
+    // Then the other outputs, each written from the findings held once, one after the other.
+    const auto writeOthers = [&] {
+        const auto writeStart = Clock::now();
+        for (auto target = targets.begin(); target != targets.end(); ++target)
+            if (target != json)
+                write_output_stream(target->path, [&](std::ostream& out) {
+                    write_report(target->format, report, use_colour(!target->path.empty()), out);
+                });
+        reportTime += Clock::now() - writeStart;
+    };
+    if (json != targets.end()) {
+        write_output_stream(json->path, [&](std::ostream& out) {
             JsonReportWriter writer(out);
-            DescribedSink sink(writer, describe);
-            report = run_scan(snapshot, registry, options, sink);
-            describe(report);
-            if (args.timings) memory.emplace_back("rules", peak_rss_mib());
+            scan(&writer);
             const auto endStart = Clock::now();
             writer.end(report);
-            reportTime = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report.timings.sinkSeconds)) +
-                         (Clock::now() - endStart);
+            reportTime += Clock::now() - endStart;
         });
     } else {
-        report = run_scan(snapshot, registry, options);
-        describe(report);
-        if (std::any_of(targets.begin(), targets.end(), [](const OutputTarget& t) { return t.format == "sarif"; }))
-            locate_lines(report.policySources);
-        if (args.timings) memory.emplace_back("rules", peak_rss_mib());
-        const auto reportStart = Clock::now();
-        for (const auto& target : targets)
-            write_output_stream(target.path, [&](std::ostream& out) {
-                write_report(target.format, report, use_colour(!target.path.empty()), out);
-            });
-        reportTime = Clock::now() - reportStart;
+        scan(nullptr);
     }
+    writeOthers();
     if (args.timings) {
         memory.emplace_back("report", peak_rss_mib());
         print_timings(load, report.timings, reportTime, Clock::now() - start, memory);

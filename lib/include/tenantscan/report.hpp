@@ -1,6 +1,11 @@
 // The report formats: JSON report v1 (built, or streamed as the scan runs), text for people,
 // SARIF 2.1.0 (code scanning), JUnit XML (test dashboards), Markdown (pull-request comments and
 // job summaries) and a self-contained HTML page. Each takes the Report of scan.hpp.
+//
+// Every format has a writer, write_report_<format>(report, …, out), that writes to the stream as it
+// goes: none builds its whole output in memory (a writer holds at most about a MiB of it, or one
+// finding's part). report_to_text, _markdown, _junit and _html return the same bytes as a string;
+// report_to_json and report_to_sarif return the document.
 #pragma once
 
 #include <ostream>
@@ -46,7 +51,8 @@ void write_report_json(const Report& report, std::ostream& out);
 // document is not one.
 Report report_from_json(const nlohmann::json& document, const std::string& file);
 // Human-readable report: grouped by status, worst first; ANSI colour when `colour` is true.
-std::string report_to_text(const Report& report, bool colour);
+void write_report_text(const Report& report, bool colour, std::ostream& out);
+std::string report_to_text(const Report& report, bool colour);  // the same, as a string
 
 // Rule documentation lives beside each rule's source: rules/<module>/<rule_id_with_underscores>.md,
 // the module being the id's prefix ("hve-conditional-access" → "rules/hve/hve_conditional_access.md").
@@ -72,17 +78,20 @@ void write_report_sarif(const Report& report, std::ostream& out);
 // JUnit XML: a testsuite per rule, a testcase per finding (classname = rule, name = subject):
 // fail → <failure>, error → <error>, not-applicable and waived → <skipped>, review → <skipped>
 // (→ <failure> when review gates), pass → empty.
-std::string report_to_junit(const Report& report);
+void write_report_junit(const Report& report, std::ostream& out);
+std::string report_to_junit(const Report& report);  // the same, as a string
 
 // Markdown for a pull-request comment or a GitHub job summary: the gate and why, counts, the
 // findings that need action with their fixes, waivers and the proposed change; details collapsed.
-std::string report_to_markdown(const Report& report);
+void write_report_markdown(const Report& report, std::ostream& out);
+std::string report_to_markdown(const Report& report);  // the same, as a string
 
 // One self-contained HTML page (no network access: inline CSS and script, a Content Security
 // Policy that forbids loading anything): summary, a filterable and sortable findings table with
 // evidence on demand, and a per-HVE-account view of the policies that block each account.
 // The view is kept in the URL fragment, so it can be linked: #status=fail&severity=high&rule=…&q=text
 // &sort=subject&dir=descending&open=f3 (open: findings whose details are expanded).
-std::string report_to_html(const Report& report);
+void write_report_html(const Report& report, std::ostream& out);
+std::string report_to_html(const Report& report);  // the same, as a string
 
 }  // namespace tenantscan

@@ -106,6 +106,12 @@ void dump_streaming(std::ostream& out, const nlohmann::json& document, const nlo
     StreamingDump(out, at, each).document(document);
 }
 
+void StreamedText::flush() {
+    out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+    out_.flush();
+}
+
 std::string finding_identity(const Finding& finding) {
     return finding.rule + "\n" + finding.subject.kind + "\n" +
            (finding.subject.id.empty() ? finding.subject.name : finding.subject.id);

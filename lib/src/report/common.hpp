@@ -31,6 +31,29 @@ using JsonEmitter = std::function<void(const nlohmann::json&)>;
 void dump_streaming(std::ostream& out, const nlohmann::json& document, const nlohmann::json::json_pointer& at,
                     const std::function<void(const JsonEmitter&)>& each);
 
+// A writer's output on its way to the stream: what is appended gathers here and goes to the stream
+// each time a MiB has gathered, and at flush(). A format written through it never holds its whole
+// output, only the part since the last MiB (docs/performance.md).
+class StreamedText {
+public:
+    explicit StreamedText(std::ostream& out) : out_(out) { text_.reserve(kFlushAt + 64 * 1024); }
+    StreamedText(const StreamedText&) = delete;
+    StreamedText& operator=(const StreamedText&) = delete;
+
+    StreamedText& operator+=(std::string_view text) {
+        text_ += text;
+        if (text_.size() >= kFlushAt) flush();
+        return *this;
+    }
+    // Writes what has gathered and flushes the stream; its state is the caller's to check.
+    void flush();
+
+private:
+    static constexpr std::size_t kFlushAt = std::size_t(1) << 20;
+    std::ostream& out_;
+    std::string text_;
+};
+
 // The finding's identity across scans: rule + subject kind + subject id (name when no id).
 std::string finding_identity(const Finding& finding);
 

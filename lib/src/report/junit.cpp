@@ -2,8 +2,11 @@
 #include <tenantscan/report.hpp>
 
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
+
+#include "report/common.hpp"
 
 namespace tenantscan {
 
@@ -62,66 +65,93 @@ struct Counts {
     int tests = 0, failures = 0, errors = 0, skipped = 0;
 };
 
-std::string testcase(const Finding& f, const Report& report, Counts& counts) {
-    ++counts.tests;
-    std::string open = fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\"", attr(f.rule), attr(f.subject.name));
-    auto element = [&](const char* tag, const std::string& message, const std::string& type) {
-        return fmt::format("{}>\n      <{} message=\"{}\" type=\"{}\">{}</{}>\n    </testcase>\n", open, tag,
-                           attr(message), attr(type), text(details(f)), tag);
-    };
+// What a finding is as a testcase: passed, or its <failure>, <error> or <skipped> element with
+// the element's message and type attributes.
+struct Outcome {
+    const char* tag = nullptr;  // nullptr: passed
+    std::string message, type;
+};
+
+Outcome outcome(const Finding& f, const Report& report) {
     switch (f.status) {
-        case Status::Pass: return open + "/>\n";
-        case Status::Fail: ++counts.failures; return element("failure", f.message, to_string(f.severity));
-        case Status::Error: ++counts.errors; return element("error", f.message, "error");
+        case Status::Pass: return {};
+        case Status::Fail: return {"failure", f.message, to_string(f.severity)};
+        case Status::Error: return {"error", f.message, "error"};
         case Status::Review:
-            if (report.failOnReview && at_least(f.severity, report.failOn)) {
-                ++counts.failures;
-                return element("failure", "needs review: " + f.message, "review");
-            }
-            ++counts.skipped;
-            return element("skipped", "needs review: " + f.message, "review");
+            if (report.failOnReview && at_least(f.severity, report.failOn))
+                return {"failure", "needs review: " + f.message, "review"};
+            return {"skipped", "needs review: " + f.message, "review"};
         case Status::Waived:
-            ++counts.skipped;
-            return element("skipped", fmt::format("waived until {}: {}", f.waiver->waiver.expires, f.waiver->waiver.reason),
-                           "waived");
-        case Status::NotApplicable: ++counts.skipped; return element("skipped", f.message, "not-applicable");
+            return {"skipped", fmt::format("waived until {}: {}", f.waiver->waiver.expires, f.waiver->waiver.reason),
+                    "waived"};
+        case Status::NotApplicable: return {"skipped", f.message, "not-applicable"};
     }
-    return open + "/>\n";
+    return {};
+}
+
+void count(const Finding& f, const Report& report, Counts& counts) {
+    ++counts.tests;
+    const char* tag = outcome(f, report).tag;
+    if (!tag) return;
+    const std::string_view kind = tag;
+    if (kind == "failure") ++counts.failures;
+    else if (kind == "error") ++counts.errors;
+    else ++counts.skipped;
+}
+
+std::string testcase(const Finding& f, const Report& report) {
+    std::string open = fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\"", attr(f.rule), attr(f.subject.name));
+    const Outcome o = outcome(f, report);
+    if (!o.tag) return open + "/>\n";
+    return fmt::format("{}>\n      <{} message=\"{}\" type=\"{}\">{}</{}>\n    </testcase>\n", open, o.tag, attr(o.message),
+                       attr(o.type), text(details(f)), o.tag);
 }
 
 }  // namespace
 
-std::string report_to_junit(const Report& report) {
+// The root element carries the totals and each <testsuite> its rule's counts, so the counts are
+// taken first (from the findings' statuses alone); then each testcase is written as it is made.
+void write_report_junit(const Report& report, std::ostream& stream) {
     std::map<std::string, std::vector<const Finding*>> byRule;
     for (const auto& f : report.findings) byRule[f.rule].push_back(&f);
     std::map<std::string, std::string> titles;
     for (const auto& m : report.rules) titles[m.id] = m.title;
 
+    std::map<std::string, Counts> counts;
     Counts total;
-    std::string suites;
+    for (const auto& [rule, findings] : byRule)
+        for (const Finding* f : findings) {
+            count(*f, report, counts[rule]);
+            count(*f, report, total);
+        }
+
+    report_detail::StreamedText out(stream);
+    out += fmt::format(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<testsuites name=\"tenantscan {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"0\">\n",
+        attr(report.tenantId), total.tests, total.failures, total.errors, total.skipped);
     for (const auto& [rule, findings] : byRule) {
-        Counts counts;
-        std::string cases;
-        for (const Finding* f : findings) cases += testcase(*f, report, counts);
-        suites += fmt::format(
+        const Counts& c = counts[rule];
+        out += fmt::format(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"0\">\n"
             "    <properties>\n"
             "      <property name=\"title\" value=\"{}\"/>\n"
             "      <property name=\"tenant\" value=\"{}\"/>\n"
             "      <property name=\"asOf\" value=\"{}\"/>\n"
-            "    </properties>\n{}  </testsuite>\n",
-            attr(rule), counts.tests, counts.failures, counts.errors, counts.skipped,
-            attr(titles.count(rule) ? titles[rule] : rule), attr(report.tenantId), attr(report.asOf), cases);
-        total.tests += counts.tests;
-        total.failures += counts.failures;
-        total.errors += counts.errors;
-        total.skipped += counts.skipped;
+            "    </properties>\n",
+            attr(rule), c.tests, c.failures, c.errors, c.skipped, attr(titles.count(rule) ? titles[rule] : rule),
+            attr(report.tenantId), attr(report.asOf));
+        for (const Finding* f : findings) out += testcase(*f, report);
+        out += "  </testsuite>\n";
     }
-    return fmt::format(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<testsuites name=\"tenantscan {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"0\">\n{}"
-        "</testsuites>\n",
-        attr(report.tenantId), total.tests, total.failures, total.errors, total.skipped, suites);
+    out += "</testsuites>\n";
+    out.flush();
+}
+
+std::string report_to_junit(const Report& report) {
+    std::ostringstream out;
+    write_report_junit(report, out);
+    return out.str();
 }
 
 }  // namespace tenantscan

@@ -5,6 +5,7 @@
 #include <tenantscan/report.hpp>
 
 #include <algorithm>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@ namespace tenantscan {
 namespace {
 
 using report_detail::escape_markdown;
+using report_detail::StreamedText;
 
 constexpr std::size_t kMaxDetailedFindings = 40;
 constexpr std::size_t kMaxTableRows = 300;
@@ -67,7 +69,7 @@ std::string evidence_block(const nlohmann::json& evidence) {
     return code_block(dump, "json");
 }
 
-void finding_section(std::string& out, const Finding& f) {
+void finding_section(StreamedText& out, const Finding& f) {
     out += fmt::format("#### {} {} · {} · {}\n\n", status_icon(f.status), to_string(f.severity), code_span(f.rule),
                        escape_markdown(f.subject.name));
     out += escape_markdown(f.message) + "\n\n";
@@ -84,7 +86,7 @@ void finding_section(std::string& out, const Finding& f) {
         out += "<details><summary>Evidence</summary>\n\n" + evidence_block(f.evidence) + "\n</details>\n\n";
 }
 
-void status_sections(std::string& out, const Report& report) {
+void status_sections(StreamedText& out, const Report& report) {
     struct Section {
         Status status;
         const char* heading;
@@ -119,7 +121,7 @@ void status_sections(std::string& out, const Report& report) {
     }
 }
 
-void overlay_section(std::string& out, const Report& report) {
+void overlay_section(StreamedText& out, const Report& report) {
     if (report.policyChanges.empty()) return;
     out += "### Proposed Conditional Access change\n\n";
     for (const auto& c : report.policyChanges) {
@@ -132,7 +134,7 @@ void overlay_section(std::string& out, const Report& report) {
     out += "\n";
 }
 
-void waiver_section(std::string& out, const Report& report) {
+void waiver_section(StreamedText& out, const Report& report) {
     if (report.waivers.empty()) return;
     out += "### Waivers\n\n| state | rule | subject | expires | reason | approved by |\n|---|---|---|---|---|---|\n";
     for (const auto& w : report.waivers) {
@@ -145,7 +147,7 @@ void waiver_section(std::string& out, const Report& report) {
     out += "\n";
 }
 
-void all_findings_table(std::string& out, const Report& report) {
+void all_findings_table(StreamedText& out, const Report& report) {
     out += fmt::format("<details><summary>All {} findings</summary>\n\n", report.findings.size());
     out += "| status | severity | rule | subject | message |\n|---|---|---|---|---|\n";
     std::size_t rows = 0;
@@ -162,9 +164,10 @@ void all_findings_table(std::string& out, const Report& report) {
 
 }  // namespace
 
-std::string report_to_markdown(const Report& report) {
+void write_report_markdown(const Report& report, std::ostream& stream) {
     const auto& s = report.summary;
-    std::string out = fmt::format("## {} tenantscan: gate {}\n\n", s.gatePassed ? "✅" : "❌", s.gatePassed ? "passed" : "failed");
+    StreamedText out(stream);
+    out += fmt::format("## {} tenantscan: gate {}\n\n", s.gatePassed ? "✅" : "❌", s.gatePassed ? "passed" : "failed");
     out += fmt::format("Tenant {} · as of {} · snapshot {}", code_span(report.tenantId.empty() ? "(unknown)" : report.tenantId),
                        report.asOf, code_span(report.snapshotPath));
     if (!report.configPath.empty()) out += " · config " + code_span(report.configPath);
@@ -182,7 +185,13 @@ std::string report_to_markdown(const Report& report) {
     waiver_section(out, report);
     all_findings_table(out, report);
     out += fmt::format("<sub>tenantscan {}</sub>\n", report.toolVersion);
-    return out;
+    out.flush();
+}
+
+std::string report_to_markdown(const Report& report) {
+    std::ostringstream out;
+    write_report_markdown(report, out);
+    return out.str();
 }
 
 }  // namespace tenantscan

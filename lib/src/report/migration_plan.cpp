@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/detail/text.hpp>
+
+#include "report/common.hpp"
 
 namespace tenantscan {
 
@@ -105,12 +108,13 @@ std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& finding
     return plan;
 }
 
-std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool colour) {
-    if (plan.empty()) return {};
+void write_migration_plan_text(const std::vector<SenderPlan>& plan, bool colour, std::ostream& stream) {
+    if (plan.empty()) return;
     const auto needAction = std::count_if(plan.begin(), plan.end(), [](const SenderPlan& s) { return !s.breaks.empty(); });
     const std::string heading = fmt::format("MIGRATION PLAN ({} sender{}, {} need{} action)", plan.size(),
                                             plan.size() == 1 ? "" : "s", needAction, needAction == 1 ? "s" : "");
-    std::string out = "\n" + (colour ? fmt::format("\x1b[1m{}\x1b[0m", heading) : heading) + "\n";
+    report_detail::StreamedText out(stream);
+    out += "\n" + (colour ? fmt::format("\x1b[1m{}\x1b[0m", heading) : heading) + "\n";
     for (const SenderPlan& sender : plan) {
         if (sender.breaks.empty()) {
             out += fmt::format("  ok  {} ({}){}\n", sender.name, kind_label(sender.kind),
@@ -127,7 +131,13 @@ std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool col
         if (!sender.device.empty()) out += fmt::format("    oauth:  {}\n", sender.device);
         if (!sender.target.empty()) out += fmt::format("    go to:  {}\n", sender.target);
     }
-    return out;
+    out.flush();
+}
+
+std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool colour) {
+    std::ostringstream out;
+    write_migration_plan_text(plan, colour, out);
+    return out.str();
 }
 
 }  // namespace tenantscan

@@ -8,9 +8,15 @@
 #include <tenantscan/detail/migration_plan.hpp>
 #include <tenantscan/report.hpp>
 
+#include <sstream>
+
+#include "report/common.hpp"
+
 namespace tenantscan {
 
 namespace {
+
+using report_detail::StreamedText;
 
 constexpr std::size_t kMaxListedItems = 10;
 
@@ -76,7 +82,7 @@ std::string object_line(const nlohmann::json& object) {
     return line;
 }
 
-void render_evidence(std::string& out, const nlohmann::json& evidence, const std::string& indent) {
+void render_evidence(StreamedText& out, const nlohmann::json& evidence, const std::string& indent) {
     if (!evidence.is_object()) return;
     for (const auto& [key, value] : evidence.items()) {
         if (value.is_array()) {
@@ -114,7 +120,7 @@ std::string waiver_line(const Waiver& w) {
                        w.approvedBy.empty() ? "" : ", approved by " + w.approvedBy, w.origin);
 }
 
-void render_header(std::string& out, const Report& report) {
+void render_header(StreamedText& out, const Report& report) {
     out += fmt::format("tenant:   {}\n", report.tenantId.empty() ? "(not in snapshot)" : report.tenantId);
     out += fmt::format("snapshot: {}\n", report.snapshotPath);
     out += fmt::format("as of:    {}\n", report.asOf);
@@ -137,7 +143,7 @@ void render_header(std::string& out, const Report& report) {
     }
 }
 
-void render_waivers(std::string& out, const Report& report, const Palette& p) {
+void render_waivers(StreamedText& out, const Report& report, const Palette& p) {
     std::vector<const WaiverOutcome*> notable;
     for (const auto& w : report.waivers)
         if (w.state != WaiverState::Applied) notable.push_back(&w);
@@ -157,13 +163,14 @@ void render_waivers(std::string& out, const Report& report, const Palette& p) {
 
 }  // namespace
 
-std::string report_to_text(const Report& report, bool colour) {
+void write_report_text(const Report& report, bool colour, std::ostream& stream) {
     Palette p{colour};
-    std::string out;
+    StreamedText out(stream);
     out += p.paint(fmt::format("tenantscan {} — SMTP AUTH / HVE readiness", report.toolVersion), "1") + "\n";
     render_header(out, report);
     // For each sender: what it is, what breaks, where it should go (migration_plan.hpp).
-    out += migration_plan_to_text(build_migration_plan(report.findings), colour);
+    out.flush();
+    write_migration_plan_text(build_migration_plan(report.findings), colour, stream);
 
     const Status order[] = {Status::Error, Status::Fail, Status::Review, Status::Waived, Status::Pass,
                             Status::NotApplicable};
@@ -209,7 +216,13 @@ std::string report_to_text(const Report& report, bool colour) {
         for (const auto& r : s.gateReasons) reasons += (reasons.empty() ? "" : "; ") + r;
         out += p.paint("Gate: FAILED", "1;31") + fmt::format(" ({})\n", reasons);
     }
-    return out;
+    out.flush();
+}
+
+std::string report_to_text(const Report& report, bool colour) {
+    std::ostringstream out;
+    write_report_text(report, colour, out);
+    return out.str();
 }
 
 }  // namespace tenantscan

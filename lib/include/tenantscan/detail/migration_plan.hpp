@@ -8,6 +8,7 @@
 // to the account it signs in as (that account's subject name).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct SenderPlan {
 // group by name. The pointers refer into `findings`, which must outlive the plan.
 std::vector<SenderPlan> build_migration_plan(const std::vector<Finding>& findings);
 
-// The plan as a text section ("MIGRATION PLAN (n senders)" …); empty when there is no sender.
-std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool colour);
+// The plan as a text section ("MIGRATION PLAN (n senders)" …), written to `out` as it goes; nothing
+// when there is no sender.
+void write_migration_plan_text(const std::vector<SenderPlan>& plan, bool colour, std::ostream& out);
+std::string migration_plan_to_text(const std::vector<SenderPlan>& plan, bool colour);  // the same, as a string
 
 }  // namespace tenantscan
