@@ -123,4 +123,9 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
     return result;
 }
 
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    if (from.empty()) return;
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+}
+
 }  // namespace testsupport

@@ -70,4 +70,7 @@ CommandResult run_cli(const std::vector<std::string>& args, const std::vector<st
 
 std::string read_file(const std::string& path);
 
+// Replaces every occurrence of `from` (not empty) in text by `to`, left to right, never inside what it put.
+void replace_all(std::string& text, const std::string& from, const std::string& to);
+
 }  // namespace testsupport
