@@ -341,6 +341,18 @@ json tenant_snapshot() {
     })");
 }
 
+// The first explanation of a sign-in the loopback server refuses with `authReply`, diagnosed against
+// `tenant` (smtp-test --snapshot); the refusal exits 1.
+json refused_sign_in_diagnosis(const json& tenant, const std::string& authReply) {
+    testsupport::TempFile snapshot(tenant.dump());
+    json config = server_config(kUser);
+    config["authReply"] = authReply;
+    LoopbackServer server(config, kPassword);
+    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+    CHECK(run.cli.exitCode == 1);
+    return run.report.at("diagnosis").at(0);
+}
+
 }  // namespace
 
 TEST_CASE("smtp-test: a message goes through STARTTLS end to end") {
@@ -487,14 +499,9 @@ TEST_CASE("smtp-test: each refused AUTH reply is explained") {
 }
 
 TEST_CASE("smtp-test: with a snapshot, 5.7.139 names the blocking Conditional Access policy") {
-    testsupport::TempFile snapshot(tenant_snapshot().dump());
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
-                          "authenticated successfully. Contact your administrator.";
-    LoopbackServer server(config, kPassword);
-    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
-    CHECK(run.cli.exitCode == 1);
-    const json& why = run.report.at("diagnosis").at(0);
+    const json why = refused_sign_in_diagnosis(
+        tenant_snapshot(), "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+                           "authenticated successfully. Contact your administrator.");
     CHECK(why.at("id") == "auth-sign-in-blocked");
     CHECK(why.at("cause").get<std::string>().find("'Block legacy authentication'") != std::string::npos);
     std::string evidence = why.at("evidence").dump();
@@ -507,14 +514,9 @@ TEST_CASE("smtp-test: with a snapshot, 5.7.139 names security defaults") {
     tenant["graph"]["securityDefaults"]["isEnabled"] = true;
     // Entra allows no enabled Conditional Access policy beside security defaults (docs/engine.md).
     tenant["graph"]["conditionalAccessPolicies"][0]["state"] = "disabled";
-    testsupport::TempFile snapshot(tenant.dump());
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security "
-                          "defaults policy. Contact your administrator.";
-    LoopbackServer server(config, kPassword);
-    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
-    CHECK(run.cli.exitCode == 1);
-    const json& why = run.report.at("diagnosis").at(0);
+    const json why = refused_sign_in_diagnosis(
+        tenant, "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults "
+                "policy. Contact your administrator.");
     CHECK(why.at("id") == "auth-security-defaults");
     CHECK(why.at("cause").get<std::string>().find("Security defaults are enabled in this tenant") != std::string::npos);
 }

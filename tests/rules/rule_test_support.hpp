@@ -112,6 +112,16 @@ inline json require_mfa_policy(const std::string& id, const std::string& name, c
                   grant({"mfa"}));
 }
 
+// The Graph sections the Conditional Access rules read: the policies, security defaults (off unless
+// securityDefaults), the users, the groups and no named locations.
+inline json ca_graph(json policies, json users, json groups, bool securityDefaults = false) {
+    return {{"conditionalAccessPolicies", std::move(policies)},
+            {"securityDefaults", {{"isEnabled", securityDefaults}}},
+            {"users", std::move(users)},
+            {"groups", std::move(groups)},
+            {"namedLocations", json::array()}};
+}
+
 // An IP named location.
 inline json ip_location(const std::string& id, const std::string& name, const std::vector<std::string>& cidrs,
                         bool trusted = true) {

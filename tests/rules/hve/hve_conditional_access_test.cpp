@@ -18,14 +18,10 @@ const std::string kBlockLegacyId = "c1000000-0000-4000-8000-000000000001";
 json exchange_with_scanner() { return {{"hveAccounts", {hve_account(kScannerId, kScanner)}}}; }
 
 json base_graph(json policies, json extra = json::object()) {
-    json graph = {{"conditionalAccessPolicies", std::move(policies)},
-                  {"securityDefaults", {{"isEnabled", false}}},
-                  {"users", {user(kScannerId, kScanner), user(kAliceId, "alice@contoso.com")}},
-                  // The scanner is in the exemption group through a nested group.
-                  {"groups",
-                   {group(kHveGroupId, "Exchange-HVEUserAccounts", {}, {kDevicesGroupId}),
-                    group(kDevicesGroupId, "HVE devices", {kScannerId})}},
-                  {"namedLocations", json::array()}};
+    json graph = ca_graph(std::move(policies), json::array({user(kScannerId, kScanner), user(kAliceId, "alice@contoso.com")}),
+                          // The scanner is in the exemption group through a nested group.
+                          json::array({group(kHveGroupId, "Exchange-HVEUserAccounts", {}, {kDevicesGroupId}),
+                                       group(kDevicesGroupId, "HVE devices", {kScannerId})}));
     graph.update(extra);
     return graph;
 }

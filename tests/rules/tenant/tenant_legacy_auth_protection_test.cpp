@@ -29,11 +29,7 @@ json groups() {
 }
 
 json graph_with(json policies, bool securityDefaults = false) {
-    return {{"conditionalAccessPolicies", std::move(policies)},
-            {"securityDefaults", {{"isEnabled", securityDefaults}}},
-            {"users", users()},
-            {"groups", groups()},
-            {"namedLocations", json::array()}};
+    return ca_graph(std::move(policies), users(), groups(), securityDefaults);
 }
 
 json exchange() { return {{"hveAccounts", {hve_account(kScannerId, "scanner@contoso.com")}}}; }
