@@ -936,6 +936,14 @@ LoopbackServer scripted(json config, const std::string& password = kPassword, co
 
 std::string explanation_text(const json& report, std::size_t i = 0) { return report.at("diagnosis").at(i).dump(); }
 
+// smtp-test against the scripted server, which refuses the sign-in with authReply.
+Run scripted_auth_refusal(const std::string& authReply, const std::vector<std::string>& extra = {}) {
+    json config = server_config(kUser);
+    config["authReply"] = authReply;
+    LoopbackServer server = scripted(config);
+    return smtp_test(server, extra);
+}
+
 }  // namespace
 
 TEST_CASE("smtp-test: the scripted server accepts a message the documented way") {
@@ -975,10 +983,7 @@ TEST_CASE("smtp-test: 250 instead of 354 after DATA is never a success (defect 1
 }
 
 TEST_CASE("smtp-test: bytes that are not UTF-8 give the same result in JSON and text (defect 2)") {
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.3 Authentification \u00e9chou\u00e9e";  // sent as latin-1 bytes E9
-    LoopbackServer server = scripted(config);
-    Run run = smtp_test(server, {});
+    Run run = scripted_auth_refusal("535 5.7.3 Authentification \u00e9chou\u00e9e");  // sent as latin-1 bytes E9
     CHECK(run.cli.exitCode == 1);
     CHECK(run.text.exitCode == 1);
     const json& auth = step_of(run.report, "auth");
@@ -1008,10 +1013,9 @@ TEST_CASE("smtp-test: control characters in replies are escaped everywhere (defe
 TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks the right layer (defect 4)") {
     testsupport::TempFile snapshot(tenant_snapshot().dump());
     SUBCASE("the user credentials were incorrect: a wrong password, not Conditional Access") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
+                                        "[AM0PR02CA0001.eurprd02.prod.outlook.com]",
+                                        {"--snapshot", snapshot.path()});
         CHECK(run.cli.exitCode == 1);
         REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"auth-credentials-incorrect"});
         const json& why = run.report.at("diagnosis")[0];
@@ -1021,10 +1025,9 @@ TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks 
         CHECK_FALSE(why.at("confirm").get<std::string>().empty());
     }
     SUBCASE("basic authentication is disabled: the authentication policy and the SMTP AUTH switches are checked") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+                                        "[AM0PR02CA0001.eurprd02.prod.outlook.com]",
+                                        {"--snapshot", snapshot.path()});
         CHECK(run.cli.exitCode == 1);
         REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"basic-auth-disabled"});
         const json& why = run.report.at("diagnosis")[0];
@@ -1034,10 +1037,8 @@ TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks 
         CHECK(why.at("cause").get<std::string>().find("'Block Basic Auth'") != std::string::npos);
     }
     SUBCASE("SmtpClientAuthentication is disabled for the Mailbox") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
+                                        "for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.");
         CHECK(explanation_ids(run.report) == std::vector<std::string>{"smtp-auth-disabled"});
     }
 }

@@ -147,6 +147,13 @@ inline json sign_in(const std::string& userId, const std::string& upn, const std
             {"status", {{"errorCode", 0}}}};
 }
 
+// Scan options that evaluate as of a date (YYYY-MM-DD).
+inline tenantscan::ScanOptions as_of(const std::string& date) {
+    tenantscan::ScanOptions options;
+    options.asOf = date;
+    return options;
+}
+
 // Runs one rule over an inline snapshot through the real loader and scan.
 inline std::vector<Finding> run_rule(std::unique_ptr<tenantscan::Rule> rule, const json& document,
                                      tenantscan::ScanOptions options = {}) {

@@ -27,8 +27,7 @@ json document(json signIns, json extraExchange = json::object()) {
 }
 
 std::vector<Finding> scan(const json& doc, const std::string& asOf = "2026-11-27", const std::string& schedule = "") {
-    tenantscan::ScanOptions options;
-    options.asOf = asOf;
+    tenantscan::ScanOptions options = as_of(asOf);
     options.schedule = schedule;
     return run_rule(tenantscan::rules::make_smtp_basic_auth_sign_ins_rule(), doc, options);
 }
