@@ -181,6 +181,13 @@ inline Finding single(const std::vector<Finding>& findings) {
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// A scan without a section the rule requires: one error finding, naming the section.
+inline void check_section_missing(const std::vector<Finding>& findings, const std::string& section) {
+    const Finding f = single(findings);
+    CHECK(f.status == Status::Error);
+    CHECK(contains(f.message, section));
+}
+
 // The rule is in the builtin registry, and its doc page (same stem as its source) states what its
 // metadata says: id, title, default severity, required sections, parameters, references.
 inline void check_registered_and_documented(const std::string& id, const std::string& docPath) {
