@@ -33,25 +33,7 @@ const std::string kUserId = "d1000000-0000-4000-8000-00000000000a";
 const std::string kPassword = "Pa55:w0rd+/?>secret";  // characters whose base64 differs by position
 const std::string kToken = "eyJ0eXAiOiJKV1Qi.test-token-payload.signature";
 
-std::string base64(const std::string& data) {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
-                     static_cast<unsigned char>(data[i + 2]);
-        for (int shift : {18, 12, 6, 0}) out += alphabet[(v >> shift) & 63];
-    }
-    if (i < data.size()) {
-        unsigned v = static_cast<unsigned char>(data[i]) << 16;
-        if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-        out += alphabet[(v >> 18) & 63];
-        out += alphabet[(v >> 12) & 63];
-        out += i + 1 < data.size() ? alphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
+using testsupport::base64;
 
 // The secret as it travels in SMTP AUTH: plain, base64, SASL PLAIN, XOAUTH2.
 std::vector<std::string> secret_forms(const std::string& secret) {
