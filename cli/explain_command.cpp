@@ -104,8 +104,7 @@ void add_explain_command(CLI::App& app, int& exitCode) {
     cmd->add_option("--user", args->user, "The account that signs in (its UPN), for --snapshot and the fix")
         ->type_name("ADDRESS");
     cmd->add_option("--as-of", args->asOf, "Judge the schedule as of DATE (YYYY-MM-DD; default: today, UTC)")
-        ->check(CLI::Validator([](std::string& v) { return is_valid_date(v) ? "" : "expected a date YYYY-MM-DD"; },
-                               "DATE"));
+        ->check(date_validator());
     cmd->add_option("--schedule", args->schedule,
                     "Retirement schedule: a name (e.g. 2026-01, 2025-06) or custom dates YYYY-MM-DD[,YYYY-MM-DD]")
         ->check(schedule_validator());

@@ -59,8 +59,7 @@ void add_remediate_command(CLI::App& app, int& exitCode) {
     cmd->add_option("SNAPSHOT", args->snapshot, "Snapshot file (JSON, snapshot v1; UTF-8 or UTF-16)")->required();
     cmd->add_option("--output", args->output, "Write the script to FILE instead of standard output");
     cmd->add_option("--as-of", args->asOf, "Evaluate as of DATE (YYYY-MM-DD; default: today, UTC)")
-        ->check(CLI::Validator([](std::string& v) { return is_valid_date(v) ? "" : "expected a date YYYY-MM-DD"; },
-                               "DATE"));
+        ->check(date_validator());
     cmd->add_option("--config", args->config,
                     "Configuration file (exemption group, schedule, waivers; docs/config.md). Default: tenantscan.json "
                     "beside the snapshot, if present");

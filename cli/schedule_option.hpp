@@ -1,5 +1,6 @@
-// The --schedule option shared by scan and remediate: a schedule name or custom dates, checked
-// while parsing so that a typo is a usage error (exit 2) rather than an error finding.
+// The --schedule and --as-of options shared by scan, remediate and explain: a schedule name or custom
+// dates, and a date, checked while parsing so that a typo is a usage error (exit 2) rather than an
+// error finding.
 #pragma once
 
 #include <stdexcept>
@@ -7,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <tenantscan/schedule.hpp>
+#include <tenantscan/detail/dates.hpp>
 
 namespace tenantscan::cli {
 
@@ -21,6 +23,11 @@ inline CLI::Validator schedule_validator() {
             }
         },
         "SCHEDULE");
+}
+
+// --as-of: a date YYYY-MM-DD that exists.
+inline CLI::Validator date_validator() {
+    return CLI::Validator([](std::string& v) { return is_valid_date(v) ? "" : "expected a date YYYY-MM-DD"; }, "DATE");
 }
 
 }  // namespace tenantscan::cli

@@ -41,22 +41,7 @@ constexpr const char* kUserAssigned = "7a1b2c3d-0000-4000-8000-00000000beef";
 constexpr const char* kStandInLeak = "eyJ0eXAiOiJKV1QifQ.eyJzZWNyZXQiOiJzdGFuZC1pbiJ9.c3RhbmQtaW4tc2lnbmF0dXJl";
 
 
-std::string b64url(const std::string& bytes) {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned value = 0;
-    int bits = 0;
-    for (unsigned char c : bytes) {
-        value = (value << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            out += alphabet[(value >> (bits - 6)) & 63];
-            bits -= 6;
-        }
-    }
-    if (bits > 0) out += alphabet[(value << (6 - bits)) & 63];
-    return out;
-}
+std::string b64url(const std::string& bytes) { return testsupport::base64(bytes, /*url=*/true); }
 
 // An external identity provider's ID token, as a Kubernetes service account or GitLab issues it
 // (unsigned here: the fake checks issuer, subject, audience and expiry, as Entra matches them

@@ -31,6 +31,13 @@ namespace {
 
 json fault(json f) { return json{{"faults", json::array({std::move(f)})}}; }
 
+// `collect` from the cloud into output, then the invariant every collection keeps, whatever went wrong.
+CommandResult collect_checked(const FakeCloud& cloud, const OutputPath& output, const std::vector<std::string>& extra = {}) {
+    CommandResult result = cloud.collect(output.path(), extra);
+    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    return result;
+}
+
 // (rule, subject id, status) of every finding of `tenantscan scan --format json`.
 std::set<std::tuple<std::string, std::string, std::string>> verdicts(const std::string& snapshot) {
     CommandResult scan = run_cli({"scan", snapshot, "--format", "json"});
@@ -90,8 +97,7 @@ TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its
         options.tenantFile = fakecloud::example(name);
         FakeCloud cloud(options);
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         INFO(result.err);
         CHECK(result.exitCode == 0);
         json snapshot = output.read();
@@ -111,8 +117,7 @@ TEST_CASE("collect: a tenant read over HTTPS scans with the same verdicts as its
 TEST_CASE("collect: reads no more than the rules need") {
     FakeCloud cloud({});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path(), {"--concurrency", "3"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--concurrency", "3"});
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     json example = json::parse(read_file(fakecloud::example("fabrikam-broken")));
@@ -250,8 +255,7 @@ TEST_CASE("collect: neither the secret nor any token appears in output, errors, 
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                      fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "echoToken"}, {"times", -1}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path(), {"--verbose"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--verbose"});
     CHECK(result.exitCode == 1);
     CHECK(result.err.find("[redacted]") != std::string::npos);
     std::string everything = result.out + result.err + read_file(output.path());
@@ -272,8 +276,7 @@ TEST_CASE("collect: a 429 with Retry-After is waited out and retried") {
                             {"graphError", {{"code", "TooManyRequests"}, {"message", "Too many requests"}}}})});
     OutputPath output;
     auto started = std::chrono::steady_clock::now();
-    CommandResult result = cloud.collect(output.path(), {"--verbose"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--verbose"});
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(1));
     CHECK(result.err.find("429 Too Many Requests, waiting 1.0 s") != std::string::npos);
@@ -287,8 +290,7 @@ TEST_CASE("collect: a throttled $batch sub-request is sent again on its own") {
                             {"status", 429}, {"headers", {{"Retry-After", "1"}}},
                             {"graphError", {{"code", "TooManyRequests"}, {"message", "Too many requests"}}}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
     check_same_verdicts(output.path(), handMade.path());
@@ -302,8 +304,7 @@ TEST_CASE("collect: 503 and 504 without Retry-After are retried with back-off") 
                                    {{"path", "/exchange/"}, {"cmdlet", "Get-MailUser"}, {"action", "status"}, {"status", 504}, {"times", 2}}})}};
     FakeCloud cloud({fakecloud::example("fabrikam-broken"), scenario});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     CHECK(output.read()["collection"]["statistics"]["retries"] == 3);
     TempFile handMade(without_inventory(fakecloud::example("fabrikam-broken")).dump());
@@ -315,8 +316,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--request-timeout", "1"});
         CHECK_MESSAGE(result.exitCode == 0, result.err);
         CHECK(output.read()["graph"]["subscribedSkus"].size() == json::parse(read_file(fakecloud::example("fabrikam-broken")))["graph"]["subscribedSkus"].size());
     }
@@ -324,8 +324,7 @@ TEST_CASE("collect: a response slower than the request timeout is retried, and n
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "slow"}, {"delay", 3}, {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--request-timeout", "1", "--max-retries", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--request-timeout", "1", "--max-retries", "1"});
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["graph"].contains("subscribedSkus"));
@@ -341,8 +340,7 @@ TEST_CASE("collect: truncated JSON is retried, a body that stays truncated leave
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK_MESSAGE(result.exitCode == 0, result.err);
         CHECK(output.read()["graph"]["roleAssignments"].size() == 1);
     }
@@ -350,8 +348,7 @@ TEST_CASE("collect: truncated JSON is retried, a body that stays truncated leave
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/graph/v1.0/roleManagement/"}, {"action", "truncate"}, {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--max-retries", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--max-retries", "1"});
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK(snapshot["notCollected"]["/graph/roleAssignments"].get<std::string>().find("not valid JSON (truncated?)") !=
@@ -367,8 +364,7 @@ TEST_CASE("collect: an HTML page with status 200 is not taken for data") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                      fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "html"}, {"times", -1}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     std::string reason = snapshot["notCollected"]["/graph/subscribedSkus"];
@@ -388,8 +384,7 @@ TEST_CASE("collect: an @odata.nextLink loop stops with the section named") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                      fault({{"path", "/graph/v1.0/users"}, {"action", "loop"}, {"times", -1}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     std::string reason = output.read()["notCollected"]["/graph/users"];
     CHECK(reason.find("repeats a page already read (a loop)") != std::string::npos);
@@ -403,8 +398,7 @@ TEST_CASE("collect: 403 names the missing permission and licence, the scan repor
                              {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
                               {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     std::string reason = snapshot["notCollected"]["/graph/signIns"];
@@ -426,8 +420,7 @@ TEST_CASE("collect: 401 from Exchange Online names Exchange.ManageAsApp and the 
                      fault({{"path", "/exchange/"}, {"action", "status"}, {"status", 401}, {"times", -1},
                             {"exchangeError", "Ex0|System.UnauthorizedAccessException|The role assigned to application isn't supported in this scenario."}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     for (const char* section : {"/exchange/organizationConfig", "/exchange/hveAccounts", "/exchange/users"}) {
@@ -452,8 +445,7 @@ TEST_CASE("collect: an Exchange cmdlet error leaves only that section out") {
                             {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
                                               "'Get-HVEAccountBillingPolicy' is not recognized as a name of a cmdlet."}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     CHECK(snapshot["notCollected"].size() == 1);
@@ -491,8 +483,7 @@ TEST_CASE("collect: a redirect is never followed: the request fails, named, and 
         options.scenario = fault({{"path", "/graph/v1.0/users"}, {"skip", 1}, {"action", "redirect"}, {"times", -1}});
         FakeCloud cloud(options);
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--verbose"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--verbose"});
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["graph"].contains("users"));  // never cut to the pages read before the redirect
@@ -508,8 +499,7 @@ TEST_CASE("collect: a redirect is never followed: the request fails, named, and 
                          fault({{"path", "/exchange/"}, {"cmdlet", "Get-AcceptedDomain"}, {"action", "redirect"},
                                 {"status", 307}, {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 1);
         CHECK(output.read()["notCollected"]["/exchange/acceptedDomains"].get<std::string>().find("307 Temporary Redirect") !=
               std::string::npos);
@@ -519,8 +509,7 @@ TEST_CASE("collect: a redirect is never followed: the request fails, named, and 
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "redirect"}, {"target", "self"},
                                 {"status", 301}, {"times", 1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 1);
         CHECK(count_requests(cloud, "/graph/v1.0/subscribedSkus", false) == 1);
     }
@@ -546,8 +535,7 @@ TEST_CASE("collect: Exchange errors are told apart by exception type, only 'no s
                                 {"exchangeError", "Ex0|System.Management.Automation.CommandNotFoundException|The term "
                                                   "'Get-Recipient' is not recognized as a name of a cmdlet."}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["exchange"].contains("recipients"));  // never [] ("nobody holds the address")
@@ -567,8 +555,7 @@ TEST_CASE("collect: Exchange errors are told apart by exception type, only 'no s
                                                   "ManagementObjectNotFoundException|The operation couldn't be performed "
                                                   "because object 'SystemMailbox{bb558c35}' couldn't be found on 'X'."}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 1);
         CHECK(output.read()["notCollected"].contains("/exchange/users"));
     }
@@ -578,8 +565,7 @@ TEST_CASE("collect: Exchange errors are told apart by exception type, only 'no s
         TempFile tenantFile(tenant.dump());
         FakeCloud cloud({tenantFile.path()});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 0);
         json snapshot = output.read();
         CHECK(snapshot["exchange"]["casMailboxes"] == json::array());
@@ -591,8 +577,7 @@ TEST_CASE("collect: Exchange errors are told apart by exception type, only 'no s
                          fault({{"path", "/exchange/"}, {"cmdlet", "Get-CASMailbox"}, {"action", "empty"}, {"status", 404},
                                 {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["exchange"].contains("casMailboxes"));
@@ -610,8 +595,7 @@ TEST_CASE("collect: a group members page that fails fails /graph/groups, never a
                                             {"message", "Resource 'e2000000-0000-4000-8000-000000000001' does not exist or "
                                                         "one of its queried reference-property objects are not present."}}}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     CHECK_FALSE(snapshot["graph"].contains("groups"));
@@ -640,8 +624,7 @@ TEST_CASE("collect: any 401 renews the token once, for both services, then repor
         // never "expired".
         FakeCloud cloud({fakecloud::example("fabrikam-broken"), json{{"revokeTokensAfter", 6}, {"revokeResource", service}}});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--concurrency", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--concurrency", "1"});
         CHECK_MESSAGE(result.exitCode == 0, result.err);
         CHECK(output.read()["notCollected"].empty());
         std::size_t tokens = 0;
@@ -675,8 +658,7 @@ TEST_CASE("collect: an empty or non-JSON 2xx body is a failed request, never a s
                          fault({{"path", "/graph/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"}, {"action", "empty"},
                                 {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--max-retries", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--max-retries", "1"});
         CHECK(result.exitCode == 1);
         json snapshot = output.read();
         CHECK_FALSE(snapshot["graph"].contains("securityDefaults"));
@@ -687,8 +669,7 @@ TEST_CASE("collect: an empty or non-JSON 2xx body is a failed request, never a s
         FakeCloud cloud({fakecloud::example("fabrikam-broken"),
                          fault({{"path", "/exchange/"}, {"cmdlet", "Get-OrganizationConfig"}, {"action", "empty"}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path());
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output);
         CHECK_MESSAGE(result.exitCode == 0, result.err);
     }
 }
@@ -699,8 +680,7 @@ TEST_CASE("collect: without the sign-ins, the per-account sections are marked pa
                             {"graphError", {{"code", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"},
                                             {"message", "Neither tenant is B2C or tenant doesn't have premium license"}}}})});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     CHECK(result.exitCode == 1);
     json snapshot = output.read();
     CHECK(snapshot["partial"] == json({{"/exchange/users", "only the HVE accounts: /graph/signIns was not collected"},
@@ -794,8 +774,7 @@ TEST_CASE("collect: a response larger than the limit fails its section with a cl
                          fault({{"path", "/graph/v1.0/subscribedSkus"}, {"action", "huge"}, {"megabytes", 3},
                                 {"chunked", chunked}, {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--max-response-mb", "1"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--max-response-mb", "1"});
         CHECK(result.exitCode == 1);
         const std::string reason = output.read()["notCollected"]["/graph/subscribedSkus"];
         CHECK(reason.find("GET " + cloud.base() + "/graph/v1.0/subscribedSkus: the response is larger than 1048576 bytes") == 0);
@@ -815,8 +794,7 @@ TEST_CASE("collect: a response larger than the limit fails its section with a cl
 TEST_CASE("collect: a token that expires mid-run is renewed once and the request repeated") {
     FakeCloud cloud({fakecloud::example("fabrikam-broken"), json{{"expireTokensAfter", 6}}});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path(), {"--concurrency", "1"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--concurrency", "1"});
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     std::size_t tokenRequests = 0;
     for (const auto& entry : cloud.log()) tokenRequests += entry["kind"] == "token";
@@ -831,8 +809,7 @@ TEST_CASE("collect: long lists are followed page by page, group members too") {
     options.synthetic = R"({"users": 2100, "groupMembers": {"e2000000-0000-4000-8000-000000000002": 1500}})";
     FakeCloud cloud(options);
     OutputPath output;
-    CommandResult result = cloud.collect(output.path());
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output);
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     CHECK(snapshot["graph"]["users"].size() == 2109);
@@ -862,8 +839,7 @@ TEST_CASE("collect: sign-ins of the last --since days only") {
 TEST_CASE("collect: --sections collects what is asked and what it is derived from, and says what is left out") {
     FakeCloud cloud({});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path(), {"--sections", "graph/groups,/exchange/transportConfig"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--sections", "graph/groups,/exchange/transportConfig"});
     CHECK_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     CHECK(snapshot["graph"].size() == 3);  // groups, conditionalAccessPolicies, roleAssignments
@@ -951,8 +927,7 @@ TEST_CASE("collect: the overall deadline stops a run that would not end") {
                             {"headers", {{"Retry-After", "30"}}}})});
     OutputPath output;
     auto started = std::chrono::steady_clock::now();
-    CommandResult result = cloud.collect(output.path(), {"--deadline", "5"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--deadline", "5"});
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     CHECK(result.exitCode == 1);
     std::string reason = output.read()["notCollected"]["/graph/users"];
@@ -975,8 +950,7 @@ TEST_CASE("collect: --cross-check stores Microsoft's what-if answers, and engine
     TempFile tenantFile(tenant.dump());
     FakeCloud cloud({tenantFile.path()});
     OutputPath output;
-    CommandResult result = cloud.collect(output.path(), {"--cross-check"});
-    fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+    CommandResult result = collect_checked(cloud, output, {"--cross-check"});
     REQUIRE_MESSAGE(result.exitCode == 0, result.err);
     json snapshot = output.read();
     REQUIRE(snapshot["crossCheck"].size() == tenant["exchange"]["hveAccounts"].size());
@@ -1286,8 +1260,7 @@ TEST_CASE("collect: Direct Send and inbound connectors are collected, and the ru
     SUBCASE("collected") {
         FakeCloud cloud({tenantFile});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--sections", "/exchange/organizationConfig,/exchange/acceptedDomains,/exchange/inboundConnectors"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--sections", "/exchange/organizationConfig,/exchange/acceptedDomains,/exchange/inboundConnectors"});
         REQUIRE_MESSAGE(result.exitCode == 0, result.err);
         const json snapshot = output.read();
         CHECK(snapshot["exchange"]["organizationConfig"]["RejectDirectSend"] == true);
@@ -1302,8 +1275,7 @@ TEST_CASE("collect: Direct Send and inbound connectors are collected, and the ru
         FakeCloud cloud({tenantFile, fault({{"path", "/exchange/"}, {"cmdlet", "Get-InboundConnector"}, {"action", "status"},
                                             {"status", 403}, {"times", -1}})});
         OutputPath output;
-        CommandResult result = cloud.collect(output.path(), {"--sections", "/exchange/inboundConnectors,/exchange/organizationConfig"});
-        fakecloud::check_collection_invariant(cloud, output.path(), result.exitCode);
+        CommandResult result = collect_checked(cloud, output, {"--sections", "/exchange/inboundConnectors,/exchange/organizationConfig"});
         CHECK(result.exitCode == 1);
         const json snapshot = output.read();
         CHECK_FALSE(snapshot["exchange"].contains("inboundConnectors"));

@@ -62,6 +62,14 @@ public:
         REQUIRE(::send(connection_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
     }
 
+    // On its own thread (join it before the checks): reads one request and answers with `response`.
+    std::thread answer_once(std::string response) {
+        return std::thread([this, response = std::move(response)] {
+            read_request();
+            send_text(response);
+        });
+    }
+
     // Whether the client has closed the connection by now: no waiting, what is there is read.
     bool closed_by_client() {
         char buffer[4096];
@@ -97,10 +105,8 @@ TEST_CASE("cpprest transport: a response given up on over the size limit is not 
     // The server announces more than the limit, sends a little of it and then nothing: a request
     // left running would wait for the rest (until the 60 s timeout) on cpprestsdk's threads,
     // holding the connection after send() returned and after the transport was destroyed.
-    std::thread serving([&server] {
-        server.read_request();
-        server.send_text("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"value\": [");
-    });
+    std::thread serving = server.answer_once(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"value\": [");
     auto transport = make_cpprest_transport(settings_with_limit(1024));
     HttpRequest request{"GET", server.url("/graph/v1.0/users"), {}, {}};
     bool tooLarge = false;
@@ -117,10 +123,8 @@ TEST_CASE("cpprest transport: a response given up on over the size limit is not 
 
 TEST_CASE("cpprest transport: once the transport is gone, its pooled keep-alive connection is closed") {
     OneConnectionServer server;
-    std::thread serving([&server] {
-        server.read_request();
-        server.send_text("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
-    });
+    std::thread serving =
+        server.answer_once("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
     auto transport = make_cpprest_transport(settings_with_limit(1024));
     HttpResponse response = transport->send(HttpRequest{"GET", server.url("/graph/v1.0/organization"), {}, {}});
     serving.join();

@@ -4,6 +4,8 @@
 // CLI's exit codes.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +43,14 @@ struct LoadedTenant {
     explicit LoadedTenant(tenantscan::Snapshot s)
         : snapshot(std::move(s)), directory(snapshot), engine(snapshot, directory), tenant{snapshot, directory, engine} {}
 };
+
+// examples/<name>/snapshot.json, loaded once.
+const LoadedTenant& example_tenant(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<LoadedTenant>> loaded;
+    auto& tenant = loaded[name];
+    if (!tenant) tenant = std::make_unique<LoadedTenant>(tenantscan::load_snapshot(testsupport::example_snapshot(name)));
+    return *tenant;
+}
 
 smtp::TextExplanation explain_for(const std::string& text, const LoadedTenant& tenant, const std::string& user,
                                   const std::string& asOf = "2026-12-01") {
@@ -250,32 +260,27 @@ TEST_CASE("explain: the retirement schedule says whether a setting can still bri
 
 TEST_CASE("explain: with a snapshot and an account, the snapshot decides between the causes or says review") {
     SUBCASE("fabrikam: the mailbox switch is off for nestor (the reply names the mailbox, the snapshot confirms)") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("fabrikam-broken")));
-        smtp::TextExplanation x = explain_for(kMailboxSwitch, t, "nestor@fabrikam.com");
+        smtp::TextExplanation x = explain_for(kMailboxSwitch, example_tenant("fabrikam-broken"), "nestor@fabrikam.com");
         CHECK(x.cause == "mailbox-switch");
         CHECK(x.decision == smtp::Decision::Snapshot);
     }
     SUBCASE("fabrikam: the reply says the tenant switch, the snapshot has it on: review, not a guess") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("fabrikam-broken")));
-        smtp::TextExplanation x = explain_for(kTenantSwitch, t, "megan@fabrikam.com");
+        smtp::TextExplanation x = explain_for(kTenantSwitch, example_tenant("fabrikam-broken"), "megan@fabrikam.com");
         CHECK(x.decision == smtp::Decision::Review);
         CHECK(x.decisionNote.find("rules out") != std::string::npos);
     }
     SUBCASE("contoso: the tenant switch is off and alice's mailbox inherits it") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("contoso-ready")));
-        smtp::TextExplanation x = explain_for(kTenantSwitch, t, "alice@contoso.com");
+        smtp::TextExplanation x = explain_for(kTenantSwitch, example_tenant("contoso-ready"), "alice@contoso.com");
         CHECK(x.cause == "tenant-switch");
         CHECK(x.decision == smtp::Decision::Snapshot);
     }
     SUBCASE("northwind: security defaults block the sign-in") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("northwind-defaults")));
-        smtp::TextExplanation x = explain_for(kCriteria, t, "staff@northwindtraders.com");
+        smtp::TextExplanation x = explain_for(kCriteria, example_tenant("northwind-defaults"), "staff@northwindtraders.com");
         CHECK(x.cause == "security-defaults");
         CHECK(x.decision == smtp::Decision::Snapshot);
     }
     SUBCASE("contoso: a Conditional Access policy blocks alice, and it is named") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("contoso-ready")));
-        smtp::TextExplanation x = explain_for(kCriteria, t, "alice@contoso.com");
+        smtp::TextExplanation x = explain_for(kCriteria, example_tenant("contoso-ready"), "alice@contoso.com");
         CHECK(x.cause == "conditional-access");
         CHECK(x.decision == smtp::Decision::Snapshot);
         bool named = false;
@@ -297,16 +302,14 @@ TEST_CASE("explain: with a snapshot and an account, the snapshot decides between
         CHECK(x.switchBack == smtp::SwitchBack::DependsOnCause);
     }
     SUBCASE("curl hides the reply; contoso blocks alice in three layers: the first decides, all are named") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("contoso-ready")));
-        smtp::TextExplanation x = explain_for("curl: (67) Login denied", t, "alice@contoso.com");
+        smtp::TextExplanation x = explain_for("curl: (67) Login denied", example_tenant("contoso-ready"), "alice@contoso.com");
         CHECK(x.cause == "conditional-access");
         CHECK(x.decision == smtp::Decision::Snapshot);
         CHECK(x.decisionNote.find("authentication-policy") != std::string::npos);
         CHECK(x.decisionNote.find("tenant-switch") != std::string::npos);
     }
     SUBCASE("an account the snapshot does not hold: review") {
-        LoadedTenant t(tenantscan::load_snapshot(testsupport::example_snapshot("contoso-ready")));
-        smtp::TextExplanation x = explain_for(kBasicDisabled, t, "ghost@contoso.com");
+        smtp::TextExplanation x = explain_for(kBasicDisabled, example_tenant("contoso-ready"), "ghost@contoso.com");
         CHECK(x.decision == smtp::Decision::Review);
         CHECK(x.decisionNote.find("ghost@contoso.com") != std::string::npos);
     }

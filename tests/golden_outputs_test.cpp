@@ -29,11 +29,6 @@ using namespace testsupport;
 
 namespace {
 
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    if (from.empty()) return;
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
-}
-
 struct Variable {
     std::string from;
     std::string to;

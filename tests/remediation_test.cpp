@@ -1,13 +1,11 @@
-// `tenantscan remediate`: golden scripts for the example tenants, and the safety properties every
-// script must have (dry run by default, each step commented, idempotent checks, security defaults
-// and the rest of each policy left alone). Tenant text with every character PowerShell treats
+// `tenantscan remediate`: the safety properties every script must have (dry run by default, each step
+// commented, idempotent checks, security defaults and the rest of each policy left alone). Tenant text with every character PowerShell treats
 // specially lands only inside a single-quoted literal that reads back to exactly that text, or inside
 // a comment it cannot leave; every script generated here is also parsed with a real PowerShell
 // grammar (tree-sitter-powershell, tests/tools/parse_powershell.js).
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <filesystem>
 #include <optional>
@@ -18,22 +16,12 @@
 
 #include "support.hpp"
 
+using testsupport::replace_all;
 using testsupport::run_cli;
 
 namespace {
 
 std::string example(const std::string& name) { return testsupport::source_dir() + "/examples/" + name + "/snapshot.json"; }
-
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
-}
-
-// The script with what depends on the checkout and the release replaced, so golden files are stable.
-std::string normalised(std::string script) {
-    replace_all(script, testsupport::source_dir(), "$SOURCE");
-    replace_all(script, std::string("tenantscan ") + tenantscan::version() + " ", "tenantscan $VERSION ");
-    return script;
-}
 
 void check_script(const std::string& script);
 
@@ -375,15 +363,12 @@ void check_safe(const std::string& script) {
 
 }  // namespace
 
-TEST_CASE("remediation: the scripts for the example tenants match their golden files") {
-    const bool update = std::getenv("TENANTSCAN_UPDATE_GOLDEN") != nullptr;
+// Their bytes are golden files of tests/golden_outputs_test.cpp (tests/golden/outputs/*.remediate.ps1);
+// here every example tenant's script is parsed (check_script) and held to the safety properties.
+TEST_CASE("remediation: the scripts for the example tenants parse and keep the safety properties") {
     for (const char* name : {"fabrikam-broken", "contoso-ready", "northwind-defaults"}) {
         INFO(name);
-        const std::string script = normalised(remediate(name));
-        const std::string golden = testsupport::source_dir() + "/tests/golden/remediate/" + name + ".ps1";
-        if (update) std::ofstream(golden, std::ios::binary) << script;
-        CHECK(script == testsupport::read_file(golden));
-        check_safe(script);
+        check_safe(remediate(name));
     }
 }
 

@@ -33,25 +33,7 @@ const std::string kUserId = "d1000000-0000-4000-8000-00000000000a";
 const std::string kPassword = "Pa55:w0rd+/?>secret";  // characters whose base64 differs by position
 const std::string kToken = "eyJ0eXAiOiJKV1Qi.test-token-payload.signature";
 
-std::string base64(const std::string& data) {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
-                     static_cast<unsigned char>(data[i + 2]);
-        for (int shift : {18, 12, 6, 0}) out += alphabet[(v >> shift) & 63];
-    }
-    if (i < data.size()) {
-        unsigned v = static_cast<unsigned char>(data[i]) << 16;
-        if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-        out += alphabet[(v >> 18) & 63];
-        out += alphabet[(v >> 12) & 63];
-        out += i + 1 < data.size() ? alphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
+using testsupport::base64;
 
 // The secret as it travels in SMTP AUTH: plain, base64, SASL PLAIN, XOAUTH2.
 std::vector<std::string> secret_forms(const std::string& secret) {
@@ -341,6 +323,18 @@ json tenant_snapshot() {
     })");
 }
 
+// The first explanation of a sign-in the loopback server refuses with `authReply`, diagnosed against
+// `tenant` (smtp-test --snapshot); the refusal exits 1.
+json refused_sign_in_diagnosis(const json& tenant, const std::string& authReply) {
+    testsupport::TempFile snapshot(tenant.dump());
+    json config = server_config(kUser);
+    config["authReply"] = authReply;
+    LoopbackServer server(config, kPassword);
+    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+    CHECK(run.cli.exitCode == 1);
+    return run.report.at("diagnosis").at(0);
+}
+
 }  // namespace
 
 TEST_CASE("smtp-test: a message goes through STARTTLS end to end") {
@@ -487,14 +481,9 @@ TEST_CASE("smtp-test: each refused AUTH reply is explained") {
 }
 
 TEST_CASE("smtp-test: with a snapshot, 5.7.139 names the blocking Conditional Access policy") {
-    testsupport::TempFile snapshot(tenant_snapshot().dump());
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
-                          "authenticated successfully. Contact your administrator.";
-    LoopbackServer server(config, kPassword);
-    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
-    CHECK(run.cli.exitCode == 1);
-    const json& why = run.report.at("diagnosis").at(0);
+    const json why = refused_sign_in_diagnosis(
+        tenant_snapshot(), "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+                           "authenticated successfully. Contact your administrator.");
     CHECK(why.at("id") == "auth-sign-in-blocked");
     CHECK(why.at("cause").get<std::string>().find("'Block legacy authentication'") != std::string::npos);
     std::string evidence = why.at("evidence").dump();
@@ -507,14 +496,9 @@ TEST_CASE("smtp-test: with a snapshot, 5.7.139 names security defaults") {
     tenant["graph"]["securityDefaults"]["isEnabled"] = true;
     // Entra allows no enabled Conditional Access policy beside security defaults (docs/engine.md).
     tenant["graph"]["conditionalAccessPolicies"][0]["state"] = "disabled";
-    testsupport::TempFile snapshot(tenant.dump());
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security "
-                          "defaults policy. Contact your administrator.";
-    LoopbackServer server(config, kPassword);
-    Run run = smtp_test(server, {"--snapshot", snapshot.path()});
-    CHECK(run.cli.exitCode == 1);
-    const json& why = run.report.at("diagnosis").at(0);
+    const json why = refused_sign_in_diagnosis(
+        tenant, "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults "
+                "policy. Contact your administrator.");
     CHECK(why.at("id") == "auth-security-defaults");
     CHECK(why.at("cause").get<std::string>().find("Security defaults are enabled in this tenant") != std::string::npos);
 }
@@ -934,6 +918,14 @@ LoopbackServer scripted(json config, const std::string& password = kPassword, co
 
 std::string explanation_text(const json& report, std::size_t i = 0) { return report.at("diagnosis").at(i).dump(); }
 
+// smtp-test against the scripted server, which refuses the sign-in with authReply.
+Run scripted_auth_refusal(const std::string& authReply, const std::vector<std::string>& extra = {}) {
+    json config = server_config(kUser);
+    config["authReply"] = authReply;
+    LoopbackServer server = scripted(config);
+    return smtp_test(server, extra);
+}
+
 }  // namespace
 
 TEST_CASE("smtp-test: the scripted server accepts a message the documented way") {
@@ -973,10 +965,7 @@ TEST_CASE("smtp-test: 250 instead of 354 after DATA is never a success (defect 1
 }
 
 TEST_CASE("smtp-test: bytes that are not UTF-8 give the same result in JSON and text (defect 2)") {
-    json config = server_config(kUser);
-    config["authReply"] = "535 5.7.3 Authentification \u00e9chou\u00e9e";  // sent as latin-1 bytes E9
-    LoopbackServer server = scripted(config);
-    Run run = smtp_test(server, {});
+    Run run = scripted_auth_refusal("535 5.7.3 Authentification \u00e9chou\u00e9e");  // sent as latin-1 bytes E9
     CHECK(run.cli.exitCode == 1);
     CHECK(run.text.exitCode == 1);
     const json& auth = step_of(run.report, "auth");
@@ -1006,10 +995,9 @@ TEST_CASE("smtp-test: control characters in replies are escaped everywhere (defe
 TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks the right layer (defect 4)") {
     testsupport::TempFile snapshot(tenant_snapshot().dump());
     SUBCASE("the user credentials were incorrect: a wrong password, not Conditional Access") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
+                                        "[AM0PR02CA0001.eurprd02.prod.outlook.com]",
+                                        {"--snapshot", snapshot.path()});
         CHECK(run.cli.exitCode == 1);
         REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"auth-credentials-incorrect"});
         const json& why = run.report.at("diagnosis")[0];
@@ -1019,10 +1007,9 @@ TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks 
         CHECK_FALSE(why.at("confirm").get<std::string>().empty());
     }
     SUBCASE("basic authentication is disabled: the authentication policy and the SMTP AUTH switches are checked") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [AM0PR02CA0001.eurprd02.prod.outlook.com]";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {"--snapshot", snapshot.path()});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+                                        "[AM0PR02CA0001.eurprd02.prod.outlook.com]",
+                                        {"--snapshot", snapshot.path()});
         CHECK(run.cli.exitCode == 1);
         REQUIRE(explanation_ids(run.report) == std::vector<std::string>{"basic-auth-disabled"});
         const json& why = run.report.at("diagnosis")[0];
@@ -1032,10 +1019,8 @@ TEST_CASE("smtp-test: 5.7.139 is explained by its text, and the snapshot checks 
         CHECK(why.at("cause").get<std::string>().find("'Block Basic Auth'") != std::string::npos);
     }
     SUBCASE("SmtpClientAuthentication is disabled for the Mailbox") {
-        json config = server_config(kUser);
-        config["authReply"] = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.";
-        LoopbackServer server = scripted(config);
-        Run run = smtp_test(server, {});
+        Run run = scripted_auth_refusal("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
+                                        "for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.");
         CHECK(explanation_ids(run.report) == std::vector<std::string>{"smtp-auth-disabled"});
     }
 }

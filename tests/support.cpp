@@ -123,4 +123,29 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
     return result;
 }
 
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    if (from.empty()) return;
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+}
+
+std::string base64(const std::string& bytes, bool url) {
+    const char* alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                               : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned value = 0;
+    int bits = 0;
+    for (unsigned char c : bytes) {
+        value = (value << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            out += alphabet[(value >> (bits - 6)) & 63];
+            bits -= 6;
+        }
+    }
+    if (bits > 0) out += alphabet[(value << (6 - bits)) & 63];
+    if (!url)
+        while (out.size() % 4 != 0) out += '=';
+    return out;
+}
+
 }  // namespace testsupport

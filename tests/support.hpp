@@ -70,4 +70,11 @@ CommandResult run_cli(const std::vector<std::string>& args, const std::vector<st
 
 std::string read_file(const std::string& path);
 
+// RFC 4648 base64 (§4, padded) or, with url, base64url (§5, unpadded): written here, independently of
+// the library's encoder, so that tests can compute what an encoded secret or token looks like.
+std::string base64(const std::string& bytes, bool url = false);
+
+// Replaces every occurrence of `from` (not empty) in text by `to`, left to right, never inside what it put.
+void replace_all(std::string& text, const std::string& from, const std::string& to);
+
 }  // namespace testsupport

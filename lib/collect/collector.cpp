@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <tenantscan/collect.hpp>
+#include <tenantscan/detail/dates.hpp>
 #include <tenantscan/detail/text.hpp>
 
 #include "api_client.hpp"
@@ -36,12 +37,7 @@ constexpr const char* kGroupProperties = "id,displayName,isAssignableToRole,secu
 constexpr const char* kExchangeOnlineAppId = "00000002-0000-0ff1-ce00-000000000000";
 
 std::string iso_utc(std::chrono::system_clock::time_point when) {
-    std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
+    return format_utc(std::chrono::system_clock::to_time_t(when), "%Y-%m-%dT%H:%M:%SZ");
 }
 
 // Graph's "no such directory object" (a 404 with its error body); a 404 without it is a failure.

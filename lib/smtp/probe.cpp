@@ -17,6 +17,7 @@
 #include <tenantscan/json_input.hpp>
 #include <tenantscan/smtp_test.hpp>
 #include <tenantscan/detail/crypto.hpp>
+#include <tenantscan/detail/dates.hpp>
 #include <tenantscan/detail/text.hpp>
 
 #include <arpa/inet.h>
@@ -109,13 +110,8 @@ private:
 };
 
 std::string make_test_id() {
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
     std::random_device random;
-    return fmt::format("{}-{:08x}", stamp, random());
+    return fmt::format("{}-{:08x}", format_utc(std::time(nullptr), "%Y%m%dT%H%M%SZ"), random());
 }
 
 std::string rfc5322_date() {

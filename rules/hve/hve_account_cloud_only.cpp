@@ -38,29 +38,18 @@ public:
 };
 
 std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& context) const {
-    const Snapshot& snapshot = context.snapshot();
-    if (auto none = no_hve_accounts(snapshot)) return {*none};
-
-    std::vector<Finding> findings;
-    for (const HveAccount& account : *snapshot.hveAccounts) {
-        const auto user = context.directory().user_of_hve(account);
-        const std::string address = hve_account_address(account);
-        nlohmann::json evidence = {{"entraUser", entra_user_evidence(context.directory(), user)}};
-        Finding f = [&] {
-            if (!user) {
-                Finding r = finding(Status::Review, hve_account_subject(account),
-                                    missing_entra_user_message(account, "it is synchronised from Active Directory"));
-                r.remediation = "Add the account's Entra user (with onPremisesSyncEnabled) to /graph/users and scan again.";
-                return r;
-            }
-            const auto& synced = context.directory().user(*user).onPremisesSyncEnabled;
+    return per_hve_account_user(
+        context, "it is synchronised from Active Directory", "onPremisesSyncEnabled",
+        [&](const HveAccount& account, const User& user, nlohmann::json& evidence) {
+            const std::string address = hve_account_address(account);
+            const auto& synced = user.onPremisesSyncEnabled;
             evidence["onPremisesSyncEnabled"] = synced ? nlohmann::json(*synced) : nlohmann::json(nullptr);
             if (synced && *synced) {
                 Finding r = finding(Status::Fail, hve_account_subject(account),
                                     fmt::format("The Entra user of HVE account {} ({}) is synchronised from on-premises "
                                                 "Active Directory (onPremisesSyncEnabled true); an HVE account must be "
                                                 "cloud-only.",
-                                                address, context.directory().user(*user).userPrincipalName));
+                                                address, user.userPrincipalName));
                 r.remediation = fmt::format(
                     "Create a cloud-only HVE account (New-MailUser -HVEAccount -Name <name> -PrimarySmtpAddress <new "
                     "address> -Password <secure>), move the devices that send as {} to it, then take the on-premises "
@@ -70,12 +59,7 @@ std::vector<Finding> HveAccountCloudOnlyRule::evaluate(const RuleContext& contex
             }
             return finding(Status::Pass, hve_account_subject(account),
                            fmt::format("The Entra user of HVE account {} is cloud-only.", address));
-        }();
-        f.evidence = std::move(evidence);
-        f.related = entra_user_related(context.directory(), user);
-        findings.push_back(std::move(f));
-    }
-    return findings;
+        });
 }
 
 }  // namespace

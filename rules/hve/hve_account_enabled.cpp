@@ -39,22 +39,10 @@ public:
 };
 
 std::vector<Finding> HveAccountEnabledRule::evaluate(const RuleContext& context) const {
-    const Snapshot& snapshot = context.snapshot();
-    if (auto none = no_hve_accounts(snapshot)) return {*none};
-
-    std::vector<Finding> findings;
-    for (const HveAccount& account : *snapshot.hveAccounts) {
-        const auto user = context.directory().user_of_hve(account);
-        const std::string address = hve_account_address(account);
-        nlohmann::json evidence = {{"entraUser", entra_user_evidence(context.directory(), user)}};
-        Finding f = [&] {
-            if (!user) {
-                Finding r = finding(Status::Review, hve_account_subject(account),
-                                    missing_entra_user_message(account, "it is enabled"));
-                r.remediation = "Add the account's Entra user (with accountEnabled) to /graph/users and scan again.";
-                return r;
-            }
-            const User& entraUser = context.directory().user(*user);
+    return per_hve_account_user(
+        context, "it is enabled", "accountEnabled",
+        [&](const HveAccount& account, const User& entraUser, nlohmann::json& evidence) {
+            const std::string address = hve_account_address(account);
             evidence["accountEnabled"] =
                 entraUser.accountEnabled ? nlohmann::json(*entraUser.accountEnabled) : nlohmann::json(nullptr);
             if (!entraUser.accountEnabled) {
@@ -84,12 +72,7 @@ std::vector<Finding> HveAccountEnabledRule::evaluate(const RuleContext& context)
             return finding(Status::Pass, hve_account_subject(account),
                            fmt::format("The Entra user of HVE account {} ({}) is enabled.", address,
                                        entraUser.userPrincipalName));
-        }();
-        f.evidence = std::move(evidence);
-        f.related = entra_user_related(context.directory(), user);
-        findings.push_back(std::move(f));
-    }
-    return findings;
+        });
 }
 
 }  // namespace

@@ -18,15 +18,6 @@ void add_unique(std::vector<std::string>& into, const std::vector<std::string>& 
 
 }  // namespace
 
-const char* policy_state_name(PolicyState state) {
-    switch (state) {
-        case PolicyState::Enabled: return "enabled";
-        case PolicyState::ReportOnly: return "enabledForReportingButNotEnforced";
-        case PolicyState::Disabled: break;
-    }
-    return "disabled";
-}
-
 std::string quoted_name(const ConditionalAccessPolicy& policy) {
     return fmt::format("'{}'", policy.displayName.empty() ? policy.id : policy.displayName);
 }
@@ -95,7 +86,7 @@ nlohmann::json PolicyList::to_json() const {
         const auto& policy = *e.evaluation->policy;
         nlohmann::json item = {{"id", policy.id},
                                {"displayName", policy.displayName},
-                               {"state", policy_state_name(policy.state)},
+                               {"state", graph_state_name(policy.state)},
                                {"controls", e.evaluation->blockingControls},
                                {"reasons", e.evaluation->analysisReasons},
                                {"details", e.details},
@@ -124,7 +115,7 @@ Related related_policy(const ConditionalAccessPolicy& policy, Related::Role role
     r.id = policy.id;
     r.name = policy.displayName;
     r.role = role;
-    r.state = policy_state_name(policy.state);
+    r.state = graph_state_name(policy.state);
     return r;
 }
 

@@ -7,12 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <tenantscan/conditional_access.hpp>
 #include <tenantscan/model.hpp>
+#include <tenantscan/policy_overlay.hpp>  // graph_state_name: Graph's spelling of a policy state
 #include <tenantscan/rule.hpp>
 
 namespace tenantscan::rules {
-
-// Graph's spelling of a policy state: "enabled", "disabled", "enabledForReportingButNotEnforced".
-const char* policy_state_name(PolicyState state);
 
 // "'Block legacy authentication'" (the id when the policy has no display name).
 std::string quoted_name(const ConditionalAccessPolicy& policy);

@@ -5,9 +5,11 @@
 // registry. scripts/new-rule writes this skeleton.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <tenantscan/rule.hpp>
@@ -15,6 +17,8 @@
 namespace tenantscan {
 struct Snapshot;
 struct SmtpClient;
+struct HveAccount;
+struct User;
 }
 
 namespace tenantscan::rules {
@@ -28,6 +32,14 @@ protected:
     // The one not-applicable tenant finding of a rule about HVE accounts when the snapshot has none;
     // nullopt when it has some.
     std::optional<Finding> no_hve_accounts(const Snapshot& snapshot) const;
+    // One finding per HVE account about a property of its Entra user (hve-account-enabled,
+    // hve-account-cloud-only): not-applicable without HVE accounts; review, naming `what` is unknown and
+    // asking for the user with `property`, when the user is not in /graph/users; otherwise what `judge`
+    // decides from the user, with the evidence it adds. Every finding's evidence names the Entra user
+    // (entraUser) and relates it.
+    using EntraUserJudge = std::function<Finding(const HveAccount& account, const User& user, nlohmann::json& evidence)>;
+    std::vector<Finding> per_hve_account_user(const RuleContext& context, const std::string& what,
+                                              const std::string& property, const EntraUserJudge& judge) const;
     // The error finding of a device inventory entry that cannot be checked (SmtpClient::valid() false):
     // its problems and location, the fix, and the entry as evidence.
     Finding invalid_inventory_entry(const SmtpClient& client) const;

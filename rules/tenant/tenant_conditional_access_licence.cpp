@@ -54,7 +54,7 @@ std::vector<Finding> TenantConditionalAccessLicenceRule::evaluate(const RuleCont
     std::vector<Related> related;
     for (const auto& policy : *snapshot.conditionalAccessPolicies)
         if (policy.state != PolicyState::Disabled) {
-            inUse.push_back({{"id", policy.id}, {"displayName", policy.displayName}, {"state", policy_state_name(policy.state)}});
+            inUse.push_back({{"id", policy.id}, {"displayName", policy.displayName}, {"state", graph_state_name(policy.state)}});
             related.push_back(related_policy(policy, Related::Role::Names));
         }
     // Needed: security defaults block the HVE accounts, and Conditional Access is the way out (hve-security-defaults).

@@ -351,14 +351,19 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, co
         notTargeted.push_back(user_json(directory, u));
 
     auto userOf = [](const Explained& e) { return e.user; };
-    nlohmann::json excluded = nlohmann::json::array();
-    for (const auto& e : sample(directory, tally.excluded, userOf)) {
-        nlohmann::json item = user_json(directory, e.user);
-        item["policyId"] = e.policy->id;
-        item["policyName"] = e.policy->displayName;
-        item["excludedBy"] = e.excludedBy;
-        excluded.push_back(std::move(item));
-    }
+    // A sample of users the policies leave out, each with the policy and `why` (excludedBy, unknowns).
+    auto withPolicy = [&](const std::vector<Explained>& explained, const char* why, auto reason) {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& e : sample(directory, explained, userOf)) {
+            nlohmann::json item = user_json(directory, e.user);
+            item["policyId"] = e.policy->id;
+            item["policyName"] = e.policy->displayName;
+            item[why] = reason(e);
+            items.push_back(std::move(item));
+        }
+        return items;
+    };
+    const nlohmann::json excluded = withPolicy(tally.excluded, "excludedBy", [](const Explained& e) { return e.excludedBy; });
     nlohmann::json byExclusion = nlohmann::json::array();
     for (const auto& [key, count] : tally.perExclusion)
         byExclusion.push_back({{"policyId", policies[key.first].id},
@@ -366,14 +371,7 @@ nlohmann::json tally_evidence(const RuleContext& context, const Tally& tally, co
                                {"excludedBy", key.second},
                                {"users", count}});
 
-    nlohmann::json undetermined = nlohmann::json::array();
-    for (const auto& e : sample(directory, tally.undetermined, userOf)) {
-        nlohmann::json item = user_json(directory, e.user);
-        item["policyId"] = e.policy->id;
-        item["policyName"] = e.policy->displayName;
-        item["unknowns"] = e.unknowns;
-        undetermined.push_back(std::move(item));
-    }
+    const nlohmann::json undetermined = withPolicy(tally.undetermined, "unknowns", [](const Explained& e) { return e.unknowns; });
 
     nlohmann::json accepted = nlohmann::json::array();
     for (const auto& e : sample(directory, tally.breakGlassAccepted, userOf)) {

@@ -112,6 +112,16 @@ inline json require_mfa_policy(const std::string& id, const std::string& name, c
                   grant({"mfa"}));
 }
 
+// The Graph sections the Conditional Access rules read: the policies, security defaults (off unless
+// securityDefaults), the users, the groups and no named locations.
+inline json ca_graph(json policies, json users, json groups, bool securityDefaults = false) {
+    return {{"conditionalAccessPolicies", std::move(policies)},
+            {"securityDefaults", {{"isEnabled", securityDefaults}}},
+            {"users", std::move(users)},
+            {"groups", std::move(groups)},
+            {"namedLocations", json::array()}};
+}
+
 // An IP named location.
 inline json ip_location(const std::string& id, const std::string& name, const std::vector<std::string>& cidrs,
                         bool trusted = true) {
@@ -135,6 +145,13 @@ inline json sign_in(const std::string& userId, const std::string& upn, const std
             {"ipAddress", ip},
             {"location", {{"countryOrRegion", country}}},
             {"status", {{"errorCode", 0}}}};
+}
+
+// Scan options that evaluate as of a date (YYYY-MM-DD).
+inline tenantscan::ScanOptions as_of(const std::string& date) {
+    tenantscan::ScanOptions options;
+    options.asOf = date;
+    return options;
 }
 
 // Runs one rule over an inline snapshot through the real loader and scan.
@@ -163,6 +180,13 @@ inline Finding single(const std::vector<Finding>& findings) {
 }
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A scan without a section the rule requires: one error finding, naming the section.
+inline void check_section_missing(const std::vector<Finding>& findings, const std::string& section) {
+    const Finding f = single(findings);
+    CHECK(f.status == Status::Error);
+    CHECK(contains(f.message, section));
+}
 
 // The rule is in the builtin registry, and its doc page (same stem as its source) states what its
 // metadata says: id, title, default severity, required sections, parameters, references.

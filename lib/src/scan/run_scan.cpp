@@ -299,14 +299,15 @@ Report run_scan(const Snapshot& snapshot, const Registry& registry, const ScanOp
     return report;
 }
 
-std::string today_utc() {
-    std::time_t now = std::time(nullptr);
+std::string format_utc(std::time_t when, const char* format) {
     std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buffer[11];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
-    return buffer;
+    gmtime_r(&when, &tm);
+    char buffer[64];
+    const std::size_t length = std::strftime(buffer, sizeof buffer, format, &tm);
+    return std::string(buffer, length);
 }
+
+std::string today_utc() { return format_utc(std::time(nullptr), "%Y-%m-%d"); }
 
 bool is_valid_date(const std::string& text) {
     if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;

@@ -17,9 +17,7 @@ json device(const std::string& name, const std::string& auth, const std::string&
 }
 
 std::vector<Finding> scan(const json& doc, const std::string& asOf = "2026-11-27") {
-    tenantscan::ScanOptions options;
-    options.asOf = asOf;
-    return run_rule(tenantscan::rules::make_hve_basic_auth_sunset_rule(), doc, options);
+    return run_rule(tenantscan::rules::make_hve_basic_auth_sunset_rule(), doc, as_of(asOf));
 }
 
 }  // namespace

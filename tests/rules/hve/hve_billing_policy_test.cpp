@@ -17,9 +17,7 @@ const json kBilling = {{{"Identity", "VALID@contoso.com"}, {"BillingPolicyStatus
                        {{"Identity", "broken"}, {"BillingPolicyStatus", "NoProperBillingPolicyStored"}}};
 
 std::vector<Finding> scan(const json& doc, const std::string& asOf) {
-    tenantscan::ScanOptions options;
-    options.asOf = asOf;
-    return run_rule(tenantscan::rules::make_hve_billing_policy_rule(), doc, options);
+    return run_rule(tenantscan::rules::make_hve_billing_policy_rule(), doc, as_of(asOf));
 }
 
 }  // namespace

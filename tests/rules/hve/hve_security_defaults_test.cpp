@@ -82,9 +82,7 @@ TEST_CASE("hve-security-defaults: no HVE accounts → not-applicable") {
 }
 
 TEST_CASE("hve-security-defaults: security defaults not collected → error naming the section") {
-    Finding f = single(scan(tenant(json::object(), {{"hveAccounts", hve_accounts()}})));
-    CHECK(f.status == Status::Error);
-    CHECK(contains(f.message, "/graph/securityDefaults"));
+    check_section_missing(scan(tenant(json::object(), {{"hveAccounts", hve_accounts()}})), "/graph/securityDefaults");
 }
 
 // Entra allows no enabled Conditional Access policy while security defaults are on: a snapshot

@@ -20,9 +20,7 @@ json document(json clients) {
 }
 
 std::vector<Finding> scan(const json& doc, const std::string& asOf = "2026-11-27") {
-    tenantscan::ScanOptions options;
-    options.asOf = asOf;
-    return run_rule(tenantscan::rules::make_smtp_client_endpoint_rule(), doc, options);
+    return run_rule(tenantscan::rules::make_smtp_client_endpoint_rule(), doc, as_of(asOf));
 }
 
 }  // namespace
