@@ -310,8 +310,7 @@ void add_scan_command(CLI::App& app, int& exitCode) {
         ->type_name("[FORMAT=]FILE")
         ->allow_extra_args(false);
     cmd->add_option("--as-of", args->asOf, "Evaluate as of DATE (YYYY-MM-DD; default: today, UTC)")
-        ->check(CLI::Validator([](std::string& v) { return is_valid_date(v) ? "" : "expected a date YYYY-MM-DD"; },
-                               "DATE"));
+        ->check(date_validator());
     cmd->add_option("--fail-on", args->failOn,
                     "Fail the gate on a failing finding of this severity or worse (any error always fails it; "
                     "default: the configuration's gate.failOn, else low)")
