@@ -3,7 +3,6 @@
 // these checks keep the four from drifting apart again.
 #include <doctest/doctest.h>
 
-#include <regex>
 #include <set>
 #include <string>
 #include <variant>
@@ -44,9 +43,16 @@ json empty_value(const tenantscan::sections::Section& section) {
 TEST_CASE("section table: docs/snapshot-format.md has one row per section of the table, no more") {
     const std::string doc = testsupport::read_file(testsupport::source_dir() + "/docs/snapshot-format.md");
     std::set<std::string> documented;
-    const std::regex row(R"(\n\| `(/[A-Za-z/]+)` \|)");
-    for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it)
-        documented.insert((*it)[1]);
+    // A table row that starts with a section pointer: "| `/graph/users` | ...". Plain scanning, not
+    // std::regex (libstdc++'s regex does not build under the sanitizer build's -Werror).
+    const std::string start = "\n| `/";
+    for (auto at = doc.find(start); at != std::string::npos; at = doc.find(start, at + 1)) {
+        const std::size_t begin = at + start.size() - 1;
+        const std::size_t end = doc.find("` |", begin);
+        const std::string pointer = end == std::string::npos ? std::string() : doc.substr(begin, end - begin);
+        if (!pointer.empty() && pointer.find_first_not_of("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == std::string::npos)
+            documented.insert(pointer);
+    }
     const auto pointers = table_pointers(false);
     CHECK(documented == std::set<std::string>(pointers.begin(), pointers.end()));
     CHECK(pointers.size() == 20);
