@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <tenantscan/errors.hpp>
+#include <tenantscan/model.hpp>
+#include <tenantscan/rule.hpp>
 #include <tenantscan/smtp_clients.hpp>
 
 #include "support.hpp"
@@ -196,4 +198,28 @@ TEST_CASE("smtp-clients: vendor, model, firmware and the submission path in CSV 
     CHECK(out["firmware"] == "24");
     CHECK(out["path"] == "relay");
     CHECK(out["publicIp"] == "2001:db8::5");
+}
+
+TEST_CASE("smtp-clients: a scan uses the --clients inventory, else the snapshot's section, else none") {
+    Snapshot snapshot;
+    ScanOptions options;
+    CHECK(scan_inventory(snapshot, options) == nullptr);
+
+    SmtpClientInventory fromSnapshot;
+    fromSnapshot.clients.emplace_back();
+    fromSnapshot.clients.back().name = "in the snapshot";
+    snapshot.smtpClients = fromSnapshot;
+    const SmtpClientInventory* used = scan_inventory(snapshot, options);
+    REQUIRE(used != nullptr);
+    CHECK(used == &*snapshot.smtpClients);  // the section itself, not a copy
+    CHECK(used->clients.at(0).name == "in the snapshot");
+
+    auto given = std::make_shared<SmtpClientInventory>();
+    given->clients.emplace_back();
+    given->clients.back().name = "given with --clients";
+    options.smtpClients = given;
+    used = scan_inventory(snapshot, options);
+    REQUIRE(used != nullptr);
+    CHECK(used == given.get());
+    CHECK(used->clients.at(0).name == "given with --clients");
 }

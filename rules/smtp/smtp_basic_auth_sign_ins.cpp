@@ -51,7 +51,7 @@ nlohmann::json schedule_evidence(const ScheduleStatus& status) {
 }
 
 // The devices of the inventory that submit as this account: each gets its own target.
-std::string remediation_for(const SmtpSender& sender, const std::optional<SmtpClientInventory>& inventory,
+std::string remediation_for(const SmtpSender& sender, const SmtpClientInventory* inventory,
                             const std::vector<std::string>& accepted, const nlohmann::json& summary) {
     std::vector<std::string> perDevice;
     if (inventory)

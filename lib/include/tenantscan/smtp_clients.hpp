@@ -78,8 +78,9 @@ SmtpClientInventory parse_smtp_clients_csv(const std::string& text, const std::s
 SmtpClientInventory load_smtp_clients(const std::string& path);
 
 // The inventory a scan uses: the one given in the options (--clients), else the snapshot's
-// smtpClients section, else none.
-std::optional<SmtpClientInventory> scan_inventory(const Snapshot& snapshot, const ScanOptions& options);
+// smtpClients section, else none (nullptr). The pointer refers to that object, not a copy: it is
+// valid while the options and the snapshot are.
+const SmtpClientInventory* scan_inventory(const Snapshot& snapshot, const ScanOptions& options);
 
 // The client as evidence: its fields as given, and its location.
 nlohmann::json to_json(const SmtpClient& client);

@@ -334,10 +334,10 @@ const char* to_string(WaiverState state) {
 
 // Declared with the inventory (smtp_clients.hpp), defined here: choosing between --clients and the
 // snapshot's section is the scan's decision, and the loader does not know ScanOptions.
-std::optional<SmtpClientInventory> scan_inventory(const Snapshot& snapshot, const ScanOptions& options) {
-    if (options.smtpClients) return *options.smtpClients;
-    if (snapshot.smtpClients) return *snapshot.smtpClients;
-    return std::nullopt;
+const SmtpClientInventory* scan_inventory(const Snapshot& snapshot, const ScanOptions& options) {
+    if (options.smtpClients) return options.smtpClients.get();
+    if (snapshot.smtpClients) return &*snapshot.smtpClients;
+    return nullptr;
 }
 
 }  // namespace tenantscan
